@@ -1,0 +1,42 @@
+"""Errors the runtime reports as one line on stderr, and the exit code of each kind."""
+
+from __future__ import annotations
+
+# Documented exit codes (README, docs/exit-codes.md).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # any other runtime failure (I/O error on an established session, ...)
+EXIT_USAGE = 2  # bad command line: unknown option or prefix, bad value, not implemented
+EXIT_CONNECT = 3  # could not connect, bind, open or resolve
+EXIT_PROTOCOL = 4  # the peer broke the protocol (bad handshake, invalid frame, mock mismatch)
+EXIT_TIMEOUT = 5  # --global-timeout-ms expired
+
+
+class WebsocatError(Exception):
+    """A failure with a one-line message for the user and an exit code."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(WebsocatError):
+    exit_code = EXIT_USAGE
+
+
+class ConnectError(WebsocatError):
+    exit_code = EXIT_CONNECT
+
+
+class ProtocolError(WebsocatError):
+    exit_code = EXIT_PROTOCOL
+
+
+class TimeoutExpired(WebsocatError):
+    exit_code = EXIT_TIMEOUT
+
+
+def os_error_text(exc: OSError) -> str:
+    """The OS error text without Python's '[Errno N]' decoration."""
+    return exc.strerror or str(exc)
