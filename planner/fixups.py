@@ -1,0 +1,214 @@
+"""Phase 2: fixups, named passes that turn user-level stacks into low-level ones.
+
+Each pass takes an Invocation and returns a new one; `--no-fixups` skips them all,
+`check_plan` runs regardless and rejects what cannot be rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+from websocat.planner.model import BareAddress, Invocation, Kind, SpecError, Stack
+from websocat.planner.specs import (
+    LineChunks,
+    Mirror,
+    MessageMirror,
+    Stdio,
+    StreamChunks,
+    TcpConnect,
+    TcpConnectByEarlyHostname,
+    TcpConnectByLateHostname,
+    TcpListen,
+    WsClient,
+    WsFramerClient,
+    WsListen,
+    WsServer,
+    WsUrl,
+)
+from websocat.planner.values import ip_host_port
+
+Fixup = Callable[[Invocation], Invocation]
+
+
+def _map_stacks(inv: Invocation, fn: Callable[[Stack, Stack | None], Stack]) -> Invocation:
+    """Apply fn(stack, other_side) to both sides."""
+    left, right = inv.left, inv.right
+    assert left is not None
+    new_left = fn(left, right)
+    new_right = fn(right, left) if right is not None else None
+    return inv.with_(left=new_left, right=new_right)
+
+
+def server_shorthand(inv: Invocation) -> Invocation:
+    """-s: SPEC1 given as a port or host:port becomes a `ws-l:` server (port alone: 127.0.0.1)."""
+    left = inv.left
+    if not inv.opts.server or left is None or not isinstance(left.endpoint, BareAddress):
+        return inv
+    text = left.endpoint.text
+    host, port = ip_host_port(text if ":" in text else f"127.0.0.1:{text}", "-s")
+    return inv.with_(left=Stack(WsListen(host, port), source=left.source))
+
+
+def default_stdio(inv: Invocation) -> Invocation:
+    """A missing SPEC2 means stdin/stdout."""
+    if inv.right is not None:
+        return inv
+    return inv.with_(right=Stack(Stdio(), source="-"))
+
+
+def expand_websocket(inv: Invocation) -> Invocation:
+    """ws://h:p/path -> ws-c: over tcp:h:p; ws-l:a:p -> ws-upgrade: over tcp-l:a:p."""
+
+    def expand(stack: Stack, _other: Stack | None) -> Stack:
+        ep = stack.endpoint
+        if isinstance(ep, WsUrl):
+            tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
+            return Stack(tcp, (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header)), stack.source)
+        if isinstance(ep, WsListen):
+            return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, WsServer()), stack.source)
+        return stack
+
+    return _map_stacks(inv, expand)
+
+
+def resolve_hostnames(inv: Invocation) -> Invocation:
+    """tcp:name:port resolves once in the script before serving, or per connect with --late-resolve."""
+    late = inv.opts.late_resolve
+
+    def resolve(stack: Stack, _other: Stack | None) -> Stack:
+        ep = stack.endpoint
+        if type(ep) is TcpConnect:
+            cls = TcpConnectByLateHostname if late else TcpConnectByEarlyHostname
+            return replace(stack, endpoint=cls(ep.host, ep.port))
+        return stack
+
+    return _map_stacks(inv, resolve)
+
+
+def apply_ws_options(inv: Invocation) -> Invocation:
+    """-n and --ws-c-uri reach the WebSocket layers as their fields."""
+    opts = inv.opts
+
+    def apply(stack: Stack, _other: Stack | None) -> Stack:
+        layers = []
+        for layer in stack.overlays:
+            if isinstance(layer, WsClient) and layer.host is None and opts.ws_c_uri:
+                layer = replace(layer, uri=opts.ws_c_uri)  # explicit ws-c:, not from a URL
+            if isinstance(layer, (WsClient, WsServer, WsFramerClient)):
+                layer = replace(layer, no_close=bool(opts.no_close))
+            layers.append(layer)
+        return replace(stack, overlays=tuple(layers))
+
+    return _map_stacks(inv, apply)
+
+
+def choose_mirror(inv: Invocation) -> Invocation:
+    """mirror: facing messages echoes whole messages (flags kept); facing bytes, bytes."""
+
+    def choose(stack: Stack, other: Stack | None) -> Stack:
+        if type(stack.endpoint) is Mirror and not stack.overlays and other is not None:
+            if other.provides is Kind.MESSAGES:
+                return replace(stack, endpoint=MessageMirror())
+        return stack
+
+    return _map_stacks(inv, choose)
+
+
+def insert_chunker(inv: Invocation) -> Invocation:
+    """Where a byte stream meets messages, add lines: (text mode, default) or chunks: (-b)."""
+    left, right = inv.left, inv.right
+    assert left is not None and right is not None
+    if left.provides is right.provides:
+        return inv
+    chunker = StreamChunks() if inv.opts.binary else LineChunks()
+    if left.provides is Kind.BYTES:
+        return inv.with_(left=left.wrapped(chunker))
+    return inv.with_(right=right.wrapped(chunker))
+
+
+def configure_lines(inv: Invocation) -> Invocation:
+    """--separator, --separator-n, -0, --separator-inline and substitution options reach every lines:."""
+    opts = inv.opts
+    separator = separator_byte(opts.separator, opts.null_terminated)
+    fields = dict(
+        separator=separator,
+        separator_n=opts.separator_n if opts.separator_n is not None else 1,
+        substitute=not opts.separator_inhibit_substitution,
+        inline=bool(opts.separator_inline),
+    )
+
+    def configure(stack: Stack, _other: Stack | None) -> Stack:
+        layers = tuple(replace(o, **fields) if isinstance(o, LineChunks) else o for o in stack.overlays)
+        return replace(stack, overlays=layers)
+
+    return _map_stacks(inv, configure)
+
+
+def separator_byte(value: str | None, null_terminated: bool) -> int:
+    """--separator takes one character or a byte value (decimal or 0x..); -0 means NUL."""
+    if null_terminated:
+        return 0
+    if value is None:
+        return 0x0A
+    if len(value) == 1 and not value.isdigit():
+        code = ord(value)
+        if code > 255:
+            raise SpecError(f"option '--separator': {value!r} is not a single byte")
+        return code
+    try:
+        code = int(value, 0)
+    except ValueError:
+        raise SpecError(f"option '--separator': expected one character or a byte value, got {value!r}") from None
+    if not 0 <= code <= 255:
+        raise SpecError(f"option '--separator': {code} is not a byte value (0-255)")
+    return code
+
+
+FIXUPS: tuple[Fixup, ...] = (
+    server_shorthand,  # -s 1234 -> ws-l:127.0.0.1:1234
+    default_stdio,  # no SPEC2 -> stdio
+    expand_websocket,  # ws:// -> ws-c: over tcp:, ws-l: -> ws-upgrade: over tcp-l:
+    resolve_hostnames,  # skipped per connect with --late-resolve
+    apply_ws_options,
+    choose_mirror,  # mirror: facing messages -> message mirror
+    insert_chunker,  # bytes meet messages -> lines: / chunks:
+    configure_lines,
+)
+
+
+def apply_fixups(inv: Invocation) -> Invocation:
+    """Run every fixup pass in order (none with --no-fixups), then check the plan."""
+    if not inv.opts.no_fixups:
+        for fixup in FIXUPS:
+            inv = fixup(inv)
+    check_plan(inv)
+    return inv
+
+
+def check_plan(inv: Invocation) -> None:
+    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches."""
+    if inv.right is None:
+        raise SpecError("missing SPEC2 (with --no-fixups it is not filled in with stdio)")
+    for index, stack in ((1, inv.left), (2, inv.right)):
+        assert stack is not None
+        ep = stack.endpoint
+        where = f"argument {index} {stack.source!r}"
+        if isinstance(ep, BareAddress):
+            hint = f"; did you mean -s {ep.text} (a WebSocket server) or tcp:{ep.text}?"
+            raise SpecError(f"{where}: no prefix{hint}")
+        if isinstance(ep, (WsUrl, WsListen)) or type(ep) is TcpConnect:
+            raise SpecError(f"{where}: '{ep.prefix}' is a shorthand that needs the planner's fixups (drop --no-fixups)")
+        inner = ep.provides
+        for layer in reversed(stack.overlays):
+            if layer.accepts is not inner:
+                raise SpecError(
+                    f"{where}: '{layer.prefix}' expects {layer.accepts.value} but the layer under it gives {inner.value}"
+                )
+            inner = layer.provides
+    assert inv.left is not None
+    if inv.left.provides is not inv.right.provides:
+        raise SpecError(
+            f"left side gives {inv.left.provides.value} but right side gives {inv.right.provides.value}; "
+            "add lines: or chunks: to the byte side"
+        )

@@ -1,0 +1,63 @@
+"""Lints: warnings about likely command-line mistakes (stderr; silenced by --no-lints)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from websocat.planner.model import Invocation
+from websocat.planner.specs import LineChunks
+
+Lint = Callable[[Invocation], list[str]]
+
+
+def both_modes(inv: Invocation) -> list[str]:
+    if inv.opts.text and inv.opts.binary:
+        return ["both --text and --binary given: --binary wins where a chunker is inserted"]
+    return []
+
+
+def both_directions_off(inv: Invocation) -> list[str]:
+    if inv.opts.unidirectional and inv.opts.unidirectional_reverse:
+        return ["both -u and -U given: no data will be transferred in either direction"]
+    return []
+
+
+def listener_on_the_right(inv: Invocation) -> list[str]:
+    if inv.right is not None and inv.right.listener and inv.left is not None and not inv.left.listener:
+        return [f"the right side {inv.right.source!r} listens: it accepts one connection for the session"]
+    return []
+
+
+def oneshot_without_listener(inv: Invocation) -> list[str]:
+    opts = inv.opts
+    if (opts.oneshot or opts.exit_after_one_session) and inv.left is not None and not inv.left.listener:
+        return ["--oneshot/--exit-after-one-session have no effect: the left side does not listen"]
+    return []
+
+
+def separator_without_lines(inv: Invocation) -> list[str]:
+    opts = inv.opts
+    given = opts.separator is not None or opts.separator_n is not None or opts.null_terminated
+    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    if given and not any(isinstance(o, LineChunks) for s in stacks for o in s.overlays):
+        return ["separator options given but no lines: overlay is in the plan; they have no effect"]
+    return []
+
+
+LINTS: tuple[Lint, ...] = (
+    both_modes,
+    both_directions_off,
+    listener_on_the_right,
+    oneshot_without_listener,
+    separator_without_lines,
+)
+
+
+def apply_lints(inv: Invocation) -> Invocation:
+    """Add each lint's warnings to the invocation (none with --no-lints)."""
+    if inv.opts.no_lints:
+        return inv
+    for lint in LINTS:
+        for message in lint(inv):
+            inv = inv.warn(message)
+    return inv

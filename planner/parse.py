@@ -1,0 +1,74 @@
+"""Phase 1: turn positional argument strings into specifier stacks via the prefix table."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from websocat.planner.model import BareAddress, Endpoint, Invocation, NotImplementedYet, Overlay, SpecError, Stack
+from websocat.planner.specs import PREFIXES
+
+# Longest prefix first, so that 'ws-l:' is not taken for a shorter prefix of it.
+_ORDERED = sorted(PREFIXES, key=len, reverse=True)
+_LOOKS_PREFIXED = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):")
+
+
+def _match_prefix(text: str) -> str | None:
+    if text == "-":
+        return "-"
+    for prefix in _ORDERED:
+        if prefix != "-" and text.startswith(prefix):
+            return prefix
+    return None
+
+
+_BARE_ADDRESS = re.compile(r"^(\d+|[^:/]+:\d+|\[[0-9A-Fa-f:.]+\]:\d+)$")
+
+
+def _unknown(text: str) -> SpecError:
+    head = _LOOKS_PREFIXED.match(text)
+    if head is None:
+        return SpecError(f"no prefix in {text!r}: expected a specifier such as ws://host:port, tcp:host:port or -")
+    word = head.group(1) + ":"
+    close = difflib.get_close_matches(word, [p for p in PREFIXES if p != "-"], n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else "; see --help for the list"
+    return SpecError(f"unknown prefix '{word}'{hint}")
+
+
+def parse_stack(text: str) -> Stack:
+    """'lines:tcp:127.0.0.1:1' -> Stack(TcpConnectByIp, (LineChunks,))."""
+    overlays: list[Overlay] = []
+    rest = text
+    while True:
+        prefix = _match_prefix(rest)
+        if prefix is None:
+            if not overlays and _BARE_ADDRESS.match(rest):
+                return Stack(BareAddress(rest), source=text)  # the -s fixup takes it
+            raise _unknown(rest)
+        cls = PREFIXES[prefix]
+        if not cls.implemented:
+            raise NotImplementedYet(f"{cls.prefixes[0]} is not implemented yet")
+        value = rest[len(prefix):] if prefix != "-" else ""
+        if cls.is_overlay:
+            assert issubclass(cls, Overlay)
+            overlays.append(cls())
+            rest = value
+            continue
+        assert issubclass(cls, Endpoint)
+        return Stack(cls.from_value(value), tuple(overlays), source=text)
+
+
+def parse(inv: Invocation) -> Invocation:
+    """Parse SPEC1 and SPEC2 (a missing SPEC2 stays None until the fixups)."""
+    if inv.spec1 is None:
+        raise SpecError("missing SPEC1: expected an endpoint such as ws://127.0.0.1:1234 (see --help)")
+    left = _parse_arg(inv.spec1, 1)
+    right = _parse_arg(inv.spec2, 2) if inv.spec2 is not None else None
+    return inv.with_(left=left, right=right)
+
+
+def _parse_arg(text: str, index: int) -> Stack:
+    try:
+        return parse_stack(text)
+    except SpecError as exc:
+        raise type(exc)(f"argument {index} {text!r}: {exc}") from None

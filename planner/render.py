@@ -1,0 +1,264 @@
+"""Phase 3: the scenario model rendered through templates/script.py.j2 into Python source.
+
+All decisions are made here, in Python; the template only lays the lines out.  Every
+user-supplied value passes through `py_literal`, which accepts only plain data.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from argparse import Namespace
+from dataclasses import dataclass, field
+from typing import Any
+
+from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
+from websocat.planner.specs import TcpConnectByEarlyHostname
+
+SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
+
+
+def py_literal(value: Any) -> str:
+    """repr() restricted to plain data, so no value can become code."""
+    if isinstance(value, Var):
+        assert value.isidentifier(), value
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if type(value) in (str, bytes, int, float):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        items = ", ".join(py_literal(v) for v in value)
+        if isinstance(value, tuple):
+            return f"({items},)" if len(value) == 1 else f"({items})"
+        return f"[{items}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"refusing to render {type(value).__name__} into a script")
+
+
+def call_text(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """'mod.fn(arg, key=value)' with None-valued keywords left out."""
+    parts = [py_literal(a) for a in args]
+    parts += [f"{k}={py_literal(v)}" for k, v in kwargs.items() if v is not None]
+    return f"{function}({', '.join(parts)})"
+
+
+def comment_text(text: str) -> str:
+    """Text safe inside a # comment: control characters and undecodable bytes escaped."""
+    if text.isprintable():
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
+    return repr(os.fsencode(text))[2:-1]
+
+
+def command_text(argv: tuple[str, ...]) -> str:
+    """The command line, shell-quoted, on one comment line."""
+    return comment_text(shlex.join(["websocat", *argv]))
+
+
+@dataclass
+class Step:
+    """One statement: `async with CALL as VAR:`, `VAR = await CALL` or `VAR = CALL`."""
+
+    form: str
+    call: str
+    var: str
+    comment: str = ""
+    depth: int = 0
+
+
+@dataclass
+class Scenario:
+    """What script.py.j2 needs; built by `plan_scenario`."""
+
+    command: str
+    imports: list[str]
+    setup: list[Step]
+    session_params: list[str]
+    session_steps: list[Step]
+    exchange: str
+    exchange_depth: int
+    main_steps: list[Step]
+    main_call: str  # the last statement of main()
+    run_call: str
+    modules: set[str] = field(default_factory=set)
+
+
+class _Names:
+    """Variable names from one counter per stem, so output is deterministic."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, int] = {}
+
+    def new(self, stem: str, side: int) -> str:
+        name = f"{stem}{side}"
+        count = self.used.get(name, 0)
+        self.used[name] = count + 1
+        return name if count == 0 else f"{name}_{count + 1}"
+
+
+def _layer_step(layer: Spec, opts: Namespace, inner: str | None, names: _Names, side: int,
+                setup_vars: dict[int, str], modules: set[str]) -> Step:
+    render = layer.render  # type: ignore[attr-defined]
+    args, kwargs = layer.arguments(opts)
+    if inner is not None:
+        args = (Var(inner), *args)
+    args = tuple(Var(setup_vars[side]) if isinstance(a, Var) and a == "addrs" else a for a in args)
+    module = render.module.rpartition(".")[2]
+    modules.add(render.module)
+    var = names.new(render.var, side)
+    return Step(render.form, call_text(f"{module}.{render.function}", args, kwargs), var)
+
+
+def _stack_steps(stack: Stack, opts: Namespace, names: _Names, side: int, setup_vars: dict[int, str],
+                 modules: set[str], skip_endpoint: str | None = None) -> tuple[list[Step], str]:
+    """Steps that open `stack` innermost first; returns them and the outermost variable."""
+    steps: list[Step] = []
+    if skip_endpoint is None:
+        step = _layer_step(stack.endpoint, opts, None, names, side, setup_vars, modules)
+        step.comment = f"{'left' if side == 1 else 'right'}: {comment_text(stack.source)}"
+        steps.append(step)
+        var = step.var
+    else:
+        var = skip_endpoint
+    for overlay in reversed(stack.overlays):
+        step = _layer_step(overlay, opts, var, names, side, setup_vars, modules)
+        steps.append(step)
+        var = step.var
+    return steps, var
+
+
+def _nest(steps: list[Step], depth: int) -> int:
+    """Give each step its indentation; `async with` opens a block."""
+    for step in steps:
+        step.depth = depth
+        if step.form == "with":
+            depth += 1
+    return depth
+
+
+def _exchange(left: str, right: str, kind: Kind, opts: Namespace) -> str:
+    function = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
+    kwargs: dict[str, Any] = {
+        "unidirectional": opts.unidirectional or None,
+        "unidirectional_reverse": opts.unidirectional_reverse or None,
+        "late_drop": opts.unidirectional_late_drop or None,
+        "exit_on_eof": opts.exit_on_eof or None,
+    }
+    if kind is Kind.BYTES:
+        kwargs["buffer_size"] = opts.buffer_size
+    return call_text(function, (Var(left), Var(right)), kwargs)
+
+
+def _run_call(opts: Namespace) -> str:
+    kwargs = {
+        "global_timeout_ms": opts.global_timeout_ms,
+        "global_timeout_force_exit": opts.global_timeout_force_exit or None,
+        "sleep_ms_before_start": opts.sleep_ms_before_start,
+        "exit_on_hangup": opts.exit_on_hangup or None,
+        "random_seed": opts.random_seed,
+    }
+    return call_text("run", (Var("main"),), kwargs)
+
+
+def plan_scenario(inv: Invocation) -> Scenario:
+    """The scenario model for a fixed-up invocation."""
+    left, right, opts = inv.left, inv.right, inv.opts
+    assert left is not None and right is not None
+    names = _Names()
+    modules: set[str] = set()
+    setup: list[Step] = []
+    setup_vars: dict[int, str] = {}
+    for side, stack in ((1, left), (2, right)):
+        ep = stack.endpoint
+        if isinstance(ep, TcpConnectByEarlyHostname):
+            var = names.new("addrs", side)
+            setup_vars[side] = var
+            modules.add("endpoints.tcp")
+            setup.append(Step("await", call_text("tcp.resolve", (ep.host, ep.port), {}), var,
+                              comment="resolved once, before any connection (--late-resolve: at each)"))
+
+    session_params = [f"{setup_vars[s]}: tcp.Addrs" for s in sorted(setup_vars)]
+    main_steps: list[Step] = []
+    if left.listener:
+        conn = names.new("conn", 1)
+        left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules, skip_endpoint=conn)
+        if left_steps:
+            left_steps[0].comment = f"left: {comment_text(left.source)}, one session per connection"
+        session_params.insert(0, f"{conn}: tcp.Stream")
+        serve = _serve_call(left, opts, [setup_vars[s] for s in sorted(setup_vars)], modules)
+        main_call = f"await {serve}"
+    else:
+        left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules)
+        main_call = f"await session({', '.join(session_params)})"
+    right_steps, right_var = _stack_steps(right, opts, names, 2, setup_vars, modules)
+    steps = left_steps + right_steps
+    depth = _nest(steps, 1)
+    return Scenario(
+        command=command_text(inv.argv),
+        imports=_imports(modules, left.provides),
+        setup=setup,
+        session_params=session_params,
+        session_steps=steps,
+        exchange=_exchange(left_var, right_var, left.provides, opts),
+        exchange_depth=depth,
+        main_steps=main_steps,
+        main_call=main_call,
+        run_call=_run_call(opts),
+        modules=modules,
+    )
+
+
+def _serve_call(left: Stack, opts: Namespace, extra: list[str], modules: set[str]) -> str:
+    ep = left.endpoint
+    modules.add("endpoints.tcp")
+    kwargs = {
+        "oneshot": opts.oneshot or None,
+        "exit_after_one_session": opts.exit_after_one_session or None,
+        "announce": opts.stdout_announce_listening_ports or None,
+    }
+    args = (ep.host, ep.port, Var("session"), *(Var(v) for v in extra))  # type: ignore[attr-defined]
+    return call_text("tcp.serve", args, kwargs)
+
+
+def _imports(modules: set[str], kind: Kind) -> list[str]:
+    exchange = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
+    lines = [f"from websocat.runtime import {exchange}, run"]
+    for package in ("endpoints", "overlays"):
+        names = sorted(m.partition(".")[2] for m in modules if m.startswith(package + "."))
+        if names:
+            lines.append(f"from websocat.runtime.{package} import {', '.join(names)}")
+    return lines
+
+
+_ENV = None
+
+
+def _environment() -> Any:
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        import websocat.templates
+
+        folder = os.path.dirname(websocat.templates.__file__)
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+    return _ENV
+
+
+def render_script(inv: Invocation) -> str:
+    """Python source of the scenario (not black-formatted; --dump-spec formats it)."""
+    scenario = plan_scenario(inv)
+    template = _environment().get_template("script.py.j2")
+    return template.render(s=scenario, warnings=inv.warnings)

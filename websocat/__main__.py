@@ -1,0 +1,3 @@
+from websocat.main import main
+
+raise SystemExit(main())
