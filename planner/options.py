@@ -1,8 +1,8 @@
-"""The websocat4 command line as one declarative table, and the argparse parser built from it.
+"""The websocat4 command line as one declarative table, and the parser built from it.
 
-``OPTIONS`` lists every option of websocat4's ``--help`` in the manual's order.  The parser is
-deliberately dumb: it only converts values (integers, ``true``/``false``) and collects them in
-an ``argparse.Namespace`` whose attribute names are the options' ``dest``; what the options
+``OPTIONS`` lists every option of websocat4's ``--help`` in the manual's order.  The
+parser only converts values (integers, ``true``/``false``) and collects them in an
+``argparse.Namespace`` whose attribute names are the options' ``dest``; what the options
 mean is the planner's business.  Errors never print argparse's usage block: they raise
 :class:`OptionError` with a one-line, lower-case message.
 """
@@ -35,10 +35,10 @@ class OptionError(ValueError):
 class OptionSpec:
     """One command-line option as the websocat4 manual documents it.
 
-    ``type`` is the type of the option's value (``None`` for flags); ``"bool"`` marks options
-    taking ``true`` or ``false``.  ``default`` is typed: ``False`` for flags, the manual's
-    ``[default: N]`` as an int, ``()`` for repeatable and rest options (the parsed namespace
-    holds a fresh list), ``None`` otherwise.
+    ``type`` is the type of the option's value (``None`` for flags); ``"bool"`` marks
+    options taking ``true`` or ``false``.  ``default`` is typed: ``False`` for flags,
+    the manual's ``[default: N]`` as an int, ``()`` for repeatable and rest options
+    (the parsed namespace holds a fresh list), ``None`` otherwise.
     """
 
     long: str
@@ -119,21 +119,21 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--dump-spec-phase0",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print debug "
-        "representation of specified arguments. In --compose mode it should "
-        "be the second argument (i.e. just after --compose)",
+        help="do not execute this Websocat invocation, print debug representation "
+        "of specified arguments. In --compose mode it should be the second "
+        "argument (i.e. just after --compose)",
     ),
     _flag(
         "--dump-spec-phase1",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print debug "
-        "representation of specified arguments",
+        help="do not execute this Websocat invocation, print debug representation "
+        "of specified arguments",
     ),
     _flag(
         "--dump-spec-phase2",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print debug "
-        "representation of specified arguments",
+        help="do not execute this Websocat invocation, print debug representation "
+        "of specified arguments",
     ),
     _flag(
         "--scenario",
@@ -152,20 +152,19 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--binary",
         short="-b",
         group="mode",
-        help="use binary mode (arbitrary byte chunk = one WebSocket binary " "message)",
+        help="use binary mode (arbitrary byte chunk = one WebSocket binary message)",
     ),
     _flag(
         "--late-resolve",
         group="socket options",
-        help="resolve hostnames to IP addresses late (every time when forwarding "
-        "a connection) instead of one time at the beginning",
+        help="resolve hostnames to IP addresses late (every time when forwarding a "
+        "connection) instead of one time at the beginning",
     ),
     _flag(
         "--insecure",
         short="-k",
         group="tls",
-        help="accept invalid domains and root certificates for TLS client "
-        "connections",
+        help="accept invalid domains and root certificates for TLS client connections",
     ),
     _value(
         "--tls-domain",
@@ -189,8 +188,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--log-omit-content",
         group="log",
-        help="do not log full content of the data from `log:` overlay, just "
-        "chunk lengths",
+        help="do not log full content of the data from `log:` overlay, just chunk "
+        "lengths",
     ),
     _flag(
         "--log-hex",
@@ -205,8 +204,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--log-traffic",
         group="log",
-        help="automatically insert `log:` overlay in an appropriate place to "
-        "debug issues by displaying traffic chunks",
+        help="automatically insert `log:` overlay in an appropriate place to debug "
+        "issues by displaying traffic chunks",
     ),
     _value(
         "--ws-c-uri",
@@ -244,8 +243,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--separator-inhibit-substitution",
         group="text mode",
         help="prevent mangling incoming text WebSocket by replacing `\\n` (or "
-        "other separator sequence) with spaces (and trimming leading and "
-        "trailing separator bytes)",
+        "other separator sequence) with spaces (and trimming leading and trailing "
+        "separator bytes)",
     ),
     _flag(
         "--separator-inline",
@@ -288,8 +287,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--udp-bind-inhibit-send-errors",
         group="udp",
-        help="ignore failed `sendto` calls. Attempts to send without a "
-        "configured target address are ignored implicitly",
+        help="ignore failed `sendto` calls. Attempts to send without a configured "
+        "target address are ignored implicitly",
     ),
     _value(
         "--udp-server-timeout-ms",
@@ -326,9 +325,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--exec-args",
         group="exec",
         help="Command line arguments for `exec:` endpoint.\n\n"
-        "This option is interpreted specially: it stops processing all "
-        "other options uses everything after it as a part of the command "
-        "line",
+        "This option is interpreted specially: it stops processing all other "
+        "options uses everything after it as a part of the command line",
     ),
     _flag(
         "--exec-monitor-exits",
@@ -372,11 +370,11 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "str",
         group="exec",
         help="On Unix, use dup2 and forward sockets directly to child processes "
-        "(ignoring any overlays) instead of piping though stdin/stdout. "
-        "Argument is comma-separated list of file descriptor slots to "
-        "duplicate the socket into, e.g. `0,1` for stdin and stdout.\n\n"
-        "This is a low-level option that is less tested than other things. "
-        "Expect non-user-friendly error messages if misused.",
+        "(ignoring any overlays) instead of piping though stdin/stdout. Argument "
+        "is comma-separated list of file descriptor slots to duplicate the socket "
+        "into, e.g. `0,1` for stdin and stdout.\n\n"
+        "This is a low-level option that is less tested than other things. Expect "
+        "non-user-friendly error messages if misused.",
     ),
     _flag(
         "--exec-dup2-keep-nonblocking",
@@ -403,8 +401,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--exit-after-one-session",
         group="process",
-        help="Exit the whole process after serving one connection; alternative "
-        "to to --oneshot",
+        help="Exit the whole process after serving one connection; alternative to "
+        "to --oneshot",
     ),
     _flag(
         "--unidirectional",
@@ -427,19 +425,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--exit-on-eof",
         short="-E",
         group="transfer",
-        help="Stop transferring data when one of the transfer directions reached "
-        "EOF",
+        help="Stop transferring data when one of the transfer directions reached EOF",
     ),
     _value(
         "--buffer-size",
         "int",
         short="-B",
         group="transfer",
-        help="Override buffer size for main data transfer session. Note that "
-        "some overlays and endpoints may have separate buffers with "
-        "separately adjustable sizes.\n\n"
-        "Message can span multiple over multiple fragments and exceed this "
-        "buffer size",
+        help="Override buffer size for main data transfer session. Note that some "
+        "overlays and endpoints may have separate buffers with separately "
+        "adjustable sizes.\n\n"
+        "Message can span multiple over multiple fragments and exceed this buffer "
+        "size",
     ),
     _flag(
         "--no-close",
@@ -462,8 +459,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--ws-ignore-invalid-masks",
         group="websocket",
-        help="Do not fail WebSocket connections if masked frame arrives instead "
-        "of unmasked or vice versa",
+        help="Do not fail WebSocket connections if masked frame arrives instead of "
+        "unmasked or vice versa",
     ),
     _flag(
         "--ws-dont-check-headers",
@@ -486,14 +483,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--header",
         short="-H",
         group="websocket",
-        help="Add this custom header to WebSocket upgrade request when "
-        "connecting to a Websocket. Colon separates name and value",
+        help="Add this custom header to WebSocket upgrade request when connecting "
+        "to a Websocket. Colon separates name and value",
     ),
     _append(
         "--server-header",
         group="websocket",
-        help="Add this custom header to WebSocket upgrade response when serving "
-        "a Websocket connection. Colon separates name and value",
+        help="Add this custom header to WebSocket upgrade response when serving a "
+        "Websocket connection. Colon separates name and value",
     ),
     _value(
         "--protocol",
@@ -513,15 +510,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--server-protocol-lax",
         group="websocket",
         help="Don't reject incoming connections that fail to specify proper "
-        "`Sec-WebSocket-Protocol` header. The header would be omitted from "
-        "the response in this case",
+        "`Sec-WebSocket-Protocol` header. The header would be omitted from the "
+        "response in this case",
     ),
     _flag(
         "--server-protocol-choose-first",
         group="websocket",
         help="If client specifies Sec-WebSocket-Protocol, choose the first "
-        "mentioned protocol and use if for response's "
-        "Sec-WebSocket-Protocol",
+        "mentioned protocol and use if for response's Sec-WebSocket-Protocol",
     ),
     _flag(
         "--unlink",
@@ -532,20 +528,20 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--chmod-owner",
         group="unix",
-        help="When listening UNIX sockets, change socket filesystem permissions "
-        "to only allow owner connections",
+        help="When listening UNIX sockets, change socket filesystem permissions to "
+        "only allow owner connections",
     ),
     _flag(
         "--chmod-group",
         group="unix",
-        help="When listening UNIX sockets, change socket filesystem permissions "
-        "to allow owner and group connections",
+        help="When listening UNIX sockets, change socket filesystem permissions to "
+        "allow owner and group connections",
     ),
     _flag(
         "--chmod-everyone",
         group="unix",
-        help="When listening UNIX sockets, change socket filesystem permissions "
-        "to allow connections from everywhere",
+        help="When listening UNIX sockets, change socket filesystem permissions to "
+        "allow connections from everywhere",
     ),
     _flag(
         "--oneshot",
@@ -574,8 +570,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "int",
         default=4096,
         group="udp",
-        help="Maximum size of an outgoing UDP datagram. Incoming datagram size "
-        "is likely limited by --buffer-size",
+        help="Maximum size of an outgoing UDP datagram. Incoming datagram size is "
+        "likely limited by --buffer-size",
     ),
     _value(
         "--seqpacket-max-send-datagram-size",
@@ -628,7 +624,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "int",
         default=4,
         group="lengthprefixed",
-        help="Use this number of length header bytes for `lengthprefixed:` " "overlay",
+        help="Use this number of length header bytes for `lengthprefixed:` overlay",
     ),
     _flag(
         "--lengthprefixed-continuations",
@@ -644,8 +640,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         help="Maximum size of `lengthprefixed:` message (that needs to be "
         "reassembled from fragments)\n\n"
         "Connections would fail when messages exceed this size.\n\n"
-        "Ignored if `--lengthprefixed-continuations` is active, but "
-        "`nbytes`-based limitation can still fail connections.",
+        "Ignored if `--lengthprefixed-continuations` is active, but `nbytes`-based "
+        "limitation can still fail connections.",
     ),
     _flag(
         "--lengthprefixed-include-control",
@@ -654,9 +650,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "frames) as content in `lengthprefixed:`.\n\n"
         "A bit would be set to signify a control message and opcode will be "
         "prepended as the first byte.\n\n"
-        "When both continuations and controls are enabled, control messages "
-        "may appear between continued data message chunks. Control messages "
-        "can themselves be subject to continuations.",
+        "When both continuations and controls are enabled, control messages may "
+        "appear between continued data message chunks. Control messages can "
+        "themselves be subject to continuations.",
     ),
     _flag(
         "--lengthprefixed-tag-text",
@@ -688,8 +684,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "int",
         group="process",
         help="Wait for this number of milliseconds before starting endpoints. "
-        "Mostly intended for testing Websocat, in combination with "
-        "--compose mode",
+        "Mostly intended for testing Websocat, in combination with --compose mode",
     ),
     _flag(
         "--stdout-announce-listening-ports",
@@ -702,8 +697,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "str",
         group="process",
         help="Execute this command line after binding listening port\n\n"
-        "Connections are not actually accepted until the command exits "
-        "(exit code is ignored)",
+        "Connections are not actually accepted until the command exits (exit code "
+        "is ignored)",
     ),
     _flag(
         "--exec-after-listen-append-port",
@@ -722,19 +717,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--reuser-tolerate-torn-msgs",
         group="overlays",
         help="When using `reuse-raw:` (including automatically inserted), do not "
-        "abort connections on unrecoverable broken messages, instead "
-        "produce a trimmed message and continue",
+        "abort connections on unrecoverable broken messages, instead produce a "
+        "trimmed message and continue",
     ),
     _flag(
         "--compose",
         group="mode",
-        help="Interpret special command line arguments like `&`, `;`, '^', `(` "
-        "and `)` as separators for composed scenarios mode. This argument "
-        "must come first.\n\n"
-        "This allows to execute multiple sub-scenarios in one Websocat "
-        "invocation, sequentially (;), in parallel (&) or in parallel with "
-        "early exit (^). You can also use parentheses to combine disparate "
-        "operations.",
+        help="Interpret special command line arguments like `&`, `;`, '^', `(` and "
+        "`)` as separators for composed scenarios mode. This argument must come "
+        "first.\n\n"
+        "This allows to execute multiple sub-scenarios in one Websocat invocation, "
+        "sequentially (;), in parallel (&) or in parallel with early exit (^). You "
+        "can also use parentheses to combine disparate operations.",
     ),
     _flag(
         "--write-file-no-overwrite",
@@ -744,8 +738,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--write-file-auto-rename",
         group="endpoints",
-        help="For `writefile:` endpoint, do not overwrite existing files, "
-        "instead use other, neighbouring file names",
+        help="For `writefile:` endpoint, do not overwrite existing files, instead "
+        "use other, neighbouring file names",
     ),
     _value(
         "--origin",
@@ -762,16 +756,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--random-fast",
         group="endpoints",
-        help="For `random:` endpoint, use smaller and faster RNG instead of "
-        "secure one",
+        help="For `random:` endpoint, use smaller and faster RNG instead of secure one",
     ),
     _value(
         "--write-splitoff",
         "str",
         group="overlays",
-        help="Specify the write counterpart for `write-splitoff:` overlay. "
-        "Expects a specifier like `tcp:127.0.0.1:1234`, like a positional "
-        "argument",
+        help="Specify the write counterpart for `write-splitoff:` overlay. Expects "
+        "a specifier like `tcp:127.0.0.1:1234`, like a positional argument",
     ),
     _flag(
         "--write-splitoff-omit-shutdown",
@@ -781,10 +773,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _append(
         "--filter",
         group="transfer",
-        help="Pass traffic through this socket prior to transfer data from left "
-        "to right specifiers.\n\n"
-        "The filter itself can be any specifier (including with overlays), "
-        "e.g. `--filter=lines:tcp:127.0.0.1:1234`",
+        help="Pass traffic through this socket prior to transfer data from left to "
+        "right specifiers.\n\n"
+        "The filter itself can be any specifier (including with overlays), e.g. "
+        "`--filter=lines:tcp:127.0.0.1:1234`",
     ),
     _append(
         "--filter-reverse",
@@ -795,10 +787,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--async-fd-force",
         group="endpoints",
-        help="Force using a file descriptor for `async-fd:` even when it cannot "
-        "be registered for events.\n\n"
-        "In case of EWOULDBLOCK Websocat would wait for some short time in "
-        "a loop.\n\n"
+        help="Force using a file descriptor for `async-fd:` even when it cannot be "
+        "registered for events.\n\n"
+        "In case of EWOULDBLOCK Websocat would wait for some short time in a loop.\n\n"
         "In some cases the whole Websocat process may be blocked.",
     ),
     _value(
@@ -811,15 +802,15 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _append(
         "--tee",
         group="tee",
-        help="Copy output datagrams also to this specifier; also merge in "
-        "incoming datagrams from this specifier\n\n"
+        help="Copy output datagrams also to this specifier; also merge in incoming "
+        "datagrams from this specifier\n\n"
         "May insert a `tee:` overlay automatically if not specified.",
     ),
     _flag(
         "--tee-propagate-failures",
         group="tee",
-        help="Cause `tee:` overlay to fail datagram read or write if any "
-        "(instead of all) nodes failed the operation",
+        help="Cause `tee:` overlay to fail datagram read or write if any (instead "
+        "of all) nodes failed the operation",
     ),
     _flag(
         "--tee-propagate-eof",
@@ -831,8 +822,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--tee-tolerate-torn-msgs",
         group="tee",
         help="When using `tee:`, do not abort reading side of the connections on "
-        "unrecoverable broken messages, instead produce a trimmed message "
-        "and continue",
+        "unrecoverable broken messages, instead produce a trimmed message and "
+        "continue",
     ),
     _flag(
         "--tee-use-hangups",
@@ -842,8 +833,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--tee-use-first-hangup",
         group="tee",
-        help="Terminate `tee:` specifier when main tee node (the one after "
-        "`tee:` instead of `--tee`) signals hangup",
+        help="Terminate `tee:` specifier when main tee node (the one after `tee:` "
+        "instead of `--tee`) signals hangup",
     ),
     _flag(
         "--enable-sslkeylog",
@@ -880,8 +871,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--socket-listen-backlog",
         "int",
         group="socket options",
-        help="Use this backlog argument for `listen(2)` syscall. Maximum number "
-        "of queued connections pending for accept(2)",
+        help="Use this backlog argument for `listen(2)` syscall. Maximum number of "
+        "queued connections pending for accept(2)",
     ),
     _flag(
         "--socket-transparent",
@@ -909,7 +900,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--socket-ttl",
         "int",
         group="socket options",
-        help="Set IP_TTL for a IPv4 socket or IPV6_UNICAST_HOPS for an IPv6 " "socket",
+        help="Set IP_TTL for a IPv4 socket or IPV6_UNICAST_HOPS for an IPv6 socket",
     ),
     _value(
         "--socket-linger-s",
@@ -1033,7 +1024,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--socket-multicast-interface-addr",
         "str",
         group="socket options",
-        help="Use this interface address instead of 0.0.0.0 when joining " "multicast",
+        help="Use this interface address instead of 0.0.0.0 when joining multicast",
     ),
     _value(
         "--socket-multicast-interface-index",
@@ -1069,20 +1060,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--exclude-ws-from-sockopts",
         group="socket options",
         help="Do not apply `socket_*`, `reuseaddr`, `reuseport` and "
-        "`bind_before_connect` to specifier stacks that include WebSocket "
-        "framer\n\n"
+        "`bind_before_connect` to specifier stacks that include WebSocket framer\n\n"
         "You can attain the reverse effect by playing with --compose mode, "
-        "registry-send: and registry-stream-listen: , as socket options "
-        "(like most other options) only affect single sub-session of the "
-        "compose mode.",
+        "registry-send: and registry-stream-listen: , as socket options (like most "
+        "other options) only affect single sub-session of the compose mode.",
     ),
     _value(
         "--tcp-race-interval-ms",
         "int",
         default=20,
         group="socket options",
-        help="Delay between initiating subsequent connections when connecting to "
-        "a TCP using multiple address variants",
+        help="Delay between initiating subsequent connections when connecting to a "
+        "TCP using multiple address variants",
     ),
     _flag(
         "--help",
@@ -1117,7 +1106,7 @@ GROUPS: tuple[str, ...] = (
     "planner/debug",
     "help",
 )
-"""Every ``OptionSpec.group``, in the order ``--help`` shows them (options keep manual order)."""
+"""Every ``OptionSpec.group``, in ``--help`` order; options keep the manual's order."""
 
 _BY_NAME: dict[str, OptionSpec] = {
     name: spec for spec in OPTIONS for name in spec.option_strings
@@ -1125,7 +1114,7 @@ _BY_NAME: dict[str, OptionSpec] = {
 
 
 def find_option(name: str) -> OptionSpec | None:
-    """The option spelled ``name`` (``"--buffer-size"`` or ``"-B"``), if there is one."""
+    """The option spelled ``name`` (``"--buffer-size"`` or ``"-B"``), if any."""
     return _BY_NAME.get(name)
 
 
@@ -1133,7 +1122,7 @@ def _converter(spec: OptionSpec) -> Callable[[str], object]:
     """A value converter whose errors already carry the final one-line message."""
 
     def fail(problem: str) -> NoReturn:
-        # An ArgumentError without an action makes argparse pass the message through as is.
+        # An ArgumentError without an action: argparse passes the message on unchanged.
         raise argparse.ArgumentError(None, f"option '{spec.long}': {problem}")
 
     def to_int(text: str) -> int:
@@ -1161,7 +1150,7 @@ def _converter(spec: OptionSpec) -> Callable[[str], object]:
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Clap-like help: ``-B, --buffer-size <BUFFER_SIZE>``, paragraphs kept, epilog verbatim."""
+    """Clap-like help: ``-B, --buffer-size <BUFFER_SIZE>``, paragraphs, raw epilog."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=40)
@@ -1193,14 +1182,14 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return lines
 
     def _format_action(self, action: argparse.Action) -> str:
-        # The blank line between paragraphs would otherwise keep the help column's indent.
+        # Otherwise the blank line between paragraphs keeps the help column's indent.
         return "\n".join(
             line.rstrip() for line in super()._format_action(action).split("\n")
         )
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises OptionError with a one-line message instead of exiting."""
+    """An ArgumentParser that raises a one-line OptionError instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
         raise OptionError(_one_line(message))
@@ -1304,9 +1293,9 @@ def _unexpected(extra: str) -> OptionError:
 
 
 def _split_tail(argv: list[str]) -> tuple[list[str], list[str], list[str] | None]:
-    """Split off what argparse must not see: positionals after ``--`` and ``--exec-args``'s tail.
+    """Split off what argparse must not see: the tail after ``--exec-args`` or ``--``.
 
-    Whichever comes first wins, so ``--exec-args -l -- x`` passes ``--`` on to the command.
+    Whichever comes first wins: ``--exec-args -l -- x`` passes ``--`` on to the command.
     """
     for index, arg in enumerate(argv):
         if arg == "--":

@@ -70,5 +70,7 @@ def parse(inv: Invocation) -> Invocation:
 def _parse_arg(text: str, index: int) -> Stack:
     try:
         return parse_stack(text)
+    except NotImplementedYet:
+        raise
     except SpecError as exc:
         raise type(exc)(f"argument {index} {text!r}: {exc}") from None

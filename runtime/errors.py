@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 # Documented exit codes (README, docs/exit-codes.md).
 EXIT_OK = 0
 EXIT_FAILURE = 1  # any other runtime failure (I/O error on an established session, ...)
@@ -39,4 +41,6 @@ class TimeoutExpired(WebsocatError):
 
 def os_error_text(exc: OSError) -> str:
     """The OS error text without Python's '[Errno N]' decoration."""
+    if exc.errno:
+        return os.strerror(exc.errno)  # asyncio replaces strerror with 'Connect call failed ...'
     return exc.strerror or str(exc)

@@ -1,0 +1,123 @@
+"""Copy loops: exchange data between the two sides of a session, in both directions.
+
+EOF read in one direction shuts down the write half on the other side (`write_eof` /
+`send_eof`); the session ends when every running direction has ended, or at the first
+one with `exit_on_eof` (-E), or when either socket signals hangup.  A side whose read
+half is missing (an incomplete socket) has no direction out of it: nothing is shut
+down on its behalf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
+
+# Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
+HANGUP_EXITS = False
+
+
+class HangupExit(Exception):
+    """A socket hung up and --exit-on-hangup asked the process to end."""
+
+
+async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ) -> None:
+    """Copy src's read half into dst's write half until EOF, then shut dst's write half."""
+    read, write = src.read, dst.write
+    while True:
+        data = await read(buffer_size)
+        if not data:
+            break
+        await write(data)
+    await dst.write_eof()
+
+
+async def copy_packets(src: MessageSocket, dst: MessageSocket) -> None:
+    """Copy message batches from src to dst until EOF, then end dst's sending."""
+    recv, send = src.recv_batch, dst.send_batch
+    while True:
+        batch = await recv()
+        if not batch:
+            break
+        await send(batch)
+    await dst.send_eof()
+
+
+async def exchange_bytes(
+    left: ByteStream,
+    right: ByteStream,
+    *,
+    unidirectional: bool = False,
+    unidirectional_reverse: bool = False,
+    late_drop: bool = False,
+    exit_on_eof: bool = False,
+    buffer_size: int | None = None,
+) -> None:
+    """Copy bytes left->right and right->left (the manual's exchange_bytes)."""
+    size = buffer_size or DEFAULT_READ
+    await _exchange(
+        left, right, lambda a, b: copy_bytes(a, b, size), lambda s: s.write_eof(),
+        unidirectional, unidirectional_reverse, late_drop, exit_on_eof,
+    )
+
+
+async def exchange_packets(
+    left: MessageSocket,
+    right: MessageSocket,
+    *,
+    unidirectional: bool = False,
+    unidirectional_reverse: bool = False,
+    late_drop: bool = False,
+    exit_on_eof: bool = False,
+) -> None:
+    """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets)."""
+    await _exchange(
+        left, right, copy_packets, lambda s: s.send_eof(),
+        unidirectional, unidirectional_reverse, late_drop, exit_on_eof,
+    )
+
+
+async def _exchange(
+    left: Any,
+    right: Any,
+    copy: Callable[[Any, Any], Awaitable[None]],
+    shut: Callable[[Any], Awaitable[None]],
+    unidirectional: bool,
+    unidirectional_reverse: bool,
+    late_drop: bool,
+    exit_on_eof: bool,
+) -> None:
+    forward = not unidirectional_reverse and left.readable and right.writable
+    backward = not unidirectional and right.readable and left.writable
+    if not late_drop:
+        # -u / -U: the unused direction is shut at once (the manual's default).
+        if unidirectional and left.writable:
+            await shut(left)
+        if unidirectional_reverse and right.writable:
+            await shut(right)
+    tasks: set[asyncio.Future[Any]] = set()
+    if forward:
+        tasks.add(asyncio.ensure_future(copy(left, right)))
+    if backward:
+        tasks.add(asyncio.ensure_future(copy(right, left)))
+    hangups = [asyncio.ensure_future(s.hangup.wait()) for s in (left, right) if s.hangup is not None]
+    try:
+        pending = set(tasks)
+        while pending:
+            done, _ = await asyncio.wait(pending | set(hangups), return_when=asyncio.FIRST_COMPLETED)
+            for task in done & tasks:
+                task.result()  # raise the direction's error, if any
+            pending -= done
+            if exit_on_eof and done & tasks:
+                break
+            if done & set(hangups):
+                if HANGUP_EXITS:
+                    raise HangupExit("a socket hung up (--exit-on-hangup)")
+                break
+    finally:
+        for task in (*tasks, *hangups):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, *hangups, return_exceptions=True)

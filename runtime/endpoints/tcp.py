@@ -1,0 +1,226 @@
+"""TCP endpoints: connect (by IP, by resolved addresses raced, by late hostname), listen, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
+from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
+
+Stream = ByteStream
+Addrs = list[tuple[str, int]]
+
+
+def _show(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def resolve(host: str, port: int) -> Addrs:
+    """Resolve a hostname to every address it has (IPv6 and IPv4), in the resolver's order."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConnectError(f"cannot resolve {host!r}: {exc.strerror}") from None
+    addrs: Addrs = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        addr = (str(sockaddr[0]), int(sockaddr[1]))
+        if addr not in addrs:
+            addrs.append(addr)
+    return addrs
+
+
+async def _open(host: str, port: int) -> TransportStream:
+    loop = asyncio.get_running_loop()
+    try:
+        _transport, protocol = await loop.create_connection(StreamProtocol, host, port)
+    except OSError as exc:
+        raise ConnectError(f"tcp:{_show(host, port)}: {os_error_text(exc)}") from None
+    return TransportStream(protocol, _show(host, port))
+
+
+async def _race(addrs: Addrs, interval_ms: int) -> TransportStream:
+    """Start a connection to each address in turn, `interval_ms` apart; the first to connect wins."""
+    if not addrs:
+        raise ConnectError("no addresses to connect to")
+    if len(addrs) == 1:
+        return await _open(*addrs[0])
+    attempts: list[asyncio.Task[TransportStream]] = []
+    errors: list[BaseException] = []
+    winner: TransportStream | None = None
+    try:
+        for index, addr in enumerate(addrs):
+            attempts.append(asyncio.ensure_future(_open(*addr)))
+            if index + 1 < len(addrs):
+                done, _ = await asyncio.wait(
+                    [a for a in attempts if not a.done() or a.exception() is None],
+                    timeout=interval_ms / 1000, return_when=asyncio.FIRST_COMPLETED,
+                )
+                winner = next((t.result() for t in done if t.exception() is None), None)
+                if winner is not None:
+                    return winner
+        while winner is None:
+            pending = [a for a in attempts if not a.done()]
+            for attempt in attempts:
+                if attempt.done() and attempt.exception() is None:
+                    winner = attempt.result()
+                    return winner
+            if not pending:
+                errors = [a.exception() for a in attempts if a.exception() is not None]  # type: ignore[misc]
+                raise errors[0] if errors else ConnectError("connection failed")
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        return winner
+    finally:
+        for attempt in attempts:
+            if not attempt.done():
+                attempt.cancel()
+            elif attempt.exception() is None and attempt.result() is not winner:
+                await attempt.result().aclose()
+
+
+@asynccontextmanager
+async def _closing(opening: Awaitable[TransportStream]) -> AsyncIterator[TransportStream]:
+    stream = await opening
+    try:
+        yield stream
+    finally:
+        await stream.aclose()
+
+
+def connect(host: str, port: int) -> Any:
+    """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address."""
+    return _closing(_open(host, port))
+
+
+def connect_any(addrs: Addrs, *, race_interval_ms: int = 20) -> Any:
+    """Connect to the first of several addresses that answers (started `race_interval_ms` apart)."""
+    return _closing(_race(addrs, race_interval_ms))
+
+
+def connect_late(host: str, port: int, *, race_interval_ms: int = 20) -> Any:
+    """Connect to a TCP socket by hostname, resolving it now (--late-resolve)."""
+
+    async def opening() -> TransportStream:
+        return await _race(await resolve(host, port), race_interval_ms)
+
+    return _closing(opening())
+
+
+def announce_port(server: asyncio.base_events.Server) -> None:
+    """--stdout-announce-listening-ports: one line per bound socket, flushed."""
+    for sock in server.sockets:
+        host, port = sock.getsockname()[:2]
+        sys.stdout.write(f"LISTEN proto=tcp,ip={host},port={port}\n")
+    sys.stdout.flush()
+
+
+async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol]) -> asyncio.base_events.Server:
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.create_server(factory, host, port, reuse_address=True, backlog=1024)
+    except OSError as exc:
+        raise ConnectError(f"tcp-listen:{_show(host, port)}: {os_error_text(exc)}") from None
+
+
+@asynccontextmanager
+async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIterator[TransportStream]:
+    """Listen, accept one connection, stop listening (a listener used on the right side)."""
+    loop = asyncio.get_running_loop()
+    accepted: asyncio.Future[StreamProtocol] = loop.create_future()
+
+    def factory() -> StreamProtocol:
+        protocol = StreamProtocol()
+        if not accepted.done():
+            accepted.set_result(protocol)
+        return protocol
+
+    server = await _listen(host, port, factory)
+    if announce:
+        announce_port(server)
+    try:
+        protocol = await accepted
+    finally:
+        server.close()
+    peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
+    stream = TransportStream(protocol, _show(*peer[:2]) if peer else "")
+    try:
+        yield stream
+    finally:
+        await stream.aclose()
+
+
+async def serve(
+    host: str,
+    port: int,
+    session: Callable[..., Awaitable[None]],
+    *args: Any,
+    oneshot: bool = False,
+    exit_after_one_session: bool = False,
+    announce: bool = False,
+) -> None:
+    """Listen for TCP connections and run `session(stream, *args)` for each, concurrently.
+
+    A failing session is reported on stderr and the server goes on, except with
+    --oneshot, where its failure is the process's.
+    """
+    loop = asyncio.get_running_loop()
+    first_done: asyncio.Future[BaseException | None] = loop.create_future()
+    server: asyncio.base_events.Server | None = None
+
+    async def run_session(protocol: StreamProtocol) -> None:
+        peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
+        stream = TransportStream(protocol, _show(*peer[:2]) if peer else "")
+        error: BaseException | None = None
+        try:
+            await session(stream, *args)
+        except (Exception, ExceptionGroup) as exc:
+            error = exc
+            if not oneshot:
+                _report_session_error(stream.peer, exc)
+        finally:
+            await stream.aclose()
+            if not first_done.done():
+                first_done.set_result(error)
+
+    async with asyncio.TaskGroup() as sessions:  # every session has an owner
+
+        def factory() -> StreamProtocol:
+            protocol = StreamProtocol()
+            if oneshot and server is not None:
+                server.close()  # serve only this one connection
+            loop.call_soon(lambda: sessions.create_task(run_session(protocol)))
+            return protocol
+
+        server = await _listen(host, port, factory)
+        if announce:
+            announce_port(server)
+        try:
+            if oneshot or exit_after_one_session:
+                error = await first_done
+                if error is not None and oneshot:
+                    raise error
+                return
+            await asyncio.Future()  # serve until cancelled
+        finally:
+            server.close()
+            if exit_after_one_session:
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task() and task.get_coro().__name__ == "run_session":  # type: ignore[union-attr]
+                        task.cancel()
+
+
+def _report_session_error(peer: str, exc: BaseException) -> None:
+    from websocat.runtime.process import describe_error, report
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    message, _status = describe_error(exc)
+    report(f"{peer}: {message}" if peer else message)
+
+
+__all__ = ["Addrs", "Stream", "WebsocatError", "accept_one", "connect", "connect_any", "connect_late", "resolve", "serve"]

@@ -1,0 +1,302 @@
+"""WebSocket overlays: ``ws.connect`` (ws-c:), ``ws.accept`` (ws-upgrade:), ``ws.framed`` (ws-ll-*:).
+
+Each turns a stream socket into a datagram socket of ``(data, flags)`` messages.  Pings
+are answered and pongs dropped; a Close frame is answered and reads as EOF, while the
+underlying stream stays open until ``aclose`` (as in websocat4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+
+from websocat.runtime.overlays.ws_framing import (
+    FrameBuilder,
+    FrameError,
+    FrameParser,
+    close_payload,
+    parse_close,
+)
+from websocat.runtime.overlays.ws_handshake import (
+    HandshakeRequest,
+    HeaderItem,
+    client_handshake,
+    server_handshake,
+)
+from websocat.runtime.sockets import CLOSE, PING, PONG, ByteStream, Message, MessageSocket
+
+__all__ = ["WsSocket", "accept", "connect", "framed"]
+
+
+class WsSocket(MessageSocket):
+    """A WebSocket over a stream socket: messages in and out, pings answered.
+
+    ``client``: mask outgoing frames and expect unmasked ones.  ``leftover``: bytes read
+    past the handshake, parsed first.  ``no_close``: ``send_eof`` sends no Close frame.
+    ``ignore_masks``: accept frames masked the wrong way.  ``max_pongs``: stop answering
+    pings after this many pongs.  ``shutdown_on_eof``: ``send_eof`` also shuts the
+    stream's write half.  After the connection closed, ``close_code`` and
+    ``close_reason`` say how (1005: no code; 1006: the stream ended without a Close).
+    """
+
+    name = "websocket"
+
+    def __init__(
+        self,
+        stream: ByteStream,
+        *,
+        client: bool,
+        leftover: bytes = b"",
+        no_close: bool = False,
+        ignore_masks: bool = False,
+        max_pongs: int | None = None,
+        shutdown_on_eof: bool = False,
+    ) -> None:
+        self.stream = stream
+        self.readable = stream.readable
+        self.writable = stream.writable
+        self.hangup = stream.hangup
+        self.request: HandshakeRequest | None = None  # set by accept()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._parser = FrameParser(expect_masked=None if ignore_masks else not client)
+        self._builder = FrameBuilder(mask=client)
+        self._buf = bytes(leftover)
+        self._control: list[Message] = []
+        self._eof = False
+        self._no_close = no_close
+        self._pongs_left = max_pongs
+        self._shutdown_on_eof = shutdown_on_eof
+        # Pongs and Close replies are written from recv_batch while another task may be
+        # in send_batch: frames must not interleave on streams whose writes can suspend.
+        self._write_lock = asyncio.Lock()
+        # Control frames for the task holding the lock to write next: reading must not
+        # wait for a writer stalled by a peer that itself waits for us to read.
+        self._queued: list[Message] = []
+
+    async def recv_batch(self) -> list[Message]:
+        """Every data message the next read(s) produced; [] at EOF or after a Close frame."""
+        if self._eof:
+            return []
+        parser = self._parser
+        read = self.stream.read
+        out: list[Message] = []
+        buf = self._buf
+        while True:
+            if buf and len(buf) >= parser.need:
+                try:
+                    used = parser.parse(buf, out, self._control)
+                except FrameError as exc:
+                    await self._fail(exc)
+                    raise
+                buf = self._buf = buf[used:]
+                if self._control:
+                    await self._answer_control()
+                if out or self._eof:
+                    return out
+            # Kept in self._buf across every await: a cancelled read loses no bytes.
+            self._buf = buf
+            chunk = await read()
+            if not chunk:
+                break
+            if not buf:
+                buf = chunk  # the common case: no partial frame waiting, no copy
+                continue
+            # Read on until the partial frame can be complete, then join once: appending
+            # to a growing buffer and re-parsing after each read would be quadratic.
+            parts = [buf, chunk]
+            size = len(buf) + len(chunk)
+            try:
+                while size < parser.need:
+                    chunk = await read()
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    size += len(chunk)
+            finally:
+                buf = self._buf = b"".join(parts)
+            if not chunk:
+                break
+        self._buf = b""
+        self._eof = True
+        if self.close_code is None:
+            self.close_code = 1006
+        return []
+
+    async def send_batch(self, batch: list[Message]) -> None:
+        """Send messages as frames in one write; dropped once a Close frame went out."""
+        builder = self._builder
+        if builder.closed:
+            return
+        async with self._write_lock:
+            await self._write_frames(batch)
+
+    async def send_eof(self) -> None:
+        """Send a Close frame with code 1000 (unless ``no_close`` or one was already sent)."""
+        if not self._no_close and not self._builder.closed and self.writable:
+            try:
+                async with self._write_lock:  # after any write in progress, and before write_eof
+                    await self._write_frames([(close_payload(1000), CLOSE)])
+            except ConnectionError:
+                pass  # the peer is gone: nothing left to close politely
+        if self._shutdown_on_eof and self.writable:
+            await self.stream.write_eof()
+
+    async def aclose(self) -> None:
+        """Close the underlying stream."""
+        await self.stream.aclose()
+
+    async def _answer_control(self) -> None:
+        """Answer the control frames a parse produced: pongs for pings, Close for Close."""
+        replies: list[Message] = []
+        for payload, flags in self._control:
+            if flags & PING:
+                if self._pongs_left is None:
+                    replies.append((payload, PONG))
+                elif self._pongs_left > 0:
+                    self._pongs_left -= 1
+                    replies.append((payload, PONG))
+            elif flags & CLOSE:
+                self._eof = True
+                self._closed_by_peer(payload)
+                replies.append((payload[:2], CLOSE))  # echo the code, as RFC 6455 suggests
+        self._control.clear()
+        if replies and self.writable and not self._builder.closed:
+            try:
+                await self._send_control(replies)
+            except ConnectionError:
+                pass  # reading goes on: it reports the end of the connection its own way
+
+    def _closed_by_peer(self, payload: bytes) -> None:
+        """Record the peer's close code; report an unusual one on stderr."""
+        code, reason = parse_close(payload)  # the parser has validated it
+        self.close_code, self.close_reason = code, reason
+        if code not in (1000, 1005):
+            detail = f": {reason}" if reason else ""
+            print(f"websocat: peer closed the WebSocket with code {code}{detail}", file=sys.stderr)
+
+    async def _fail(self, exc: FrameError) -> None:
+        """Send a Close frame with the error's code after a protocol violation."""
+        self._eof = True
+        self.close_code = exc.code
+        if self.writable and not self._builder.closed:
+            try:
+                await self._send_control([(close_payload(exc.code), CLOSE)])
+            except OSError:
+                pass  # the error being raised says more than a failed write
+
+    async def _send_control(self, batch: list[Message]) -> None:
+        """Write control frames now, or queue them behind a write in progress."""
+        if self._write_lock.locked():
+            self._queued += batch
+            return
+        async with self._write_lock:
+            await self._write_frames(batch)
+
+    async def _write_frames(self, batch: list[Message]) -> None:
+        """Write ``batch`` and any queued control frames; the caller holds the write lock."""
+        data = self._builder.build(batch)
+        if data:
+            await self.stream.write(data)
+        while self._queued:
+            queued, self._queued = self._queued, []
+            data = self._builder.build(queued)
+            if data:
+                await self.stream.write(data)
+
+
+async def connect(
+    stream: ByteStream,
+    *,
+    uri: str = "/",
+    host: str | None = None,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    origin: str | None = None,
+    user_agent: str | None = None,
+    no_close: bool = False,
+    lax: bool = False,
+    ignore_masks: bool = False,
+    max_pongs: int | None = None,
+    shutdown_on_eof: bool = False,
+) -> WsSocket:
+    """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
+
+    ``host=None`` sends no Host header.  ``headers``: extra request headers, as
+    ("Name", "value") pairs or "Name: value" strings.  Raises ProtocolError when the
+    server refuses the upgrade.
+    """
+    leftover = await client_handshake(
+        stream,
+        uri=uri,
+        host=host,
+        headers=headers,
+        protocol=protocol,
+        origin=origin,
+        user_agent=user_agent,
+        lax=lax,
+    )
+    return WsSocket(
+        stream,
+        client=True,
+        leftover=leftover,
+        no_close=no_close,
+        ignore_masks=ignore_masks,
+        max_pongs=max_pongs,
+        shutdown_on_eof=shutdown_on_eof,
+    )
+
+
+async def accept(
+    stream: ByteStream,
+    *,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    no_close: bool = False,
+    lax: bool = False,
+    ignore_masks: bool = False,
+    max_pongs: int | None = None,
+    shutdown_on_eof: bool = False,
+) -> WsSocket:
+    """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
+
+    ``headers``: extra reply headers.  ``protocol``: the Sec-WebSocket-Protocol to
+    require and answer with.  The request is kept as ``.request``.  Raises
+    ProtocolError (after replying 400) on a bad request.
+    """
+    request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax)
+    sock = WsSocket(
+        stream,
+        client=False,
+        leftover=leftover,
+        no_close=no_close,
+        ignore_masks=ignore_masks,
+        max_pongs=max_pongs,
+        shutdown_on_eof=shutdown_on_eof,
+    )
+    sock.request = request
+    return sock
+
+
+def framed(
+    stream: ByteStream,
+    *,
+    client: bool,
+    no_close: bool = False,
+    ignore_masks: bool = False,
+    max_pongs: int | None = None,
+    shutdown_on_eof: bool = False,
+) -> WsSocket:
+    """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
+
+    ``client=True`` masks outgoing frames and expects unmasked ones.
+    """
+    return WsSocket(
+        stream,
+        client=client,
+        no_close=no_close,
+        ignore_masks=ignore_masks,
+        max_pongs=max_pongs,
+        shutdown_on_eof=shutdown_on_eof,
+    )

@@ -1,0 +1,301 @@
+"""The HTTP/1.1 WebSocket upgrade (RFC 6455 section 4) over any byte stream.
+
+``client_handshake`` sends the upgrade request and checks the 101 reply;
+``server_handshake`` reads a request and answers it.  Both return the bytes that
+arrived after the HTTP header block: they belong to the WebSocket framer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from websocat.runtime.errors import ProtocolError, UsageError
+from websocat.runtime.sockets import ByteStream
+
+__all__ = [
+    "MAX_HEADER_BLOCK",
+    "HandshakeRequest",
+    "HeaderItem",
+    "accept_key",
+    "client_handshake",
+    "server_handshake",
+]
+
+MAX_HEADER_BLOCK = 64 * 1024  # a longer request or response head fails the handshake
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+# A custom header: ("Name", "value") or "Name: value" (the -H / --server-header syntax).
+HeaderItem = tuple[str, str] | str
+
+
+@dataclass(frozen=True)
+class HandshakeRequest:
+    """The upgrade request a WebSocket server accepted: method, request target, headers."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    protocol: str | None = None  # the Sec-WebSocket-Protocol the reply chose
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+
+def accept_key(key: str) -> str:
+    """The Sec-WebSocket-Accept value that answers Sec-WebSocket-Key ``key``."""
+    return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
+
+
+async def client_handshake(
+    stream: ByteStream,
+    *,
+    uri: str = "/",
+    host: str | None = None,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    origin: str | None = None,
+    user_agent: str | None = None,
+    lax: bool = False,
+) -> bytes:
+    """Upgrade ``stream`` to a WebSocket as a client; return bytes read past the reply.
+
+    ``host=None`` omits the Host header.  ``lax`` accepts any 101 reply without
+    checking its Upgrade, Connection, Sec-WebSocket-Accept and -Protocol headers.
+    Raises ProtocolError("websocket handshake failed: HTTP/1.1 404 Not Found") and the
+    like.
+    """
+    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    lines = [f"GET {_no_breaks(uri or '/')} HTTP/1.1"]
+    if host is not None:
+        lines.append(f"Host: {_no_breaks(host)}")
+    lines += [
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        f"Sec-WebSocket-Key: {key}",
+    ]
+    if protocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {_no_breaks(protocol)}")
+    if origin is not None:
+        lines.append(f"Origin: {_no_breaks(origin)}")
+    if user_agent is not None:
+        lines.append(f"User-Agent: {_no_breaks(user_agent)}")
+    lines += _header_lines(headers)
+    await stream.write(_encode_head(lines))
+
+    head, leftover = await _read_head(stream, "reply")
+    if head is None:
+        raise ProtocolError("websocket handshake failed: connection closed before the HTTP reply")
+    status, reply_headers = _parse_head(head, "reply")
+    parts = status.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
+        raise ProtocolError(f"websocket handshake failed: {status}")
+    if not lax:
+        _check_client_reply(reply_headers, key, protocol)
+    return leftover
+
+
+def _check_client_reply(headers: list[tuple[str, str]], key: str, protocol: str | None) -> None:
+    """Fail unless a 101 reply really accepts our upgrade."""
+    if not _has_token(headers, "upgrade", "websocket"):
+        raise ProtocolError("websocket handshake failed: reply lacks 'Upgrade: websocket'")
+    if not _has_token(headers, "connection", "upgrade"):
+        raise ProtocolError("websocket handshake failed: reply lacks 'Connection: Upgrade'")
+    accept = _values(headers, "sec-websocket-accept")
+    if accept != [accept_key(key)]:
+        got = ", ".join(accept) or "none"
+        raise ProtocolError(f"websocket handshake failed: wrong Sec-WebSocket-Accept ({got})")
+    chosen = _values(headers, "sec-websocket-protocol")
+    if chosen:
+        offered = _tokens([protocol] if protocol else [])
+        if len(chosen) > 1 or chosen[0].strip().lower() not in offered:
+            raise ProtocolError(
+                f"websocket handshake failed: server chose protocol {', '.join(chosen)!r},"
+                " which was not offered"
+            )
+
+
+async def server_handshake(
+    stream: ByteStream,
+    *,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    lax: bool = False,
+) -> tuple[HandshakeRequest, bytes]:
+    """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
+
+    ``protocol``: the Sec-WebSocket-Protocol to answer with; a client that does not offer
+    it is rejected (with ``lax`` the header is just left out then).  ``lax`` also skips
+    the checks of Upgrade, Connection and Sec-WebSocket-Version.  A bad request gets a
+    400 reply, then ProtocolError("websocket handshake failed: ...").
+    """
+    head: bytes | None = b""
+    try:
+        head, leftover = await _read_head(stream, "request")
+        if head is None:
+            raise ProtocolError("websocket handshake failed: connection closed before the HTTP request")
+        request_line, request_headers = _parse_head(head, "request")
+        parts = request_line.split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise ProtocolError(f"websocket handshake failed: bad request line {request_line!r}")
+        method, target, _version = parts
+        key = _check_request(request_headers, method, lax)
+        chosen = _choose_protocol(request_headers, protocol, lax)
+    except ProtocolError as exc:
+        if head is not None:  # a peer that hung up gets no reply
+            await _reject(stream, exc.message)
+        raise
+    lines = [
+        "HTTP/1.1 101 Switching Protocols",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Accept: {accept_key(key)}",
+    ]
+    if chosen is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {chosen}")
+    lines += _header_lines(headers)
+    await stream.write(_encode_head(lines))
+    return HandshakeRequest(method, target, tuple(request_headers), chosen), leftover
+
+
+def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> str:
+    """Fail unless the request is a WebSocket upgrade; return its Sec-WebSocket-Key."""
+    keys = _values(headers, "sec-websocket-key")
+    if len(keys) != 1:
+        raise ProtocolError("websocket handshake failed: request needs one Sec-WebSocket-Key")
+    key = keys[0]
+    if lax:
+        return key
+    if method != "GET":
+        raise ProtocolError(f"websocket handshake failed: method {method}, expected GET")
+    if not _has_token(headers, "upgrade", "websocket"):
+        raise ProtocolError("websocket handshake failed: request lacks 'Upgrade: websocket'")
+    if not _has_token(headers, "connection", "upgrade"):
+        raise ProtocolError("websocket handshake failed: request lacks 'Connection: Upgrade'")
+    if _values(headers, "sec-websocket-version") != ["13"]:
+        raise ProtocolError("websocket handshake failed: request lacks 'Sec-WebSocket-Version: 13'")
+    try:
+        raw = base64.b64decode(key.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 16:
+        raise ProtocolError(f"websocket handshake failed: bad Sec-WebSocket-Key {key!r}")
+    return key
+
+
+def _choose_protocol(headers: list[tuple[str, str]], protocol: str | None, lax: bool) -> str | None:
+    """The Sec-WebSocket-Protocol of the reply: ``protocol`` if the client offers it."""
+    if protocol is None:
+        return None
+    if protocol.strip().lower() in _tokens(_values(headers, "sec-websocket-protocol")):
+        return protocol
+    if lax:
+        return None
+    raise ProtocolError(f"websocket handshake failed: client did not offer protocol {protocol!r}")
+
+
+async def _reject(stream: ByteStream, message: str) -> None:
+    """Reply 400 with ``message`` as the body, ignoring a peer that is already gone."""
+    body = (message + "\n").encode("utf-8", "replace")
+    head = _encode_head(
+        [
+            "HTTP/1.1 400 Bad Request",
+            "Content-Type: text/plain; charset=utf-8",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        ]
+    )
+    try:
+        await stream.write(head + body)
+        await stream.write_eof()
+    except OSError:
+        pass
+
+
+async def _read_head(stream: ByteStream, what: str) -> tuple[bytes | None, bytes]:
+    """Read up to the blank line ending an HTTP head: (head, rest), or (None, b"") at EOF."""
+    data = b""
+    while True:
+        chunk = await stream.read()
+        if not chunk:
+            return None, b""
+        searched = max(0, len(data) - 3)  # the terminator may straddle two reads
+        data += chunk
+        end = data.find(b"\r\n\r\n", searched)
+        if end >= 0:
+            if end > MAX_HEADER_BLOCK:
+                break
+            return data[:end], data[end + 4 :]
+        if len(data) > MAX_HEADER_BLOCK:
+            break
+    raise ProtocolError(f"websocket handshake failed: HTTP {what} head over {MAX_HEADER_BLOCK} bytes")
+
+
+def _parse_head(head: bytes, what: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split an HTTP head into its first line and (name, value) header pairs."""
+    lines = head.decode("latin-1").split("\r\n")
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise ProtocolError(f"websocket handshake failed: bad header line in HTTP {what}: {line!r}")
+        headers.append((name, value.strip()))
+    return lines[0], headers
+
+
+def _values(headers: list[tuple[str, str]], name: str) -> list[str]:
+    """Every value of header ``name`` (lower case)."""
+    return [value for key, value in headers if key.lower() == name]
+
+
+def _tokens(values: list[str]) -> set[str]:
+    """The comma-separated tokens of header values, lower-cased."""
+    return {token.strip().lower() for value in values for token in value.split(",") if token.strip()}
+
+
+def _has_token(headers: list[tuple[str, str]], name: str, token: str) -> bool:
+    """Whether header ``name`` lists ``token`` (case-insensitive)."""
+    return token in _tokens(_values(headers, name))
+
+
+def _header_lines(headers: Iterable[HeaderItem]) -> list[str]:
+    """Custom headers as "Name: value" lines."""
+    lines = []
+    for item in headers:
+        if isinstance(item, str):
+            name, colon, value = item.partition(":")
+            if not colon:
+                raise UsageError(f"header {item!r} lacks a colon between name and value")
+        else:
+            name, value = item
+        name = name.strip()
+        if not name:
+            raise UsageError(f"header {item!r} has an empty name")
+        lines.append(f"{_no_breaks(name)}: {_no_breaks(value.strip())}")
+    return lines
+
+
+def _no_breaks(text: str) -> str:
+    """``text`` unchanged; fails on CR or LF, which would inject headers."""
+    if "\r" in text or "\n" in text:
+        raise UsageError(f"line break in an HTTP header or request line: {text!r}")
+    return text
+
+
+def _encode_head(lines: list[str]) -> bytes:
+    """An HTTP head (header lines and the blank line) as bytes.
+
+    UTF-8 with surrogateescape, so that header values given as non-UTF-8 OS strings go
+    out as the original bytes.
+    """
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")

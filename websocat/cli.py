@@ -1,0 +1,93 @@
+"""The slow half of the command: argument parsing, help, dumps, planning (imported on a cache miss)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import CodeType
+
+from websocat import __version__
+from websocat.main import _fail, execute, run_script_file
+from websocat.planner.model import SpecError
+from websocat.planner.options import OptionError, build_parser, parse_args
+
+ACCEPT_FROM_FD = (
+    "--accept-from-fd is websocat1's option; websocat4 takes the inherited socket as an endpoint "
+    "instead: tcp-listen-fd:N (or unix-listen-fd:N, udp-fd:N), or tcp-listen-fdname:NAME with "
+    "systemd's LISTEN_FDNAMES"
+)
+
+
+def help_epilog() -> str:
+    """Short lists of endpoint and overlay prefixes (from the prefix table) and the manual's examples."""
+    from websocat.planner.specs import endpoint_prefixes, overlay_prefixes
+
+    lines = ["Short list of endpoint prefixes:"]
+    lines += [f"  {p}" for p in endpoint_prefixes()]
+    lines += ["", "Short list of overlay prefixes:"]
+    lines += [f"  {p}" for p in overlay_prefixes()]
+    lines += [
+        "",
+        "Examples:",
+        "",
+        "  websocat ws://127.0.0.1:1234",
+        "    Simple WebSocket client",
+        "",
+        "  websocat -s 1234",
+        "    Simple WebSocket server",
+        "",
+        "  websocat -b tcp-l:127.0.0.1:1234 wss://ws.vi-server.org/mirror",
+        "    TCP-to-WebSocket converter",
+        "",
+        "  websocat -b ws-l:127.0.0.1:8080 udp:127.0.0.1:1234",
+        "    WebSocket-to-UDP converter",
+        "",
+        "  websocat --dump-spec -s 1234 > run.py; python run.py",
+        "    Print the Python program a command line compiles to, then run it (edited or not)",
+        "",
+        "Exit codes: 0 ok, 1 failure, 2 usage error, 3 connection failure, 4 protocol error, 5 timeout.",
+        "Set WEBSOCAT_DEBUG=1 for a traceback with errors.",
+    ]
+    return "\n".join(lines)
+
+
+def plan_and_run(argv: list[str], cache: str | None, store: Callable[[str, tuple[str, ...], CodeType], None]) -> int:
+    """Parse argv and do what it asks: help, a dump, -x, or plan and run the scenario."""
+    from websocat.planner import pipeline
+
+    try:
+        if "-h" in argv or "--help" in argv:
+            build_parser(epilog=help_epilog(), version=__version__).parse_args(["--help"])
+        opts = parse_args(argv, parser=build_parser(epilog="", version=__version__))
+        if opts.accept_from_fd:
+            return _fail(ACCEPT_FROM_FD)
+        if opts.scenario:
+            if not opts.spec1:
+                return _fail("-x expects the scenario file as SPEC1")
+            return run_script_file(opts.spec1)
+        if opts.dump_spec_phase0:
+            sys.stdout.write(pipeline.dump_phase0(argv))
+            return 0
+        if opts.dump_spec_phase1:
+            sys.stdout.write(pipeline.dump_phase1(argv))
+            return 0
+        if opts.dump_spec_phase2:
+            sys.stdout.write(pipeline.dump_phase2(argv))
+            return 0
+        if opts.dump_spec:
+            _warn(pipeline.plan(argv).warnings)
+            sys.stdout.write(pipeline.dump_spec(argv))
+            return 0
+        source, warnings = pipeline.script_source(argv)
+    except (OptionError, SpecError) as exc:
+        return _fail(str(exc))
+    _warn(warnings)
+    code = compile(source, "<websocat>", "exec")
+    if cache is not None:
+        store(cache, warnings, code)
+    return execute(code, "<websocat>")
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"websocat: warning: {warning}\n")
