@@ -194,7 +194,7 @@ def plan_scenario(inv: Invocation) -> Scenario:
         main_call = f"await {serve}"
     else:
         left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules)
-        main_call = f"await session({', '.join(session_params)})"
+        main_call = f"await session({', '.join(setup_vars[s] for s in sorted(setup_vars))})"
     right_steps, right_var = _stack_steps(right, opts, names, 2, setup_vars, modules)
     steps = left_steps + right_steps
     depth = _nest(steps, 1)

@@ -97,25 +97,32 @@ async def _exchange(
             await shut(left)
         if unidirectional_reverse and right.writable:
             await shut(right)
-    tasks: set[asyncio.Future[Any]] = set()
-    if forward:
-        tasks.add(asyncio.ensure_future(copy(left, right)))
-    if backward:
-        tasks.add(asyncio.ensure_future(copy(right, left)))
-    hangups = [asyncio.ensure_future(s.hangup.wait()) for s in (left, right) if s.hangup is not None]
+    forward_task = asyncio.ensure_future(copy(left, right)) if forward else None
+    backward_task = asyncio.ensure_future(copy(right, left)) if backward else None
+    tasks = {t for t in (forward_task, backward_task) if t is not None}
+    # A side that hangs up can take no more data: stop the direction that writes to it;
+    # the direction reading from it ends by itself, delivering what was already read.
+    hangups: dict[asyncio.Future[Any], asyncio.Future[Any] | None] = {}
+    for side, writer_task in ((left, backward_task), (right, forward_task)):
+        if side.hangup is not None:
+            hangups[asyncio.ensure_future(side.hangup.wait())] = writer_task
     try:
         pending = set(tasks)
         while pending:
-            done, _ = await asyncio.wait(pending | set(hangups), return_when=asyncio.FIRST_COMPLETED)
+            waiting = pending | {h for h in hangups if not h.done()}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             for task in done & tasks:
-                task.result()  # raise the direction's error, if any
+                if not task.cancelled():
+                    task.result()  # raise the direction's error, if any
             pending -= done
             if exit_on_eof and done & tasks:
                 break
-            if done & set(hangups):
+            for hangup in done & hangups.keys():
                 if HANGUP_EXITS:
                     raise HangupExit("a socket hung up (--exit-on-hangup)")
-                break
+                writer_task = hangups[hangup]
+                if writer_task is not None and not writer_task.done():
+                    writer_task.cancel()
     finally:
         for task in (*tasks, *hangups):
             if not task.done():

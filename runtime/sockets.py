@@ -265,4 +265,4 @@ class TransportStream(ByteStream):
         self.write = protocol.write  # type: ignore[method-assign]
         self.write_eof = protocol.write_eof  # type: ignore[method-assign]
         self.aclose = protocol.aclose  # type: ignore[method-assign]
-        self.hangup = None
+        self.hangup = protocol.closed  # the connection is gone (reset, or closed both ways)
