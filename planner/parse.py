@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from websocat.planner.model import BareAddress, Endpoint, Invocation, NotImplementedYet, Overlay, SpecError, Stack
 from websocat.planner.specs import PREFIXES
+from websocat.planner.suggest import closest
 
 # Longest prefix first, so that 'ws-l:' is not taken for a shorter prefix of it.
 _ORDERED = sorted(PREFIXES, key=len, reverse=True)
@@ -30,8 +30,8 @@ def _unknown(text: str) -> SpecError:
     if head is None:
         return SpecError(f"no prefix in {text!r}: expected a specifier such as ws://host:port, tcp:host:port or -")
     word = head.group(1) + ":"
-    close = difflib.get_close_matches(word, [p for p in PREFIXES if p != "-"], n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else "; see --help for the list"
+    close = closest(word, [p for p in PREFIXES if p != "-"])
+    hint = f"; did you mean '{close}'?" if close else "; see --help for the list"
     return SpecError(f"unknown prefix '{word}'{hint}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,7 @@ from websocat.planner.options import (
     parse_args,
 )
 
-_MANUAL_CANDIDATES = (
-    os.environ.get("WEBSOCAT4_MANUAL", ""),
-    str(Path(__file__).resolve().parents[2] / "reference" / "websocat4.txt"),
-    "/work/shared/reference/websocat4.txt",
-)
+MANUAL = Path(__file__).resolve().parents[2] / "docs" / "websocat4-manual.txt"
 
 # Headings: "  -B, --buffer-size <BUFFER_SIZE>", "      --dump-spec",
 # "      --exec-args [<EXEC_ARGS>...]".
@@ -45,10 +40,7 @@ class ManualOption:
 
 
 def _manual_text() -> str:
-    for candidate in _MANUAL_CANDIDATES:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate).read_text(encoding="utf-8")
-    pytest.skip("websocat4 manual not found; set WEBSOCAT4_MANUAL to its path")
+    return MANUAL.read_text(encoding="utf-8")  # a copy of shared/reference/websocat4.txt
 
 
 def _manual_options() -> list[ManualOption]:

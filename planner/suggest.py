@@ -1,0 +1,26 @@
+"""'Did you mean ...?': the closest known word by edit distance (transpositions count as one)."""
+
+from __future__ import annotations
+
+
+def distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def closest(word: str, candidates: list[str]) -> str | None:
+    """The nearest candidate, if it is near enough to be a plausible typo."""
+    best = min(candidates, key=lambda c: (distance(word, c), len(c), c), default=None)
+    if best is None or distance(word, best) > max(2, len(word) // 3):
+        return None
+    return best
