@@ -113,7 +113,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--dump-spec",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print equivalent Rhai "
+        help="do not execute this Websocat invocation, print the equivalent Python "
         "script instead",
     ),
     _flag(
@@ -139,7 +139,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--scenario",
         short="-x",
         group="mode",
-        help="execute specified file as Rhai script (e.g. resulting from "
+        help="execute specified file as a Python scenario script (e.g. resulting from "
         "--dump-spec option output)",
     ),
     _flag(
