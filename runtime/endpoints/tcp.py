@@ -189,12 +189,22 @@ async def serve(
 
     async with asyncio.TaskGroup() as sessions:  # every session has an owner
 
+        accepted = 0
+
         def factory() -> StreamProtocol:
+            nonlocal accepted
+            accepted += 1
             protocol = StreamProtocol()
-            if oneshot and server is not None:
-                server.close()  # serve only this one connection
-            loop.call_soon(lambda: sessions.create_task(run_session(protocol)))
+            if oneshot and accepted > 1:
+                loop.call_soon(_drop, protocol)  # one was already accepted: serve only that one
+            else:
+                loop.call_soon(start, protocol)
             return protocol
+
+        def start(protocol: StreamProtocol) -> None:
+            if oneshot and server is not None:
+                server.close()  # not from factory(): asyncio attaches the transport after it returns
+            sessions.create_task(run_session(protocol))
 
         server = await _listen(host, port, factory)
         if announce:
@@ -212,6 +222,11 @@ async def serve(
                 for task in asyncio.all_tasks():
                     if task is not asyncio.current_task() and task.get_coro().__name__ == "run_session":  # type: ignore[union-attr]
                         task.cancel()
+
+
+def _drop(protocol: StreamProtocol) -> None:
+    if protocol.transport is not None:
+        protocol.transport.close()
 
 
 def _report_session_error(peer: str, exc: BaseException) -> None:
