@@ -14,6 +14,7 @@ Hot paths move whole batches: ``ByteStream.read`` returns everything buffered (u
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import ClassVar
 
 # -- message flags ---------------------------------------------------------------
@@ -125,8 +126,11 @@ class StreamProtocol(asyncio.Protocol):
     the high-water mark.
     """
 
-    def __init__(self, read_limit: int = 4 * DEFAULT_READ) -> None:
+    def __init__(
+        self, read_limit: int = 4 * DEFAULT_READ, on_made: Callable[[StreamProtocol], None] | None = None
+    ) -> None:
         self.transport: asyncio.BaseTransport | None = None
+        self._on_made = on_made
         self._chunks: list[bytes] = []
         self._size = 0
         self._limit = read_limit
@@ -141,6 +145,8 @@ class StreamProtocol(asyncio.Protocol):
     # -- asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
+        if self._on_made is not None:
+            self._on_made(self)  # e.g. a listener starting the session: the transport is ready
 
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)

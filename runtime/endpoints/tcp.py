@@ -133,11 +133,14 @@ async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIt
     loop = asyncio.get_running_loop()
     accepted: asyncio.Future[StreamProtocol] = loop.create_future()
 
-    def factory() -> StreamProtocol:
-        protocol = StreamProtocol()
-        if not accepted.done():
+    def made(protocol: StreamProtocol) -> None:
+        if accepted.done():
+            protocol.transport.close()  # type: ignore[union-attr]  # only one is accepted
+        else:
             accepted.set_result(protocol)
-        return protocol
+
+    def factory() -> StreamProtocol:
+        return StreamProtocol(on_made=made)
 
     server = await _listen(host, port, factory)
     if announce:
@@ -191,20 +194,18 @@ async def serve(
 
         accepted = 0
 
-        def factory() -> StreamProtocol:
+        def start(protocol: StreamProtocol) -> None:
             nonlocal accepted
             accepted += 1
-            protocol = StreamProtocol()
             if oneshot and accepted > 1:
-                loop.call_soon(_drop, protocol)  # one was already accepted: serve only that one
-            else:
-                loop.call_soon(start, protocol)
-            return protocol
-
-        def start(protocol: StreamProtocol) -> None:
+                protocol.transport.close()  # type: ignore[union-attr]  # serve only the first one
+                return
             if oneshot and server is not None:
-                server.close()  # not from factory(): asyncio attaches the transport after it returns
+                server.close()  # not from the factory: asyncio attaches the transport after it
             sessions.create_task(run_session(protocol))
+
+        def factory() -> StreamProtocol:
+            return StreamProtocol(on_made=start)
 
         server = await _listen(host, port, factory)
         if announce:
@@ -222,11 +223,6 @@ async def serve(
                 for task in asyncio.all_tasks():
                     if task is not asyncio.current_task() and task.get_coro().__name__ == "run_session":  # type: ignore[union-attr]
                         task.cancel()
-
-
-def _drop(protocol: StreamProtocol) -> None:
-    if protocol.transport is not None:
-        protocol.transport.close()
 
 
 def _report_session_error(peer: str, exc: BaseException) -> None:

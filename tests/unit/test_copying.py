@@ -1,0 +1,153 @@
+"""Copy loops: directions, half-close, -u/-U/-E, late drop, hangup, incomplete sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from websocat.runtime import copying
+from websocat.runtime.copying import exchange_bytes, exchange_packets
+from websocat.runtime.endpoints import trivial
+from websocat.runtime.sockets import TEXT, ByteStream
+from websocat.runtime.testing import MemoryStream
+
+
+class Blocking(MemoryStream):
+    """Reads never end until released: a side whose peer keeps its write half open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def read(self, max_bytes: int = 1 << 16) -> bytes:
+        await self.release.wait()
+        return b""
+
+
+def run(coro: object) -> None:
+    asyncio.run(asyncio.wait_for(coro, 5))  # type: ignore[arg-type]
+
+
+def test_both_directions_and_half_close() -> None:
+    left, right = MemoryStream([b"ab", b"c"]), MemoryStream([b"xyz"])
+    run(exchange_bytes(left, right))
+    assert right.written == b"abc" and left.written == b"xyz"
+    assert left.eof_written and right.eof_written
+
+
+def test_unidirectional_shuts_the_unused_direction_at_once() -> None:
+    left, right = MemoryStream([b"ab"]), MemoryStream([b"never"])
+    run(exchange_bytes(left, right, unidirectional=True))
+    assert right.written == b"ab"
+    assert left.written == b"" and left.eof_written  # shut at once, nothing copied back
+
+
+def test_unidirectional_late_drop_keeps_the_unused_direction_open() -> None:
+    left, right = MemoryStream([b"ab"]), MemoryStream([b"never"])
+    run(exchange_bytes(left, right, unidirectional=True, late_drop=True))
+    assert right.written == b"ab" and not left.eof_written
+
+
+def test_unidirectional_reverse() -> None:
+    left, right = MemoryStream([b"never"]), MemoryStream([b"back"])
+    run(exchange_bytes(left, right, unidirectional_reverse=True))
+    assert left.written == b"back" and right.written == b"" and right.eof_written
+
+
+def test_exit_on_eof_ends_at_the_first_eof() -> None:
+    left, right = MemoryStream([b"ab"]), Blocking()
+    run(exchange_bytes(left, right, exit_on_eof=True))
+    assert right.written == b"ab"
+
+
+def test_without_exit_on_eof_the_session_waits_for_both() -> None:
+    async def scenario() -> None:
+        left, right = MemoryStream([b"ab"]), Blocking()
+        task = asyncio.ensure_future(exchange_bytes(left, right))
+        await asyncio.sleep(0.05)
+        assert not task.done()
+        right.release.set()
+        await task
+
+    run(scenario())
+
+
+def test_hangup_stops_writing_to_the_side_that_hung_up() -> None:
+    async def scenario() -> None:
+        left, right = MemoryStream([b"to right"]), Blocking()
+        left.hangup = asyncio.Event()
+        left.hangup.set()
+        # Without the hangup the backward direction (right -> left) would wait forever.
+        await exchange_bytes(left, right)
+        assert right.written == b"to right"
+
+    run(scenario())
+
+
+def test_exit_on_hangup_raises() -> None:
+    async def scenario() -> None:
+        left, right = Blocking(), Blocking()
+        left.hangup = asyncio.Event()
+        left.hangup.set()
+        with pytest.raises(copying.HangupExit):
+            await exchange_bytes(left, right)
+
+    copying.HANGUP_EXITS = True
+    try:
+        run(scenario())
+    finally:
+        copying.HANGUP_EXITS = False
+
+
+def test_missing_read_half_sends_no_eof() -> None:
+    class WriteOnly(MemoryStream):
+        readable = False
+
+    left, right = MemoryStream([b"to file"]), WriteOnly()
+    run(exchange_bytes(left, right))
+    assert right.written == b"to file" and not left.eof_written
+
+
+def test_error_in_a_direction_propagates() -> None:
+    class Broken(MemoryStream):
+        async def write(self, data: bytes | bytearray | memoryview) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        run(exchange_bytes(MemoryStream([b"x"]), Broken()))
+
+
+def test_packets_keep_flags_through_the_message_mirror() -> None:
+    async def scenario() -> None:
+        mirror = trivial.message_mirror(bufsize=4096)  # room for a batch and the EOF
+        await mirror.send_batch([(b"t", TEXT), (b"b", 0)])
+        await mirror.send_eof()
+        assert await mirror.recv_batch() == [(b"t", TEXT), (b"b", 0)]
+        assert await mirror.recv_batch() == []
+
+    run(scenario())
+
+
+def test_exchange_packets_between_dummies_ends() -> None:
+    run(exchange_packets(trivial.empty(), trivial.empty()))
+
+
+def test_byte_mirror_round_trip() -> None:
+    async def scenario() -> None:
+        left = MemoryStream([b"hello ", b"world"])
+        await exchange_bytes(left, trivial.mirror(bufsize=4))
+        assert left.written == b"hello world" and left.eof_written
+
+    run(scenario())
+
+
+def test_literal_and_devnull() -> None:
+    async def scenario() -> None:
+        out = MemoryStream()
+        await exchange_bytes(trivial.literal(b"hi"), out)
+        assert out.written == b"hi"
+        sink: ByteStream = trivial.devnull()
+        assert await sink.read() == b""
+
+    run(scenario())
