@@ -29,7 +29,7 @@ CONTROL = PING | PONG | CLOSE
 
 Message = tuple[bytes, int]
 
-DEFAULT_READ = 1 << 18  # 256 KiB: as much as one asyncio socket read delivers
+DEFAULT_READ = 1 << 16  # 64 KiB: below glibc's mmap threshold, so buffers are reused, not mapped per read
 WRITE_HIGH_WATER = 1 << 20  # pause writers when this much is queued in a transport
 
 

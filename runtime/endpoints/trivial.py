@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from websocat.runtime import rng
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, Message, MessageSocket
 
 
@@ -100,6 +99,8 @@ class RandomStream(ByteStream):
         self._fast = fast
 
     async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
+        from websocat.runtime import rng
+
         await asyncio.sleep(0)
         return rng.random_bytes(min(max_bytes, 65536), fast=self._fast)
 

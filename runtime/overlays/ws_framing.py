@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import codecs
 import importlib.machinery
-import importlib.util
 import os
 import struct
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.sockets import CLOSE, CONTINUES, PING, PONG, TEXT, Message
@@ -69,24 +67,19 @@ def _load_apply_mask() -> Callable[[bytes | bytearray, bytes | bytearray], bytes
     if loaded is not None:
         return loaded.apply_mask  # type: ignore[no-any-return]
     try:
-        spec = importlib.util.find_spec("websockets")
-        folders = spec.submodule_search_locations if spec is not None else None
-        for folder in folders or ():
+        for entry in sys.path:
             for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = Path(folder) / f"speedups{suffix}"
-                if path.is_file():
-                    loader = importlib.machinery.ExtensionFileLoader("websockets.speedups", str(path))
-                    module_spec = importlib.util.spec_from_file_location(
-                        "websockets.speedups", path, loader=loader
-                    )
-                    if module_spec is None:
-                        continue
-                    module = importlib.util.module_from_spec(module_spec)
-                    loader.exec_module(module)
-                    # Not left registered without its package: a later ``import
-                    # websockets.speedups`` must import ``websockets`` first as usual.
-                    sys.modules.pop("websockets.speedups", None)
-                    return module.apply_mask  # type: ignore[no-any-return]
+                path = os.path.join(entry or ".", "websockets", f"speedups{suffix}")
+                if not os.path.isfile(path):
+                    continue
+                loader = importlib.machinery.ExtensionFileLoader("websockets.speedups", path)
+                spec = importlib.machinery.ModuleSpec("websockets.speedups", loader, origin=path)
+                module = loader.create_module(spec)
+                loader.exec_module(module)
+                # Not left registered without its package: a later ``import
+                # websockets.speedups`` must import ``websockets`` first as usual.
+                sys.modules.pop("websockets.speedups", None)
+                return module.apply_mask  # type: ignore[no-any-return]
     except (ImportError, OSError, ValueError):
         pass
     return _python_apply_mask

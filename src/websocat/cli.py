@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from types import CodeType
 
 from websocat import __version__
@@ -51,7 +50,7 @@ def help_epilog() -> str:
     return "\n".join(lines)
 
 
-def plan_and_run(argv: list[str], cache: str | None, store: Callable[[str, tuple[str, ...], CodeType], None]) -> int:
+def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
     """Parse argv and do what it asks: help, a dump, -x, or plan and run the scenario."""
     from websocat.planner import pipeline
 
@@ -83,9 +82,31 @@ def plan_and_run(argv: list[str], cache: str | None, store: Callable[[str, tuple
         return _fail(str(exc))
     _warn(warnings)
     code = compile(source, "<websocat>", "exec")
-    if cache is not None:
-        store(cache, warnings, code)
+    if stamp is not None:
+        remember(argv, stamp, source, warnings, code)
     return execute(code, "<websocat>")
+
+
+def remember(argv: list[str], stamp: bytes, source: str, warnings: tuple[str, ...], code: CodeType) -> None:
+    """Store the script for this argv, and a template for the same command with other ports."""
+    from websocat import cache
+    from websocat.planner import pipeline
+
+    cache.store(cache.exact_key(stamp, argv), (list(warnings), code))
+    skeleton = cache.port_skeleton(argv)
+    if skeleton is None or not cache.valid_ports(skeleton[1]):
+        return
+    ports_b = cache.perturbed(skeleton[1])
+    try:
+        source_b, warnings_b = pipeline.script_source(cache.with_ports(skeleton[0], ports_b))
+    except (OptionError, SpecError):
+        return
+    texts = [(source, source_b), *zip(warnings, warnings_b)]
+    if len(warnings) != len(warnings_b):
+        return
+    templates = [cache.make_template(a, b, skeleton[1], ports_b) for a, b in texts]
+    if all(t is not None for t in templates):
+        cache.store(cache.port_key(stamp, skeleton[0]), (templates[0], templates[1:]))
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
