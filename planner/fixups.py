@@ -131,9 +131,12 @@ def configure_lines(inv: Invocation) -> Invocation:
     """--separator, --separator-n, -0, --separator-inline and substitution options reach every lines:."""
     opts = inv.opts
     separator = separator_byte(opts.separator, opts.null_terminated)
+    separator_n = opts.separator_n if opts.separator_n is not None else 1
+    if not 1 <= separator_n <= MAX_SEPARATOR_N:
+        raise SpecError(f"option '--separator-n': expected a number from 1 to {MAX_SEPARATOR_N}, got {separator_n}")
     fields = dict(
         separator=separator,
-        separator_n=opts.separator_n if opts.separator_n is not None else 1,
+        separator_n=separator_n,
         substitute=not opts.separator_inhibit_substitution,
         inline=bool(opts.separator_inline),
     )
@@ -143,6 +146,9 @@ def configure_lines(inv: Invocation) -> Invocation:
         return replace(stack, overlays=layers)
 
     return _map_stacks(inv, configure)
+
+
+MAX_SEPARATOR_N = 1 << 16  # a separator longer than a read buffer makes no sense
 
 
 def separator_byte(value: str | None, null_terminated: bool) -> int:

@@ -6,7 +6,9 @@ and os.write in large chunks; no thread hop per chunk.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 from websocat.runtime.errors import ConnectError, os_error_text
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream
@@ -16,9 +18,13 @@ Path = str | bytes
 
 def _open(prefix: str, path: Path, flags: int) -> int:
     try:
-        return os.open(path, flags | os.O_CLOEXEC, 0o666)
+        fd = os.open(path, flags | os.O_CLOEXEC, 0o666)
     except OSError as exc:
         raise ConnectError(f"{prefix} {os.fsdecode(path)}: {os_error_text(exc)}") from None
+    if stat.S_ISDIR(os.fstat(fd).st_mode):  # opening a directory read-only succeeds on Linux
+        os.close(fd)
+        raise ConnectError(f"{prefix} {os.fsdecode(path)}: {os.strerror(errno.EISDIR)}")
+    return fd
 
 
 class FileStream(ByteStream):

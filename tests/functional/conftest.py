@@ -1,0 +1,209 @@
+"""Fixtures for the end-to-end CLI tests: real `websocat` processes, real sockets on 127.0.0.1.
+
+* ``websocat`` - runs ``python -m websocat ARGS`` (``run``), starts it in the background
+  (``spawn``), or starts a listening instance and learns its port from
+  ``--stdout-announce-listening-ports`` (``listen``).  Every process has a deadline and
+  any still running when the test ends is killed.
+* ``ws_server`` - starts `websockets` servers (sync API, in a thread) that record what
+  they receive and optionally send some messages first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from websockets.sync.server import Server, ServerConnection, serve
+
+PROCESS_TIMEOUT = 30.0  # seconds for any single websocat process
+TEST_DEADLINE = 60.0  # a watchdog kills a test's websocat processes after this long
+_ANNOUNCE = re.compile(rb"^LISTEN proto=tcp,ip=127\.0\.0\.1,port=(\d+)$")
+
+Message = str | bytes
+
+
+@pytest.fixture(scope="session")
+def websocat_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment for websocat processes: no debug tracebacks, a private script cache."""
+    env = dict(os.environ)
+    env.pop("WEBSOCAT_DEBUG", None)
+    env.pop("WEBSOCAT_NO_CACHE", None)
+    env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    return env
+
+
+class Websocat:
+    """Starts websocat processes for one test and cleans up after it."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.procs: list[subprocess.Popen[bytes]] = []
+        # Socket calls of the test itself (a blocked send) fail once our peers are killed,
+        # so a hang becomes a failure instead of stalling the run.
+        self.watchdog = threading.Timer(TEST_DEADLINE, self.kill_all)
+        self.watchdog.daemon = True
+        self.watchdog.start()
+
+    def kill_all(self) -> None:
+        for proc in list(self.procs):
+            if proc.poll() is None:
+                proc.kill()
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        return [sys.executable, "-m", "websocat", *args]
+
+    def run(
+        self,
+        *args: str,
+        input: bytes = b"",
+        cwd: Path | None = None,
+        timeout: float = PROCESS_TIMEOUT,
+        argv: Sequence[str] | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run to completion (``argv`` replaces the whole command line when given)."""
+        cmd = list(argv) if argv is not None else self.command(args)
+        try:
+            return subprocess.run(
+                cmd, input=input, capture_output=True, cwd=cwd or self.cwd, env=self.env, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"{cmd!r} did not finish within {timeout} s; stderr: {exc.stderr!r}")
+
+    def spawn(
+        self, *args: str, stdin: int | None = subprocess.DEVNULL, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start in the background with stdout and stderr piped."""
+        proc = subprocess.Popen(
+            self.command(args),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd or self.cwd,
+            env=self.env,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def listen(self, *args: str, cwd: Path | None = None, timeout: float = 15.0) -> tuple[subprocess.Popen[bytes], int]:
+        """Start a listening websocat (give port 0) and wait for its LISTEN line; returns the port."""
+        proc = self.spawn("--stdout-announce-listening-ports", *args, cwd=cwd)
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        line = b""
+        deadline = time.monotonic() + timeout
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"websocat {args!r} announced no listening port within {timeout} s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            byte = os.read(fd, 1)  # unbuffered, so later reads of proc.stdout see the rest
+            if not byte:
+                _, err = self.finish(proc, timeout=5)
+                pytest.fail(f"websocat {args!r} exited before listening (code {proc.returncode}): {err!r}")
+            line += byte
+        match = _ANNOUNCE.match(line.rstrip(b"\n"))
+        assert match, f"unexpected announcement {line!r}"
+        return proc, int(match.group(1))
+
+    def finish(self, proc: subprocess.Popen[bytes], timeout: float = PROCESS_TIMEOUT) -> tuple[bytes, bytes]:
+        """Wait for a spawned process to exit by itself; returns (rest of stdout, stderr)."""
+        if proc.stdin is not None and proc.stdin.closed:
+            proc.stdin = None  # closed by the test; communicate() would try to flush it
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"{proc.args!r} did not exit within {timeout} s; stderr: {err!r}")
+        return out, err
+
+    def cleanup(self) -> None:
+        self.watchdog.cancel()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            if proc.stdin is not None and proc.stdin.closed:
+                proc.stdin = None
+            try:
+                proc.communicate(timeout=10)
+            except (subprocess.TimeoutExpired, ValueError):
+                pass
+
+
+@pytest.fixture
+def websocat(websocat_env: dict[str, str], tmp_path: Path) -> Iterator[Websocat]:
+    runner = Websocat(websocat_env, tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.cleanup()
+
+
+class RecordingServer:
+    """A `websockets` server on a free port: sends ``greeting`` to each client, then records
+    every message it receives until the client closes."""
+
+    def __init__(self, greeting: Sequence[Message] = ()) -> None:
+        self.greeting = list(greeting)
+        self.received: list[Message] = []
+        self.greeted = threading.Event()  # the greeting of the first connection was sent
+        self.finished = threading.Event()  # the first connection ended
+        self.close_code: int | None = None
+        self.error: BaseException | None = None
+        self.server: Server = serve(self._handler, "127.0.0.1", 0, max_size=None)
+        self.port: int = self.server.socket.getsockname()[1]
+        self.url = f"ws://127.0.0.1:{self.port}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _handler(self, conn: ServerConnection) -> None:
+        try:
+            for message in self.greeting:
+                conn.send(message)
+            self.greeted.set()
+            for message in conn:
+                self.received.append(message)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.close_code = conn.close_code
+            self.greeted.set()
+            self.finished.set()
+
+    def wait_finished(self, timeout: float = 20.0) -> list[Message]:
+        """The messages of the first connection, once the client closed it cleanly."""
+        assert self.finished.wait(timeout), f"the client did not close the connection within {timeout} s"
+        assert self.error is None, f"server connection failed: {self.error!r}"
+        return self.received
+
+    def shutdown(self) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def ws_server() -> Iterator[type[RecordingServer]]:
+    """Call it like the class: ``server = ws_server(greeting=["hi"])``; shut down after the test."""
+    servers: list[RecordingServer] = []
+
+    class Tracked(RecordingServer):
+        def __init__(self, greeting: Sequence[Message] = ()) -> None:
+            super().__init__(greeting)
+            servers.append(self)
+
+    try:
+        yield Tracked
+    finally:
+        for server in servers:
+            server.shutdown()

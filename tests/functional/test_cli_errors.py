@@ -1,0 +1,235 @@
+"""Bad input to the `websocat` command: one line on stderr starting with `websocat:`, no
+traceback, and the documented exit code (0 ok, 1 failure, 2 usage error, 3 connection
+failure, 4 protocol error, 5 timeout).  Also the file-overwrite options, --accept-from-fd,
+--help and --version."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+USAGE, CONNECT, PROTOCOL, TIMEOUT = 2, 3, 4, 5
+
+
+def error_line(result: subprocess.CompletedProcess[bytes], code: int, *fragments: str) -> str:
+    """Check the failure shape and return the message line."""
+    err = result.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected exactly one stderr line, got {lines!r}"
+    line = lines[0]
+    assert line.startswith("websocat: "), line
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    assert result.returncode == code, f"exit code {result.returncode}, expected {code}: {line}"
+    assert result.stdout == b""
+    return line
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that someone else listens on for the whole test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+# -- usage errors (exit code 2)
+
+USAGE_CASES = {
+    "unknown-prefix": (["foo:bar"], ["unknown prefix", "'foo:'"]),
+    "unknown-prefix-suggests-tcp": (["tpc:1.2.3.4:5"], ["'tpc:'", "'tcp:'"]),
+    "unknown-overlay-suggests-lines": (["lnies:tcp:1.2.3.4:5"], ["'lines:'"]),
+    "no-prefix": (["abc"], ["'abc'"]),
+    "unknown-option-suggests": (["--bufer-size", "3", "-", "-"], ["'--bufer-size'", "'--buffer-size'"]),
+    "unknown-short-option": (["-Z", "-", "-"], ["'-Z'"]),
+    "missing-option-value": (["-", "-", "-B"], ["'--buffer-size'", "value"]),
+    "non-integer-option-value": (["--global-timeout-ms", "abc", "-", "-"], ["'--global-timeout-ms'", "'abc'"]),
+    "negative-option-value": (["--buffer-size=-1", "-", "-"], ["'--buffer-size'", "negative"]),
+    "bad-separator": (["-t", "--separator", "300", "-", "-"], ["'--separator'", "300"]),
+    "port-out-of-range": (["tcp:127.0.0.1:99999"], ["99999", "port"]),
+    "port-not-a-number": (["tcp-l:127.0.0.1:x"], ["port", "'x'"]),
+    "ws-url-port-out-of-range": (["ws://127.0.0.1:99999/"], ["99999"]),
+    "missing-address": (["tcp:127.0.0.1"], ["host:port"]),
+    "missing-spec": ([], ["SPEC1"]),
+    "extra-argument": (["-", "-", "extra"], ["'extra'"]),
+    "bad-base64": (["literal-base64:!!!"], ["base64"]),
+    "bad-mock-script": (["mss:Q"], ["'Q'"]),
+    "unimplemented-option": (
+        ["--udp-bind-target-addr", "1.2.3.4:5", "-", "-"],
+        ["--udp-bind-target-addr", "is not implemented yet"],
+    ),
+    "unimplemented-prefix": (["udp-bind:127.0.0.1:5"], ["udp-bind:", "is not implemented yet"]),
+    "script-file-missing": (["-x", "/nonexistent/run.py"], ["/nonexistent/run.py", "No such file"]),
+}
+
+
+@pytest.mark.parametrize("args, fragments", list(USAGE_CASES.values()), ids=list(USAGE_CASES))
+def test_usage_error(websocat, args: list[str], fragments: list[str]) -> None:
+    error_line(websocat.run(*args), USAGE, *fragments)
+
+
+def test_script_file_syntax_error(websocat, tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text("async def main(:\n    pass\n")
+    error_line(websocat.run("-x", str(script)), USAGE, str(script), ":1")
+
+
+@pytest.mark.parametrize("value", ["0", "99999999999999999999"])
+def test_separator_n_out_of_range_is_a_usage_error(websocat, value: str) -> None:
+    """Found by these tests: the value was taken, then failed at run time as a Python error."""
+    line = error_line(websocat.run("-t", "--separator-n", value, "lines:literal:abc"), USAGE, "--separator-n")
+    assert "Error:" not in line, f"a Python exception name leaks into the message: {line}"
+
+
+# -- failures to open, connect or bind (exit code 3)
+
+
+def test_unreadable_file(websocat) -> None:
+    error_line(websocat.run("readfile:/nonexistent"), CONNECT, "readfile", "/nonexistent", "No such file or directory")
+
+
+def test_readfile_of_a_directory(websocat, tmp_path: Path) -> None:
+    """Found by these tests: reported as 'websocat: Is a directory' with exit code 1."""
+    error_line(websocat.run(f"readfile:{tmp_path}"), CONNECT, "readfile", str(tmp_path), "Is a directory")
+
+
+def test_writefile_into_missing_directory(websocat, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "out"
+    error_line(websocat.run("literal:x", f"writefile:{target}"), CONNECT, str(target), "No such file or directory")
+
+
+@pytest.mark.parametrize("scheme", ["tcp", "ws"])
+def test_connection_refused(websocat, closed_port: int, scheme: str) -> None:
+    spec = f"tcp:127.0.0.1:{closed_port}" if scheme == "tcp" else f"ws://127.0.0.1:{closed_port}/"
+    error_line(websocat.run(spec), CONNECT, "Connection refused", str(closed_port))
+
+
+def test_listen_on_busy_port(websocat, busy_port: int) -> None:
+    error_line(websocat.run(f"tcp-l:127.0.0.1:{busy_port}"), CONNECT, str(busy_port), "Address already in use")
+
+
+def test_unresolvable_host(websocat) -> None:
+    error_line(websocat.run("tcp:nonexistent.invalid:80"), CONNECT, "nonexistent.invalid")
+
+
+# -- protocol errors (4) and timeouts (5)
+
+
+def test_websocket_handshake_refused_by_plain_http_server(websocat) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(10)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    request += chunk
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        result = websocat.run(f"ws://127.0.0.1:{port}/")
+        thread.join(10)
+    error_line(result, PROTOCOL, "200")
+
+
+def test_mock_mismatch_is_a_protocol_error(websocat) -> None:
+    error_line(websocat.run("-b", "mss:R hello|W world", "mirror:"), PROTOCOL, "world", "hello")
+
+
+def test_global_timeout(websocat) -> None:
+    error_line(websocat.run("--global-timeout-ms", "200", "mss:T9"), TIMEOUT, "200 ms")
+
+
+# -- writefile: and existing files
+
+
+def test_write_file_no_overwrite_keeps_existing_file(websocat, tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"original")
+    result = websocat.run("--write-file-no-overwrite", "literal:new content", f"writefile:{target}")
+    error_line(result, CONNECT, str(target), "File exists")
+    assert target.read_bytes() == b"original"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_write_file_no_overwrite_creates_missing_file(websocat, tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    result = websocat.run("--write-file-no-overwrite", "literal:new content", f"writefile:{target}")
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == b"new content"
+
+
+def test_write_file_auto_rename_uses_neighbouring_names(websocat, tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"original")
+    for content in ("first", "second"):
+        result = websocat.run("--write-file-auto-rename", f"literal:{content}", f"writefile:{target}")
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "out.txt.1", "out.txt.2"]
+    assert target.read_bytes() == b"original"
+    assert (tmp_path / "out.txt.1").read_bytes() == b"first"
+    assert (tmp_path / "out.txt.2").read_bytes() == b"second"
+
+
+def test_plain_writefile_overwrites(websocat, tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"a much longer original content")
+    result = websocat.run("literal:new", f"writefile:{target}")
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == b"new"
+
+
+# -- informational options
+
+
+def test_accept_from_fd_prints_migration_message(websocat) -> None:
+    for args in (["--accept-from-fd"], ["--accept-from-fd", "-", "-"]):
+        error_line(websocat.run(*args), USAGE, "--accept-from-fd", "tcp-listen-fd:")
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_prefixes(websocat, flag: str) -> None:
+    result = websocat.run(flag)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    text = result.stdout.decode()
+    assert text.startswith("usage: websocat")
+    for word in ("ws-listen:", "lines:", "tcp:", "mirror:", "--oneshot", "--binary", "Exit codes"):
+        assert word in text, word
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(websocat, flag: str) -> None:
+    from importlib.metadata import version
+
+    result = websocat.run(flag)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    out = result.stdout.decode().strip()
+    assert re.fullmatch(r"(websocat )?\d+\.\d+\.\d+\S*", out), out
+    assert out.endswith(version("websocat"))
