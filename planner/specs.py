@@ -449,98 +449,372 @@ class WsFramerServer(WsFramerClient):
 # ---------------------------------------------------------------- declared, not implemented yet
 
 
-def declare(name: str, doc: str, *prefixes: str, overlay: bool = False, provides: Kind = Kind.BYTES) -> None:
+def declare(
+    name: str, doc: str, *prefixes: str, grammar: str = "", overlay: bool = False, provides: Kind = Kind.BYTES
+) -> None:
     """A kind from the manual that is recognised but fails with 'not implemented yet'."""
     base: type[Spec] = Overlay if overlay else Endpoint
-    cls = dataclass(frozen=True)(type(name, (base,), {"__doc__": doc, "implemented": False, "provides": provides}))
-    register(*prefixes)(cls)
+    attrs = {"__doc__": doc, "implemented": False, "provides": provides, "grammar": grammar}
+    register(*prefixes)(dataclass(frozen=True)(type(name, (base,), attrs)))
+
+
+ADDR = "host:port"
+PATH = "a filesystem path"
+ABSTRACT = "an abstract socket name"
+FD = "a file descriptor number"
+FDNAME = "a name from LISTEN_FDNAMES"
+REG = "a registry address (any text)"
 
 
 M = Kind.MESSAGES
-declare("AbstractConnect", "Connect to the specified abstract-namespaced UNIX socket (Linux).",
-        "abstract:", "abstract-connect:", "connect-abstract:", "abstract-c:", "c-abstract:", "abs:")
-declare("AbstractListen", "Listen UNIX socket on specified abstract path (Linux).",
-        "abstract-listen:", "listen-abstract:", "abstract-l:", "l-abstract:", "l-abs:", "abs-l:")
-declare("AbstractSeqpacketConnect", "Connect to specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
-        "seqpacket-abstract:", "seqpacket-abstract-connect:", "seqpacket-abstract-c:", "abstract-seqpacket:",
-        "abstract-seqpacket-connect:", "abstract-seqpacket-c:", "abs-seqp:", "seqp-abs:", provides=M)
-declare("AbstractSeqpacketListen", "Listen specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
-        "seqpacket-abstract-listen:", "seqpacket-abstract-l:", "abstract-seqpacket-listen:", "abstract-seqpacket-l:",
-        "abs-seqp-l:", "seqp-abs-l:", "l-abs-seqp:", "l-seqp-abs:", provides=M)
-declare("AsyncFd", "Use specified inherited file descriptor for reading and writing.", "async-fd:", "open-fd:")
-declare("Cmd", "Execute given command line and use its stdin/stdout as a socket.", "cmd:", "sh-c:")
-declare("Exec", "Execute given program as a subprocess and use its stdin/stdout as a socket.", "exec:")
-declare("RegistryDatagramConnect", "Connect to a virtual intra-Websocat address using a datagram socket.",
-        "registry-datagram-connect:", "regdg-c:", provides=M)
-declare("RegistryDatagramListen", "Listen for virtual intra-Websocat datagram connections at specified address.",
-        "registry-datagram-listen:", "regdg-l:", provides=M)
-declare("RegistrySend", "Send the socket this endpoint is paired with to a virtual intra-Websocat address.",
-        "registry-send:", "regsend:")
-declare("RegistryStreamConnect", "Connect to a virtual intra-Websocat address using a stream socket.",
-        "registry-stream-connect:", "regstr-c:")
-declare("RegistryStreamListen", "Listen for virtual intra-Websocat stream connections at specified address.",
-        "registry-stream-listen:", "regstr-l:")
-declare("SeqpacketConnect", "Connect to specified UNIX SOCK_SEQPACKET socket by path.",
-        "seqpacket:", "seqpacket-connect:", "connect-seqpacket:", "seqpacket-c:", "c-seqpacket:", "seqp:", provides=M)
-declare("SeqpacketListen", "Listen specified UNIX SOCK_SEQPACKET socket.",
-        "seqpacket-listen:", "listen-seqpacket:", "seqpacket-l:", "l-seqpacket:", "l-seqp:", "seqp-l:", provides=M)
-declare("SeqpacketListenFd", "Listen for SOCK_SEQPACKET connections on an inherited listening socket (file descriptor).",
-        "seqpacket-listen-fd:", "listen-seqpacket-fd:", "seqpacket-l-fd:", "l-seqpacket-fd:", "l-seqp-fd:",
-        "seqp-l-fd:", provides=M)
-declare("SeqpacketListenFdNamed", "Listen for SOCK_SEQPACKET connections on an inherited socket named by LISTEN_FDNAMES.",
-        "seqpacket-listen-fdname:", "listen-seqpacket-fdname:", "seqpacket-l-fdname:", "l-seqpacket-fdname:",
-        "l-seqp-fdname:", "seqp-l-fdname:", provides=M)
-declare("TcpListenFd", "Listen for incoming TCP connections on an inherited listening socket (file descriptor).",
-        "tcp-listen-fd:", "listen-tcp-fd:", "tcp-l-fd:", "l-tcp-fd:")
-declare("TcpListenFdNamed", "Listen for incoming TCP connections on an inherited socket named by LISTEN_FDNAMES.",
-        "tcp-listen-fdname:", "listen-tcp-fdname:", "tcp-l-fdname:", "l-tcp-fdname:")
-declare("UdpBind", "Bind UDP socket to this address; --udp-bind-* options shape its behaviour.",
-        "udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:", provides=M)
-declare("UdpConnect", "Connect to this UDP socket. Not affected by --udp-bind-* options.",
-        "udp:", "udp-connect:", "connect-udp:", "udp-c:", "c-udp:", provides=M)
-declare("UdpFd", "Use inherited pre-bound UDP socket from specified file descriptor.",
-        "udp-fd:", "udp-bind-fd:", provides=M)
-declare("UdpFdNamed", "Use inherited pre-bound UDP socket from specified file descriptor (using LISTEN_FDNAMES).",
-        "udp-fdname:", "udp-bind-fdname:", provides=M)
-declare("UdpServer", "Bind UDP socket and spawn a separate task for each client.", "udp-server:", provides=M)
-declare("UdpServerFd", "Use inherited pre-bound UDP socket, spawning a task for each client.",
-        "udp-server-fd:", provides=M)
-declare("UdpServerFdNamed", "Use inherited pre-bound UDP socket (LISTEN_FDNAMES), spawning a task for each client.",
-        "udp-server-fdname:", provides=M)
-declare("UnixConnect", "Connect to the specified UNIX socket path using stream socket.",
-        "unix:", "unix-connect:", "connect-unix:", "unix-c:", "c-unix:")
-declare("UnixListen", "Listen specified UNIX socket path for SOCK_STREAM connections.",
-        "unix-listen:", "listen-unix:", "unix-l:", "l-unix:")
-declare("UnixListenFd", "Listen for AF_UNIX SOCK_STREAM connections on an inherited listening socket.",
-        "unix-listen-fd:", "listen-unix-fd:", "unix-l-fd:", "l-unix-fd:")
-declare("UnixListenFdNamed", "Listen for AF_UNIX SOCK_STREAM connections on an inherited socket (LISTEN_FDNAMES).",
-        "unix-listen-fdname:", "listen-unix-fdname:", "unix-l-fdname:", "l-unix-fdname:")
-declare("WssUrl", "Connect to specified WebSocket TLS URL.", "wss://", provides=M)
+declare(
+    "AbstractConnect",
+    "Connect to the specified abstract-namespaced UNIX socket (Linux).",
+    "abstract:",
+    "abstract-connect:",
+    "connect-abstract:",
+    "abstract-c:",
+    "c-abstract:",
+    "abs:",
+    grammar=ABSTRACT,
+)
+declare(
+    "AbstractListen",
+    "Listen UNIX socket on specified abstract path (Linux).",
+    "abstract-listen:",
+    "listen-abstract:",
+    "abstract-l:",
+    "l-abstract:",
+    "l-abs:",
+    "abs-l:",
+    grammar=ABSTRACT,
+)
+declare(
+    "AbstractSeqpacketConnect",
+    "Connect to specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
+    "seqpacket-abstract:",
+    "seqpacket-abstract-connect:",
+    "seqpacket-abstract-c:",
+    "abstract-seqpacket:",
+    "abstract-seqpacket-connect:",
+    "abstract-seqpacket-c:",
+    "abs-seqp:",
+    "seqp-abs:",
+    provides=M,
+    grammar=ABSTRACT,
+)
+declare(
+    "AbstractSeqpacketListen",
+    "Listen specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
+    "seqpacket-abstract-listen:",
+    "seqpacket-abstract-l:",
+    "abstract-seqpacket-listen:",
+    "abstract-seqpacket-l:",
+    "abs-seqp-l:",
+    "seqp-abs-l:",
+    "l-abs-seqp:",
+    "l-seqp-abs:",
+    provides=M,
+    grammar=ABSTRACT,
+)
+declare(
+    "AsyncFd", "Use specified inherited file descriptor for reading and writing.", "async-fd:", "open-fd:", grammar=FD
+)
+declare(
+    "Cmd",
+    "Execute given command line and use its stdin/stdout as a socket.",
+    "cmd:",
+    "sh-c:",
+    grammar="a shell command line",
+)
+declare(
+    "Exec",
+    "Execute given program as a subprocess and use its stdin/stdout as a socket.",
+    "exec:",
+    grammar="a program (arguments: --exec-args)",
+)
+declare(
+    "RegistryDatagramConnect",
+    "Connect to a virtual intra-Websocat address using a datagram socket.",
+    "registry-datagram-connect:",
+    "regdg-c:",
+    provides=M,
+    grammar=REG,
+)
+declare(
+    "RegistryDatagramListen",
+    "Listen for virtual intra-Websocat datagram connections at specified address.",
+    "registry-datagram-listen:",
+    "regdg-l:",
+    provides=M,
+    grammar=REG,
+)
+declare(
+    "RegistrySend",
+    "Send the socket this endpoint is paired with to a virtual intra-Websocat address.",
+    "registry-send:",
+    "regsend:",
+    grammar=REG,
+)
+declare(
+    "RegistryStreamConnect",
+    "Connect to a virtual intra-Websocat address using a stream socket.",
+    "registry-stream-connect:",
+    "regstr-c:",
+    grammar=REG,
+)
+declare(
+    "RegistryStreamListen",
+    "Listen for virtual intra-Websocat stream connections at specified address.",
+    "registry-stream-listen:",
+    "regstr-l:",
+    grammar=REG,
+)
+declare(
+    "SeqpacketConnect",
+    "Connect to specified UNIX SOCK_SEQPACKET socket by path.",
+    "seqpacket:",
+    "seqpacket-connect:",
+    "connect-seqpacket:",
+    "seqpacket-c:",
+    "c-seqpacket:",
+    "seqp:",
+    provides=M,
+    grammar=PATH,
+)
+declare(
+    "SeqpacketListen",
+    "Listen specified UNIX SOCK_SEQPACKET socket.",
+    "seqpacket-listen:",
+    "listen-seqpacket:",
+    "seqpacket-l:",
+    "l-seqpacket:",
+    "l-seqp:",
+    "seqp-l:",
+    provides=M,
+    grammar=PATH,
+)
+declare(
+    "SeqpacketListenFd",
+    "Listen for SOCK_SEQPACKET connections on an inherited listening socket (file descriptor).",
+    "seqpacket-listen-fd:",
+    "listen-seqpacket-fd:",
+    "seqpacket-l-fd:",
+    "l-seqpacket-fd:",
+    "l-seqp-fd:",
+    "seqp-l-fd:",
+    provides=M,
+    grammar=FD,
+)
+declare(
+    "SeqpacketListenFdNamed",
+    "Listen for SOCK_SEQPACKET connections on an inherited socket named by LISTEN_FDNAMES.",
+    "seqpacket-listen-fdname:",
+    "listen-seqpacket-fdname:",
+    "seqpacket-l-fdname:",
+    "l-seqpacket-fdname:",
+    "l-seqp-fdname:",
+    "seqp-l-fdname:",
+    provides=M,
+    grammar=FDNAME,
+)
+declare(
+    "TcpListenFd",
+    "Listen for incoming TCP connections on an inherited listening socket (file descriptor).",
+    "tcp-listen-fd:",
+    "listen-tcp-fd:",
+    "tcp-l-fd:",
+    "l-tcp-fd:",
+    grammar=FD,
+)
+declare(
+    "TcpListenFdNamed",
+    "Listen for incoming TCP connections on an inherited socket named by LISTEN_FDNAMES.",
+    "tcp-listen-fdname:",
+    "listen-tcp-fdname:",
+    "tcp-l-fdname:",
+    "l-tcp-fdname:",
+    grammar=FDNAME,
+)
+declare(
+    "UdpBind",
+    "Bind UDP socket to this address; --udp-bind-* options shape its behaviour.",
+    "udp-bind:",
+    "bind-udp:",
+    "udp-listen:",
+    "listen-udp:",
+    "udp-l:",
+    "l-udp:",
+    provides=M,
+    grammar=ADDR,
+)
+declare(
+    "UdpConnect",
+    "Connect to this UDP socket. Not affected by --udp-bind-* options.",
+    "udp:",
+    "udp-connect:",
+    "connect-udp:",
+    "udp-c:",
+    "c-udp:",
+    provides=M,
+    grammar=ADDR,
+)
+declare(
+    "UdpFd",
+    "Use inherited pre-bound UDP socket from specified file descriptor.",
+    "udp-fd:",
+    "udp-bind-fd:",
+    provides=M,
+    grammar=FD,
+)
+declare(
+    "UdpFdNamed",
+    "Use inherited pre-bound UDP socket from specified file descriptor (using LISTEN_FDNAMES).",
+    "udp-fdname:",
+    "udp-bind-fdname:",
+    provides=M,
+    grammar=FDNAME,
+)
+declare(
+    "UdpServer", "Bind UDP socket and spawn a separate task for each client.", "udp-server:", provides=M, grammar=ADDR
+)
+declare(
+    "UdpServerFd",
+    "Use inherited pre-bound UDP socket, spawning a task for each client.",
+    "udp-server-fd:",
+    provides=M,
+    grammar=FD,
+)
+declare(
+    "UdpServerFdNamed",
+    "Use inherited pre-bound UDP socket (LISTEN_FDNAMES), spawning a task for each client.",
+    "udp-server-fdname:",
+    provides=M,
+    grammar=FDNAME,
+)
+declare(
+    "UnixConnect",
+    "Connect to the specified UNIX socket path using stream socket.",
+    "unix:",
+    "unix-connect:",
+    "connect-unix:",
+    "unix-c:",
+    "c-unix:",
+    grammar=PATH,
+)
+declare(
+    "UnixListen",
+    "Listen specified UNIX socket path for SOCK_STREAM connections.",
+    "unix-listen:",
+    "listen-unix:",
+    "unix-l:",
+    "l-unix:",
+    grammar=PATH,
+)
+declare(
+    "UnixListenFd",
+    "Listen for AF_UNIX SOCK_STREAM connections on an inherited listening socket.",
+    "unix-listen-fd:",
+    "listen-unix-fd:",
+    "unix-l-fd:",
+    "l-unix-fd:",
+    grammar=FD,
+)
+declare(
+    "UnixListenFdNamed",
+    "Listen for AF_UNIX SOCK_STREAM connections on an inherited socket (LISTEN_FDNAMES).",
+    "unix-listen-fdname:",
+    "listen-unix-fdname:",
+    "unix-l-fdname:",
+    "l-unix-fdname:",
+    grammar=FDNAME,
+)
+declare("WssUrl", "Connect to specified WebSocket TLS URL.", "wss://", provides=M, grammar="host[:port][/path][?query]")
 
-declare("Defragment", "Defragment potential partial messages into complete messages.",
-        "defragment:", overlay=True, provides=M)
-declare("LengthPrefixedChunks", "Convert a byte stream to messages by prefixing each message with its length.",
-        "lengthprefixed:", overlay=True, provides=M)
+declare(
+    "Defragment",
+    "Defragment potential partial messages into complete messages.",
+    "defragment:",
+    overlay=True,
+    provides=M,
+)
+declare(
+    "LengthPrefixedChunks",
+    "Convert a byte stream to messages by prefixing each message with its length.",
+    "lengthprefixed:",
+    overlay=True,
+    provides=M,
+)
 declare("Log", "Print encountered data to stderr for debugging.", "log:", overlay=True)
-declare("ReadChunkLimiter", "Limit this stream's read buffer size to --read-buffer-limit.",
-        "read_chunk_limiter:", overlay=True)
-declare("SimpleReuser", "Share underlying datagram connection between multiple outer users.",
-        "reuse-raw:", "raw-reuse:", overlay=True, provides=M)
-declare("Tee", "Use both this underlying datagram specifier and also additional ones specified by --tee.",
-        "tee:", overlay=True, provides=M)
-declare("TlsClient", "Establishes client-side TLS connection using specified stream-oriented downstream connection.",
-        "tls:", "ssl-connect:", "ssl-c:", "ssl:", "tls-connect:", "tls-c:", "c-ssl:", "connect-ssl:", "c-tls:",
-        "connect-tls:", overlay=True)
-declare("WriteBuffer", "Insert write buffering layer that combines multiple write calls to one bigger.",
-        "write_buffer:", overlay=True)
-declare("WriteChunkLimiter", "Limit this stream's write buffer size to --write-buffer-limit.",
-        "write_chunk_limiter:", overlay=True)
-declare("WriteSplitoff", "Only read from inner specifier, route writes to other, CLI-specified Socket.",
-        "write-splitoff:", "write-divert:", "wrdvrt:", overlay=True)
-declare("WsAccept", "Expects a HTTP/1 WebSocket upgrade request from downstream, replies, then exchanges bytes (no framing).",
-        "ws-accept:", overlay=True)
-declare("WsRequest", "Send HTTP/1 WebSocket upgrade request downstream, parse the reply, then exchange bytes (no framing).",
-        "ws-request:", "ws-r:", overlay=True)
+declare(
+    "ReadChunkLimiter",
+    "Limit this stream's read buffer size to --read-buffer-limit.",
+    "read_chunk_limiter:",
+    overlay=True,
+)
+declare(
+    "SimpleReuser",
+    "Share underlying datagram connection between multiple outer users.",
+    "reuse-raw:",
+    "raw-reuse:",
+    overlay=True,
+    provides=M,
+)
+declare(
+    "Tee",
+    "Use both this underlying datagram specifier and also additional ones specified by --tee.",
+    "tee:",
+    overlay=True,
+    provides=M,
+)
+declare(
+    "TlsClient",
+    "Establishes client-side TLS connection using specified stream-oriented downstream connection.",
+    "tls:",
+    "ssl-connect:",
+    "ssl-c:",
+    "ssl:",
+    "tls-connect:",
+    "tls-c:",
+    "c-ssl:",
+    "connect-ssl:",
+    "c-tls:",
+    "connect-tls:",
+    overlay=True,
+)
+declare(
+    "WriteBuffer",
+    "Insert write buffering layer that combines multiple write calls to one bigger.",
+    "write_buffer:",
+    overlay=True,
+)
+declare(
+    "WriteChunkLimiter",
+    "Limit this stream's write buffer size to --write-buffer-limit.",
+    "write_chunk_limiter:",
+    overlay=True,
+)
+declare(
+    "WriteSplitoff",
+    "Only read from inner specifier, route writes to other, CLI-specified Socket.",
+    "write-splitoff:",
+    "write-divert:",
+    "wrdvrt:",
+    overlay=True,
+)
+declare(
+    "WsAccept",
+    "Expects a HTTP/1 WebSocket upgrade request from downstream, replies, then exchanges bytes (no framing).",
+    "ws-accept:",
+    overlay=True,
+)
+declare(
+    "WsRequest",
+    "Send HTTP/1 WebSocket upgrade request downstream, parse the reply, then exchange bytes (no framing).",
+    "ws-request:",
+    "ws-r:",
+    overlay=True,
+)
 
 
 def endpoint_prefixes() -> list[str]:

@@ -91,10 +91,26 @@ def load(key: bytes) -> object:
     return payload if stored_key == key else None
 
 
+MAX_ENTRIES = 1000  # past this, the older half is removed on the next store (a miss)
+
+
+def _prune(folder: str) -> None:
+    entries = [e for e in os.scandir(folder) if e.name.endswith(".marshal")]
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    for entry in entries[: len(entries) // 2]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
 def store(key: bytes, payload: object) -> None:
     path = _path(key)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        _prune(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
             marshal.dump((key, payload), f)

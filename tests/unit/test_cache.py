@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from websocat import cache
 from websocat.planner.pipeline import script_source
 
@@ -60,3 +62,28 @@ def test_cli_uses_the_cache_and_the_port_template(tmp_path: Path) -> None:
     assert out.returncode == 3 and b"127.0.0.1:7:" in out.stderr
     assert first.returncode == 5
     assert len(os.listdir(tmp_path / "websocat-py")) > len(files)
+
+
+def imported_modules(argv: list[str], env: dict[str, str]) -> set[str]:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "websocat", *argv], env=env,
+                         capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return {line.rsplit("|", 1)[-1].strip() for line in out.stderr.decode().splitlines() if "|" in line}
+
+
+def test_running_never_imports_black_or_libcst_and_a_cache_hit_not_even_the_planner(tmp_path: Path) -> None:
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    env.pop("WEBSOCAT_NO_CACHE", None)
+    miss = imported_modules(["literal:x"], env)
+    assert "jinja2" in miss and "black" not in miss and "libcst" not in miss
+    hit = imported_modules(["literal:x"], env)
+    assert not {"black", "libcst", "jinja2", "argparse", "websocat.planner.specs"} & hit
+
+
+def test_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 10)
+    for i in range(25):
+        cache.store(b"key%d" % i, i)
+    assert len(os.listdir(tmp_path / "websocat-py")) <= 11
+    assert cache.load(b"key24") == 24
