@@ -52,7 +52,7 @@ def render_reference() -> str:
 
 def render_manpage() -> str:
     """The man page, from the argparse parser (argparse-manpage)."""
-    from build_manpages.manpage import Manpage
+    from build_manpages.manpage import Manpage  # type: ignore[import-untyped]
 
     from websocat import __version__
 

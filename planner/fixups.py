@@ -134,7 +134,7 @@ def configure_lines(inv: Invocation) -> Invocation:
     separator_n = opts.separator_n if opts.separator_n is not None else 1
     if not 1 <= separator_n <= MAX_SEPARATOR_N:
         raise SpecError(f"option '--separator-n': expected a number from 1 to {MAX_SEPARATOR_N}, got {separator_n}")
-    fields = dict(
+    configured = LineChunks(
         separator=separator,
         separator_n=separator_n,
         substitute=not opts.separator_inhibit_substitution,
@@ -142,7 +142,7 @@ def configure_lines(inv: Invocation) -> Invocation:
     )
 
     def configure(stack: Stack, _other: Stack | None) -> Stack:
-        layers = tuple(replace(o, **fields) if isinstance(o, LineChunks) else o for o in stack.overlays)
+        layers = tuple(configured if isinstance(o, LineChunks) else o for o in stack.overlays)
         return replace(stack, overlays=layers)
 
     return _map_stacks(inv, configure)

@@ -33,7 +33,7 @@ def reject_unimplemented(opts: argparse.Namespace) -> None:
         if option.dest in IMPLEMENTED:
             continue
         value = getattr(opts, option.dest, option.default)
-        default = [] if option.kind in ("append", "rest") else option.default
+        default: object = [] if option.kind in ("append", "rest") else option.default
         if value != default and value != option.default:
             raise NotImplementedYet(f"option '{option.long}' is not implemented yet")
     if opts.compose:

@@ -261,4 +261,4 @@ def render_script(inv: Invocation) -> str:
     """Python source of the scenario (not black-formatted; --dump-spec formats it)."""
     scenario = plan_scenario(inv)
     template = _environment().get_template("script.py.j2")
-    return template.render(s=scenario, warnings=inv.warnings)
+    return str(template.render(s=scenario, warnings=inv.warnings))

@@ -97,8 +97,8 @@ async def _exchange(
             await shut(left)
         if unidirectional_reverse and right.writable:
             await shut(right)
-    forward_task = asyncio.ensure_future(copy(left, right)) if forward else None
-    backward_task = asyncio.ensure_future(copy(right, left)) if backward else None
+    forward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(left, right)) if forward else None
+    backward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(right, left)) if backward else None
     tasks = {t for t in (forward_task, backward_task) if t is not None}
     # A side that hangs up can take no more data: stop the direction that writes to it;
     # the direction reading from it ends by itself, delivering what was already read.
@@ -120,9 +120,9 @@ async def _exchange(
             for hangup in done & hangups.keys():
                 if HANGUP_EXITS:
                     raise HangupExit("a socket hung up (--exit-on-hangup)")
-                writer_task = hangups[hangup]
-                if writer_task is not None and not writer_task.done():
-                    writer_task.cancel()
+                stopped = hangups[hangup]
+                if stopped is not None and not stopped.done():
+                    stopped.cancel()
     finally:
         for task in (*tasks, *hangups):
             if not task.done():

@@ -101,12 +101,12 @@ def run_status(
     except KeyboardInterrupt:
         return 130
     except (Exception, ExceptionGroup) as exc:  # noqa: BLE001 - every failure becomes one line
-        exc = _first_leaf(exc)
+        failure = _first_leaf(exc)
         if os.environ.get(DEBUG_ENV):
             import traceback
 
-            traceback.print_exception(exc)
-        message, status = describe_error(exc)
+            traceback.print_exception(failure)
+        message, status = describe_error(failure)
         if status != EXIT_OK:
             report(message)
         return status

@@ -58,8 +58,8 @@ class StdioStream(ByteStream):
         if _pollable(self._out_fd):
             try:
                 pipe = os.fdopen(os.dup(self._out_fd), "wb", buffering=0)
-                transport, self._writer = await loop.connect_write_pipe(StreamProtocol, pipe)
-                self._transports.append(transport)
+                write_transport, self._writer = await loop.connect_write_pipe(StreamProtocol, pipe)
+                self._transports.append(write_transport)
             except (OSError, ValueError):
                 self._writer = None
         return self

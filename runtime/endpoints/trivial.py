@@ -41,11 +41,15 @@ def literal(data: bytes, *, hangup: bool = False) -> ByteStream:
     return LiteralStream(data, hangup)
 
 
+class DevNull(LiteralStream):
+    """Byte stream socket that ignores all incoming data and immediately EOF-s read attempts."""
+
+    name = "devnull:"
+
+
 def devnull(*, hangup: bool = False) -> ByteStream:
     """Byte stream socket that ignores all incoming data and immediately EOF-s read attempts."""
-    stream = LiteralStream(b"", hangup)
-    stream.name = "devnull:"
-    return stream
+    return DevNull(b"", hangup)
 
 
 class DummyDatagrams(MessageSocket):

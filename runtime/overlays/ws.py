@@ -57,7 +57,7 @@ class WsSocket(MessageSocket):
         self.readable = stream.readable
         self.writable = stream.writable
         # Set when the peer's Close arrives: nothing more can be sent either way.
-        self.hangup = asyncio.Event()
+        self._closed = self.hangup = asyncio.Event()
         self.request: HandshakeRequest | None = None  # set by accept()
         self.close_code: int | None = None
         self.close_reason = ""
@@ -172,7 +172,7 @@ class WsSocket(MessageSocket):
     def _closed_by_peer(self, payload: bytes) -> None:
         """Record the peer's close code; report an unusual one on stderr."""
         code, reason = parse_close(payload)  # the parser has validated it
-        self.hangup.set()
+        self._closed.set()
         self.close_code, self.close_reason = code, reason
         if code not in (1000, 1005):
             detail = f": {reason}" if reason else ""

@@ -113,7 +113,7 @@ def store(key: bytes, payload: object) -> None:
         _prune(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            marshal.dump((key, payload), f)
+            marshal.dump((key, payload), f)  # type: ignore[arg-type]  # plain data and code objects
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs start-up time
@@ -126,7 +126,12 @@ def fill(template: Template, ports: list[str]) -> str:
     return "".join(part if isinstance(part, str) else ports[part] for part in template)
 
 
-def compiled_from_template(payload: object, ports: list[str]) -> tuple[tuple[str, ...], CodeType]:
+Cached = tuple[tuple[str, ...], CodeType]
+
+
+def compiled_from_template(payload: object, ports: list[str]) -> Cached:
+    source_template: Template
+    warning_templates: list[Template]
     source_template, warning_templates = payload  # type: ignore[misc]
     warnings = tuple(fill(w, ports) for w in warning_templates)
     return warnings, compile(fill(source_template, ports), "<websocat>", "exec")

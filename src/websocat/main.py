@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from websocat import cache
 
     stamp = cache.stamp()
-    hit = cache.load(cache.exact_key(stamp, argv))
+    hit: cache.Cached | None = cache.load(cache.exact_key(stamp, argv))  # type: ignore[assignment]
     skeleton = cache.port_skeleton(argv)
     if hit is None and skeleton is not None and cache.valid_ports(skeleton[1]):
         template = cache.load(cache.port_key(stamp, skeleton[0]))
