@@ -63,7 +63,12 @@ def script_source(argv: list[str]) -> tuple[str, tuple[str, ...]]:
 
 def dump_phase0(argv: list[str]) -> str:
     inv = invocation(argv)
-    given = {k: v for k, v in sorted(vars(inv.opts).items()) if v not in (None, False, [], ())}
+    defaults = {o.dest: o.default for o in OPTIONS}
+    given = {
+        k: v
+        for k, v in sorted(vars(inv.opts).items())
+        if v not in (None, False, [], ()) and v != defaults.get(k)
+    }
     return "options: " + pprint.pformat(given, sort_dicts=True) + "\n"
 
 

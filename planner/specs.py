@@ -819,8 +819,13 @@ declare(
 
 def endpoint_prefixes() -> list[str]:
     """The manual's short list of endpoint prefixes: the canonical prefix of each kind."""
-    return [cls.prefixes[0] for cls in SPECS if not cls.is_overlay and cls.prefixes[0] != "-"]
+    return [cls.prefixes[0] for cls in sorted(SPECS, key=_manual_order) if not cls.is_overlay]
 
 
 def overlay_prefixes() -> list[str]:
-    return [cls.prefixes[0] for cls in SPECS if cls.is_overlay]
+    return [cls.prefixes[0] for cls in sorted(SPECS, key=_manual_order) if cls.is_overlay]
+
+
+def _manual_order(cls: type[Spec]) -> str:
+    """The manual lists kinds by name."""
+    return cls.__name__
