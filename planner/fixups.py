@@ -25,6 +25,7 @@ from websocat.planner.specs import (
     WsListen,
     WsServer,
     WsUrl,
+    request_headers,
 )
 from websocat.planner.values import ip_host_port
 
@@ -193,7 +194,9 @@ def apply_fixups(inv: Invocation) -> Invocation:
 
 
 def check_plan(inv: Invocation) -> None:
-    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches."""
+    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches, bad headers."""
+    request_headers(inv.opts.header, "-H")
+    request_headers(inv.opts.server_header, "--server-header")
     if inv.right is None:
         raise SpecError("missing SPEC2 (with --no-fixups it is not filled in with stdio)")
     for index, stack in ((1, inv.left), (2, inv.right)):

@@ -24,6 +24,8 @@ IMPLEMENTED = frozenset(
     global_timeout_ms global_timeout_force_exit sleep_ms_before_start
     stdout_announce_listening_ports accept_from_fd write_file_no_overwrite
     write_file_auto_rename random_fast tcp_race_interval_ms spec1 spec2 help version
+    header server_header protocol server_protocol origin ua ws_dont_check_headers
+    inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof
     """.split()
 )
 

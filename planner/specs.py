@@ -52,6 +52,27 @@ def _non_default(value: Any, default: Any) -> Any:
     return None if value is None or value == default else value
 
 
+def request_headers(items: list[str], option: str) -> list[tuple[str, str]]:
+    """-H / --server-header values 'Name: value' as (name, value) pairs."""
+    pairs = []
+    for item in items:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip() or any(c in item for c in "\r\n"):
+            raise SpecError(f"option '{option}': expected 'Name: value', got {item!r}")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _framer_options(opts: Namespace) -> dict[str, Any]:
+    """Options every WebSocket layer takes: --ws-dont-check-headers, --inhibit-pongs, ..."""
+    return {
+        "lax": opts.ws_dont_check_headers or None,
+        "max_pongs": opts.inhibit_pongs,
+        "ignore_masks": opts.ws_ignore_invalid_masks or None,
+        "shutdown_on_eof": opts.ws_shutdown_socket_on_eof or None,
+    }
+
+
 # ---------------------------------------------------------------- endpoints: trivial
 
 
@@ -404,7 +425,16 @@ class WsClient(Overlay):
     render: ClassVar = Rendered("overlays.ws", "await", "connect", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
-        return (), {"uri": self.uri, "host": self.host, "no_close": self.no_close or None}
+        return (), {
+            "uri": self.uri,
+            "host": self.host,
+            "headers": request_headers(opts.header, "-H") or None,
+            "protocol": opts.protocol,
+            "origin": opts.origin,
+            "user_agent": opts.ua,
+            "no_close": self.no_close or None,
+            **_framer_options(opts),
+        }
 
 
 @register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")
@@ -417,7 +447,12 @@ class WsServer(Overlay):
     render: ClassVar = Rendered("overlays.ws", "await", "accept", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
-        return (), {"no_close": self.no_close or None}
+        return (), {
+            "headers": request_headers(opts.server_header, "--server-header") or None,
+            "protocol": opts.server_protocol,
+            "no_close": self.no_close or None,
+            **_framer_options(opts),
+        }
 
 
 @register("ws-lowlevel-client:", "ws-ll-client:", "ws-ll-c:")
@@ -435,7 +470,9 @@ class WsFramerClient(Overlay):
     render: ClassVar = Rendered("overlays.ws", "call", "framed", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
-        return (), {"client": self.client, "no_close": self.no_close or None}
+        options = _framer_options(opts)
+        options.pop("lax")  # no handshake here
+        return (), {"client": self.client, "no_close": self.no_close or None, **options}
 
 
 @register("ws-lowlevel-server:", "ws-ll-server:", "ws-ll-s:")

@@ -17,6 +17,7 @@ from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
 
 # Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
 HANGUP_EXITS = False
+HANGUP_GRACE = 0.5  # seconds a direction may go on writing to a side that hung up
 
 
 class HangupExit(Exception):
@@ -122,9 +123,13 @@ async def _exchange(
                     raise HangupExit("a socket hung up (--exit-on-hangup)")
                 stopped = hangups[hangup]
                 if stopped is not None and not stopped.done():
-                    stopped.cancel()
+                    # A grace period: what the session already holds for that side (a
+                    # mirror's echo, say) still goes out before the direction is cut.
+                    asyncio.get_running_loop().call_later(HANGUP_GRACE, stopped.cancel)
     finally:
         for task in (*tasks, *hangups):
             if not task.done():
                 task.cancel()
         await asyncio.gather(*tasks, *hangups, return_exceptions=True)
+        # The session is over: close both sides (a WebSocket answers a pending Close here).
+        await asyncio.gather(left.aclose(), right.aclose(), return_exceptions=True)

@@ -1,17 +1,26 @@
-"""The runtime's random numbers: secure by default, reproducible under --random-seed."""
+"""The runtime's random bytes: secure by default, reproducible under --random-seed.
+
+Used by random:, WebSocket mask keys and Sec-WebSocket-Key.  The `random` module is
+imported only when a seed or the fast generator is asked for (start-up cost).
+"""
 
 from __future__ import annotations
 
 import os
-import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 _seeded: random.Random | None = None
-_fast = random.Random()
+_fast: random.Random | None = None
 
 
 def seed(value: int) -> None:
     """--random-seed: every later random byte comes from this seed."""
     global _seeded
+    import random
+
     _seeded = random.Random(value)
 
 
@@ -20,5 +29,10 @@ def random_bytes(n: int, *, fast: bool = False) -> bytes:
     if _seeded is not None:
         return _seeded.randbytes(n)
     if fast:
+        global _fast
+        if _fast is None:
+            import random
+
+            _fast = random.Random()
         return _fast.randbytes(n)
     return os.urandom(n)

@@ -58,6 +58,7 @@ class WsSocket(MessageSocket):
         self.writable = stream.writable
         # Set when the peer's Close arrives: nothing more can be sent either way.
         self._closed = self.hangup = asyncio.Event()
+        self._peer_close: bytes | None = None  # the payload of the peer's Close frame
         self.request: HandshakeRequest | None = None  # set by accept()
         self.close_code: int | None = None
         self.close_reason = ""
@@ -134,18 +135,24 @@ class WsSocket(MessageSocket):
             await self._write_frames(batch)
 
     async def send_eof(self) -> None:
-        """Send a Close frame with code 1000 (unless ``no_close`` or one was already sent)."""
-        if not self._no_close and not self._builder.closed and self.writable:
-            try:
-                async with self._write_lock:  # after any write in progress, and before write_eof
-                    await self._write_frames([(close_payload(1000), CLOSE)])
-            except ConnectionError:
-                pass  # the peer is gone: nothing left to close politely
+        """Send a Close frame: the reply to the peer's Close, else code 1000 (unless ``no_close``)."""
+        if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+            await self._send_close()
         if self._shutdown_on_eof and self.writable:
             await self.stream.write_eof()
 
+    async def _send_close(self) -> None:
+        payload = self._peer_close[:2] if self._peer_close is not None else close_payload(1000)
+        try:
+            async with self._write_lock:  # after any write in progress, and before write_eof
+                await self._write_frames([(payload, CLOSE)])
+        except ConnectionError:
+            pass  # the peer is gone: nothing left to close politely
+
     async def aclose(self) -> None:
-        """Close the underlying stream."""
+        """Close the underlying stream (answering the peer's Close first if nobody did)."""
+        if self._peer_close is not None and not self._builder.closed and self.writable:
+            await self._send_close()
         await self.stream.aclose()
 
     async def _answer_control(self) -> None:
@@ -160,8 +167,10 @@ class WsSocket(MessageSocket):
                     replies.append((payload, PONG))
             elif flags & CLOSE:
                 self._eof = True
+                # EOF for reading; the reply (echoing the code, as RFC 6455 suggests) goes
+                # out with send_eof, after whatever the session still has to send, or at
+                # aclose.  The manual: the framer "only signals EOF" on a Close frame.
                 self._closed_by_peer(payload)
-                replies.append((payload[:2], CLOSE))  # echo the code, as RFC 6455 suggests
         self._control.clear()
         if replies and self.writable and not self._builder.closed:
             try:
@@ -172,6 +181,7 @@ class WsSocket(MessageSocket):
     def _closed_by_peer(self, payload: bytes) -> None:
         """Record the peer's close code; report an unusual one on stderr."""
         code, reason = parse_close(payload)  # the parser has validated it
+        self._peer_close = payload
         self._closed.set()
         self.close_code, self.close_reason = code, reason
         if code not in (1000, 1005):

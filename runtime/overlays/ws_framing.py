@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 from websocat.runtime.errors import ProtocolError
+from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import CLOSE, CONTINUES, PING, PONG, TEXT, Message
 
 __all__ = [
@@ -387,7 +388,7 @@ class FrameBuilder:
             return out
         append = out.append
         mask = self.mask
-        keys = os.urandom(4 * len(batch)) if mask else b""
+        keys = random_bytes(4 * len(batch)) if mask else b""
         k = 0
         fragmenting = self.fragmenting
         for data, flags in batch:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from websocat.runtime.errors import ProtocolError, UsageError
+from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import ByteStream
 
 __all__ = [
@@ -74,7 +74,7 @@ async def client_handshake(
     Raises ProtocolError("websocket handshake failed: HTTP/1.1 404 Not Found") and the
     like.
     """
-    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    key = base64.b64encode(random_bytes(16)).decode("ascii")
     lines = [f"GET {_no_breaks(uri or '/')} HTTP/1.1"]
     if host is not None:
         lines.append(f"Host: {_no_breaks(host)}")

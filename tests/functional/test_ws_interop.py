@@ -266,6 +266,7 @@ def test_server_sees_close_code_from_client(capsys: pytest.CaptureFixture[str]) 
             assert await sock.recv_batch() == [(b"bye", TEXT)]
             assert await sock.recv_batch() == []
             seen.append((sock.close_code, sock.close_reason))
+            await sock.send_eof()  # the reply goes out when the session ends its sending
 
         async with our_server(record) as port:
             async with ws_client(f"ws://127.0.0.1:{port}/") as conn:
