@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from websocat.planner.model import BareAddress, Invocation, Kind, SpecError, Stack
+from websocat.planner.model import BareAddress, Invocation, Kind, Overlay, SpecError, Stack
 from websocat.planner.specs import (
     LineChunks,
     Mirror,
@@ -20,11 +20,13 @@ from websocat.planner.specs import (
     TcpConnectByEarlyHostname,
     TcpConnectByLateHostname,
     TcpListen,
+    TlsClient,
     WsClient,
     WsFramerClient,
     WsListen,
     WsServer,
     WsUrl,
+    WssUrl,
     request_headers,
 )
 from websocat.planner.values import ip_host_port
@@ -59,13 +61,16 @@ def default_stdio(inv: Invocation) -> Invocation:
 
 
 def expand_websocket(inv: Invocation) -> Invocation:
-    """ws://h:p/path -> ws-c: over tcp:h:p; ws-l:a:p -> ws-upgrade: over tcp-l:a:p."""
+    """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over tcp-l:a:p."""
 
     def expand(stack: Stack, _other: Stack | None) -> Stack:
         ep = stack.endpoint
         if isinstance(ep, WsUrl):
             tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
-            return Stack(tcp, (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header)), stack.source)
+            layers: tuple[Overlay, ...] = (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header))
+            if isinstance(ep, WssUrl):
+                layers = (*layers, TlsClient(domain=ep.host))
+            return Stack(tcp, layers, stack.source)
         if isinstance(ep, WsListen):
             return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, WsServer()), stack.source)
         return stack
@@ -102,6 +107,21 @@ def apply_ws_options(inv: Invocation) -> Invocation:
         return replace(stack, overlays=tuple(layers))
 
     return _map_stacks(inv, apply)
+
+
+def tls_domain(inv: Invocation) -> Invocation:
+    """tls: verifies --tls-domain if given, else the host of the TCP connection under it."""
+
+    def domain(stack: Stack, _other: Stack | None) -> Stack:
+        if not any(isinstance(o, TlsClient) for o in stack.overlays):
+            return stack
+        name = inv.opts.tls_domain or getattr(stack.endpoint, "host", None)
+        if not name:
+            raise SpecError(f"argument {stack.source!r}: tls: needs --tls-domain (no host under it to verify)")
+        layers = tuple(replace(o, domain=name) if isinstance(o, TlsClient) else o for o in stack.overlays)
+        return replace(stack, overlays=layers)
+
+    return _map_stacks(inv, domain)
 
 
 def choose_mirror(inv: Invocation) -> Invocation:
@@ -178,6 +198,7 @@ FIXUPS: tuple[Fixup, ...] = (
     expand_websocket,  # ws:// -> ws-c: over tcp:, ws-l: -> ws-upgrade: over tcp-l:
     resolve_hostnames,  # skipped per connect with --late-resolve
     apply_ws_options,
+    tls_domain,  # --tls-domain, else the TCP host
     choose_mirror,  # mirror: facing messages -> message mirror
     insert_chunker,  # bytes meet messages -> lines: / chunks:
     configure_lines,

@@ -25,7 +25,8 @@ IMPLEMENTED = frozenset(
     stdout_announce_listening_ports accept_from_fd write_file_no_overwrite
     write_file_auto_rename random_fast tcp_race_interval_ms spec1 spec2 help version
     header server_header protocol server_protocol origin ua ws_dont_check_headers
-    inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof
+    inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof insecure tls_domain
+    enable_sslkeylog
     """.split()
 )
 

@@ -365,7 +365,42 @@ class WsUrl(Endpoint):
         return cls(host, port, path, host_header)
 
 
+@register("wss://")
+@dataclass(frozen=True)
+class WssUrl(WsUrl):
+    """Connect to specified WebSocket TLS URL."""
+
+    port: int = 443
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        secure, host, port, path, host_header = parse_ws_url(cls.prefixes[0] + value)
+        return cls(host, port, path, host_header)
+
+
 # ---------------------------------------------------------------- overlays
+
+
+@register(
+    "tls:", "ssl-connect:", "ssl-c:", "ssl:", "tls-connect:", "tls-c:", "c-ssl:", "connect-ssl:", "c-tls:", "connect-tls:"
+)
+@dataclass(frozen=True)
+class TlsClient(Overlay):
+    """Establishes client-side TLS connection using specified stream-oriented downstream connection.
+
+    The domain (SNI and the name verified) is --tls-domain, else the host of the
+    connection under it.
+    """
+
+    domain: str | None = None
+    render: ClassVar = Rendered("overlays.tls", "await", "connect", "tls")
+
+    def arguments(self, opts: Namespace) -> Args:
+        return (), {
+            "domain": self.domain,
+            "insecure": opts.insecure or None,
+            "keylog": opts.enable_sslkeylog or None,
+        }
 
 
 @register("lines:")
@@ -766,7 +801,6 @@ declare(
     "l-unix-fdname:",
     grammar=FDNAME,
 )
-declare("WssUrl", "Connect to specified WebSocket TLS URL.", "wss://", provides=M, grammar="host[:port][/path][?query]")
 
 declare(
     "Defragment",
@@ -803,21 +837,6 @@ declare(
     "tee:",
     overlay=True,
     provides=M,
-)
-declare(
-    "TlsClient",
-    "Establishes client-side TLS connection using specified stream-oriented downstream connection.",
-    "tls:",
-    "ssl-connect:",
-    "ssl-c:",
-    "ssl:",
-    "tls-connect:",
-    "tls-c:",
-    "c-ssl:",
-    "connect-ssl:",
-    "c-tls:",
-    "connect-tls:",
-    overlay=True,
 )
 declare(
     "WriteBuffer",
