@@ -472,6 +472,41 @@ class WsClient(Overlay):
         }
 
 
+@register("ws-request:", "ws-r:")
+@dataclass(frozen=True)
+class WsRequest(Overlay):
+    """Send HTTP/1 WebSocket upgrade to specified stream-oriented connection and accept and parse a reply.
+
+    Then connects (exchanges bytes) the downstream connection to upstream. Does not
+    provide WebSocket framing. URI from --ws-c-uri (default /), no Host header.
+    """
+
+    uri: str = "/"
+    render: ClassVar = Rendered("overlays.ws", "await", "request", "upgraded")
+
+    def arguments(self, opts: Namespace) -> Args:
+        client = WsClient(uri=opts.ws_c_uri or self.uri).arguments(opts)[1]
+        return (), {k: v for k, v in client.items() if k in _HANDSHAKE_CLIENT}
+
+
+@register("ws-accept:")
+@dataclass(frozen=True)
+class WsAccept(Overlay):
+    """Expects a HTTP/1 WebSocket upgrade request from downstream stream socket; if valid, replies with Upgrade.
+
+    Then connects (exchanges bytes) downstream to upstream. Does not provide WebSocket framing.
+    """
+
+    render: ClassVar = Rendered("overlays.ws", "await", "accept_upgrade", "upgraded")
+
+    def arguments(self, opts: Namespace) -> Args:
+        server = WsServer().arguments(opts)[1]
+        return (), {k: v for k, v in server.items() if k in ("headers", "protocol", "lax")}
+
+
+_HANDSHAKE_CLIENT = ("uri", "host", "headers", "protocol", "origin", "user_agent", "lax")
+
+
 @register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")
 @dataclass(frozen=True)
 class WsServer(Overlay):
@@ -856,19 +891,6 @@ declare(
     "write-splitoff:",
     "write-divert:",
     "wrdvrt:",
-    overlay=True,
-)
-declare(
-    "WsAccept",
-    "Expects a HTTP/1 WebSocket upgrade request from downstream, replies, then exchanges bytes (no framing).",
-    "ws-accept:",
-    overlay=True,
-)
-declare(
-    "WsRequest",
-    "Send HTTP/1 WebSocket upgrade request downstream, parse the reply, then exchange bytes (no framing).",
-    "ws-request:",
-    "ws-r:",
     overlay=True,
 )
 

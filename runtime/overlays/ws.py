@@ -24,7 +24,7 @@ from websocat.runtime.overlays.ws_handshake import (
     client_handshake,
     server_handshake,
 )
-from websocat.runtime.sockets import CLOSE, PING, PONG, ByteStream, Message, MessageSocket
+from websocat.runtime.sockets import CLOSE, DEFAULT_READ, PING, PONG, ByteStream, Message, MessageSocket
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
@@ -312,3 +312,53 @@ def framed(
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
     )
+
+
+class Upgraded(ByteStream):
+    """The byte stream after an HTTP upgrade: bytes read past the HTTP head come first."""
+
+    name = "upgraded"
+
+    def __init__(self, stream: ByteStream, leftover: bytes) -> None:
+        self.stream = stream
+        self._leftover = leftover
+        self.readable, self.writable, self.hangup = stream.readable, stream.writable, stream.hangup
+        self.write = stream.write  # type: ignore[method-assign]
+        self.write_eof = stream.write_eof  # type: ignore[method-assign]
+        self.aclose = stream.aclose  # type: ignore[method-assign]
+
+    async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
+        if self._leftover:
+            data, self._leftover = self._leftover[:max_bytes], self._leftover[max_bytes:]
+            return data
+        return await self.stream.read(max_bytes)
+
+
+async def request(
+    stream: ByteStream,
+    *,
+    uri: str = "/",
+    host: str | None = None,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    origin: str | None = None,
+    user_agent: str | None = None,
+    lax: bool = False,
+) -> ByteStream:
+    """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
+    leftover = await client_handshake(
+        stream, uri=uri, host=host, headers=headers, protocol=protocol, origin=origin, user_agent=user_agent, lax=lax
+    )
+    return Upgraded(stream, leftover)
+
+
+async def accept_upgrade(
+    stream: ByteStream,
+    *,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    lax: bool = False,
+) -> ByteStream:
+    """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
+    _request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax)
+    return Upgraded(stream, leftover)

@@ -128,6 +128,23 @@ class Websocat:
             pytest.fail(f"{proc.args!r} did not exit within {timeout} s; stderr: {err!r}")
         return out, err
 
+    def echo_through(self, data: bytes, *args: str) -> bytes:
+        """Start websocat ARGS, write data to its stdin, read as much back from stdout, end stdin."""
+        proc = self.spawn(*args, stdin=subprocess.PIPE)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(data)
+        proc.stdin.flush()
+        got = b""
+        while len(got) < len(data):
+            chunk = proc.stdout.read1(65536)
+            if not chunk:
+                break
+            got += chunk
+        proc.stdin.close()
+        _out, err = self.finish(proc)
+        assert proc.returncode == 0, err
+        return got
+
     def cleanup(self) -> None:
         self.watchdog.cancel()
         for proc in self.procs:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,32 +83,14 @@ def trusting(websocat: Websocat, pki: dict[str, Path]) -> Websocat:
     return websocat
 
 
-def echo_through(websocat: Websocat, data: bytes, *args: str) -> bytes:
-    """Send data on stdin, read the same amount back from stdout, then end stdin."""
-    proc = websocat.spawn(*args, stdin=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(data)
-    proc.stdin.flush()
-    got = b""
-    while len(got) < len(data):
-        chunk = proc.stdout.read1(65536)
-        if not chunk:
-            break
-        got += chunk
-    proc.stdin.close()
-    _out, err = websocat.finish(proc)
-    assert proc.returncode == 0, err
-    return got
-
-
 def test_wss_verified(websocat: Websocat, pki: dict[str, Path], wss_port: int) -> None:
-    got = echo_through(trusting(websocat, pki), b"hello\nworld\n", f"wss://localhost:{wss_port}/")
+    got = trusting(websocat, pki).echo_through(b"hello\nworld\n", f"wss://localhost:{wss_port}/")
     assert got == b"hello\nworld\n"
 
 
 def test_wss_binary(websocat: Websocat, pki: dict[str, Path], wss_port: int) -> None:
     data = bytes(range(256)) * 4096
-    assert echo_through(trusting(websocat, pki), data, "-b", f"wss://127.0.0.1:{wss_port}/") == data
+    assert trusting(websocat, pki).echo_through(data, "-b", f"wss://127.0.0.1:{wss_port}/") == data
 
 
 def test_wrong_name_is_rejected(websocat: Websocat, pki: dict[str, Path], wss_port: int) -> None:
@@ -122,17 +103,17 @@ def test_wrong_name_is_rejected(websocat: Websocat, pki: dict[str, Path], wss_po
 def test_untrusted_ca_is_rejected_and_insecure_accepts(websocat: Websocat, wss_port: int) -> None:
     out = websocat.run(f"wss://localhost:{wss_port}/", input=b"x\n")
     assert out.returncode == 3 and b"unable to get local issuer certificate" in out.stderr, out.stderr
-    assert echo_through(websocat, b"x\n", "-k", f"wss://localhost:{wss_port}/") == b"x\n"
+    assert websocat.echo_through(b"x\n", "-k", f"wss://localhost:{wss_port}/") == b"x\n"
 
 
 def test_tls_overlay_with_ws_connect(websocat: Websocat, pki: dict[str, Path], wss_port: int) -> None:
     args = ("--ws-c-uri", "/", f"ws-c:tls:tcp:127.0.0.1:{wss_port}")
-    assert echo_through(trusting(websocat, pki), b"via overlays\n", *args) == b"via overlays\n"
+    assert trusting(websocat, pki).echo_through(b"via overlays\n", *args) == b"via overlays\n"
 
 
 def test_sslkeylog(websocat: Websocat, pki: dict[str, Path], wss_port: int, tmp_path: Path) -> None:
     keylog = tmp_path / "keys.log"
     trusting(websocat, pki)
     websocat.env = dict(websocat.env, SSLKEYLOGFILE=str(keylog))
-    assert echo_through(websocat, b"k\n", "--enable-sslkeylog", f"wss://localhost:{wss_port}/") == b"k\n"
+    assert websocat.echo_through(b"k\n", "--enable-sslkeylog", f"wss://localhost:{wss_port}/") == b"k\n"
     assert b"CLIENT_TRAFFIC_SECRET_0" in keylog.read_bytes() or b"CLIENT_RANDOM" in keylog.read_bytes()

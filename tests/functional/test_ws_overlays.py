@@ -1,0 +1,77 @@
+"""WebSocket overlays composed over other streams: ws-request:, ws-accept:, ws-lowlevel-* over stdio and a mock."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import threading
+from collections.abc import Iterator
+
+import pytest
+from conftest import Websocat
+from websockets.sync.client import connect
+from websockets.sync.server import ServerConnection, serve
+
+
+@pytest.fixture()
+def echo_port() -> Iterator[int]:
+    def echo(conn: ServerConnection) -> None:
+        for message in conn:
+            conn.send(message)
+
+    server = serve(echo, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.socket.getsockname()[1]
+    server.shutdown()
+    thread.join(10)
+
+
+def test_lowlevel_client_over_ws_request_equals_ws_connect(websocat: Websocat, echo_port: int) -> None:
+    data = b"framing and upgrade as two layers\n"
+    got = websocat.echo_through(data, "-t", "--ws-c-uri", "/", f"ws-ll-c:ws-request:tcp:127.0.0.1:{echo_port}")
+    assert got == data
+
+
+def test_lowlevel_server_over_ws_accept(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "ws-lowlevel-server:ws-accept:tcp-l:127.0.0.1:0", "mirror:")
+    with connect(f"ws://127.0.0.1:{port}/") as conn:
+        for message in ("text", b"\x00binary", ""):
+            conn.send(message)
+            assert conn.recv(timeout=10) == message
+    websocat.finish(proc)
+    assert proc.returncode == 0
+
+
+def masked(opcode: int, payload: bytes, key: bytes) -> bytes:
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def test_lowlevel_server_over_stdio_of_a_child(websocat: Websocat) -> None:
+    """ws-ll-s:stdio: in a child process: masked frames in on stdin, unmasked echoes out on stdout."""
+    proc = websocat.spawn("ws-ll-s:stdio:", "mirror:", stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write(masked(1, b"hello", b"\x01\x02\x03\x04") + masked(2, b"\xff\x00", b"abcd"))
+    proc.stdin.write(masked(8, b"\x03\xe8", b"wxyz"))
+    proc.stdin.close()
+    out, err = websocat.finish(proc)
+    assert proc.returncode == 0, err
+    assert out == b"\x81\x05hello" + b"\x82\x02\xff\x00" + b"\x88\x02\x03\xe8"
+
+
+def test_lowlevel_client_over_mock_stream_socket(websocat: Websocat) -> None:
+    """ws-ll-c: over mss: with --random-seed, so the mask keys (and the bytes written) are known."""
+    rng = random.Random(5)
+    echo_key, close_key = rng.randbytes(4), rng.randbytes(4)
+
+    def esc(data: bytes) -> str:
+        return "".join(f"\\x{b:02x}" for b in data)
+
+    script = "|".join([
+        "R " + esc(b"\x81\x02hi"),  # the server's text frame "hi"
+        "W " + esc(masked(1, b"hi", echo_key)),  # echoed by mirror:, masked as a client must
+        "R " + esc(b"\x88\x02\x0f\xa0"),  # the server closes with code 4000
+        "W " + esc(masked(8, b"\x0f\xa0", close_key)),  # our reply echoes the code
+    ])
+    out = websocat.run("--random-seed", "5", f"ws-ll-c:mss:{script}", "mirror:")
+    assert out.returncode == 0, out.stderr
