@@ -24,7 +24,7 @@ from websocat.runtime.overlays.ws_handshake import (
     client_handshake,
     server_handshake,
 )
-from websocat.runtime.sockets import CLOSE, DEFAULT_READ, PING, PONG, ByteStream, Message, MessageSocket
+from websocat.runtime.sockets import BINARY, CLOSE, DEFAULT_READ, PING, PONG, TEXT, ByteStream, Message, MessageSocket
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
@@ -127,10 +127,22 @@ class WsSocket(MessageSocket):
         return []
 
     async def send_batch(self, batch: list[Message]) -> None:
-        """Send messages as frames in one write; dropped once a Close frame went out."""
+        """Send messages as frames in one write; dropped once a Close frame went out.
+
+        A whole text message that is not valid UTF-8 (e.g. stdin bytes under -t) goes out
+        as a binary message with its bytes unchanged, and a warning is printed once:
+        a peer must fail a connection on invalid text (RFC 6455, close code 1007).
+        """
         builder = self._builder
         if builder.closed:
             return
+        for index, (data, flags) in enumerate(batch):
+            if flags == TEXT and not data.isascii():  # whole text messages; fragments pass as they are
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError:
+                    batch = _text_to_binary(batch, index)
+                    break
         async with self._write_lock:
             await self._write_frames(batch)
 
@@ -312,6 +324,26 @@ def framed(
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
     )
+
+
+_warned_binary = False
+
+
+def _text_to_binary(batch: list[Message], start: int) -> list[Message]:
+    """The batch with each invalid UTF-8 text message from `start` on turned binary."""
+    global _warned_binary
+    out = batch[:start]
+    for data, flags in batch[start:]:
+        if flags == TEXT and not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                flags = BINARY
+                if not _warned_binary:
+                    _warned_binary = True
+                    print("websocat: warning: text that is not UTF-8 is sent as binary messages", file=sys.stderr)
+        out.append((data, flags))
+    return out
 
 
 class Upgraded(ByteStream):

@@ -218,3 +218,12 @@ def test_ignore_invalid_masks(websocat: Websocat, ignore: bool) -> None:
         assert (1, b"unmasked") in frames
     else:
         assert frames and frames[0][0] == 8 and struct.unpack("!H", frames[0][1][:2])[0] == 1002
+
+
+def test_text_that_is_not_utf8_goes_out_as_binary(websocat: Websocat, ws_server) -> None:  # type: ignore[no-untyped-def]
+    server = ws_server()
+    out = websocat.run("-t", f"ws://127.0.0.1:{server.port}/", input=b"ok\n\xff\xfe bad\nstill ok \xc3\xa9\n")
+    received = server.wait_finished()
+    assert out.returncode == 0, out.stderr
+    assert received == ["ok", b"\xff\xfe bad", "still ok \u00e9"]
+    assert out.stderr.count(b"not UTF-8") == 1
