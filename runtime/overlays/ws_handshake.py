@@ -99,10 +99,19 @@ async def client_handshake(
     status, reply_headers = _parse_head(head, "reply")
     parts = status.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
-        raise ProtocolError(f"websocket handshake failed: {status}")
+        raise ProtocolError(f"websocket handshake failed: {status}{_explaining(reply_headers)}")
     if not lax:
         _check_client_reply(reply_headers, key, protocol)
     return leftover
+
+
+# Reply headers that tell a user why an upgrade was refused (redirects, auth, versions).
+_EXPLAINING = ("location", "www-authenticate", "sec-websocket-version", "retry-after", "upgrade")
+
+
+def _explaining(headers: list[tuple[str, str]]) -> str:
+    shown = [f"{name}: {value}" for name, value in headers if name.lower() in _EXPLAINING]
+    return f" ({'; '.join(shown)})" if shown else ""
 
 
 def _check_client_reply(headers: list[tuple[str, str]], key: str, protocol: str | None) -> None:

@@ -227,3 +227,12 @@ def test_text_that_is_not_utf8_goes_out_as_binary(websocat: Websocat, ws_server)
     assert out.returncode == 0, out.stderr
     assert received == ["ok", b"\xff\xfe bad", "still ok \u00e9"]
     assert out.stderr.count(b"not UTF-8") == 1
+
+
+def test_refused_upgrade_names_status_and_explaining_headers(websocat: Websocat) -> None:
+    reply = b"HTTP/1.1 302 Found\r\nLocation: wss://elsewhere.example/\r\nContent-Length: 0\r\n\r\n"
+    server = RawServer(lambda head: reply)
+    out = websocat.run(f"ws://127.0.0.1:{server.port}/", "devnull:")
+    server.join()
+    assert out.returncode == 4
+    assert out.stderr == b"websocat: websocket handshake failed: HTTP/1.1 302 Found (Location: wss://elsewhere.example/)\n"
