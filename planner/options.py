@@ -1087,6 +1087,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
 )
 
+# Options of ours that websocat4 does not have, after the manual's.
+EXTENSIONS: tuple[OptionSpec, ...] = (
+    _flag(
+        "--verbose",
+        short="-v",
+        group="websocket",
+        help="Print WebSocket handshake requests and replies and control frames on stderr "
+        "(not in websocat4; asked for in vi/websocat#48)",
+    ),
+)
+OPTIONS = OPTIONS + EXTENSIONS
+
 GROUPS: tuple[str, ...] = (
     "mode",
     "transfer",

@@ -26,7 +26,7 @@ IMPLEMENTED = frozenset(
     write_file_auto_rename random_fast tcp_race_interval_ms spec1 spec2 help version
     header server_header protocol server_protocol origin ua ws_dont_check_headers
     inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof insecure tls_domain
-    enable_sslkeylog
+    enable_sslkeylog verbose
     """.split()
 )
 

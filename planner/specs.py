@@ -70,6 +70,7 @@ def _framer_options(opts: Namespace) -> dict[str, Any]:
         "max_pongs": opts.inhibit_pongs,
         "ignore_masks": opts.ws_ignore_invalid_masks or None,
         "shutdown_on_eof": opts.ws_shutdown_socket_on_eof or None,
+        "verbose": opts.verbose or None,
     }
 
 
@@ -501,10 +502,10 @@ class WsAccept(Overlay):
 
     def arguments(self, opts: Namespace) -> Args:
         server = WsServer().arguments(opts)[1]
-        return (), {k: v for k, v in server.items() if k in ("headers", "protocol", "lax")}
+        return (), {k: v for k, v in server.items() if k in ("headers", "protocol", "lax", "verbose")}
 
 
-_HANDSHAKE_CLIENT = ("uri", "host", "headers", "protocol", "origin", "user_agent", "lax")
+_HANDSHAKE_CLIENT = ("uri", "host", "headers", "protocol", "origin", "user_agent", "lax", "verbose")
 
 
 @register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")

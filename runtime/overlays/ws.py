@@ -52,8 +52,10 @@ class WsSocket(MessageSocket):
         ignore_masks: bool = False,
         max_pongs: int | None = None,
         shutdown_on_eof: bool = False,
+        verbose: bool = False,
     ) -> None:
         self.stream = stream
+        self._verbose = verbose
         self.readable = stream.readable
         self.writable = stream.writable
         # Set when the peer's Close arrives: nothing more can be sent either way.
@@ -170,6 +172,8 @@ class WsSocket(MessageSocket):
     async def _answer_control(self) -> None:
         """Answer the control frames a parse produced: pongs for pings, Close for Close."""
         replies: list[Message] = []
+        if self._verbose:
+            _show_control("<", self._control)
         for payload, flags in self._control:
             if flags & PING:
                 if self._pongs_left is None:
@@ -220,6 +224,8 @@ class WsSocket(MessageSocket):
 
     async def _write_frames(self, batch: list[Message]) -> None:
         """Write ``batch`` and any queued control frames; the caller holds the write lock."""
+        if self._verbose:
+            _show_control(">", batch)
         data = self._builder.build(batch)
         if data:
             await self.stream.write(data)
@@ -244,6 +250,7 @@ async def connect(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    verbose: bool = False,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
 
@@ -260,6 +267,7 @@ async def connect(
         origin=origin,
         user_agent=user_agent,
         lax=lax,
+        verbose=verbose,
     )
     return WsSocket(
         stream,
@@ -269,6 +277,7 @@ async def connect(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        verbose=verbose,
     )
 
 
@@ -282,6 +291,7 @@ async def accept(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    verbose: bool = False,
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
 
@@ -289,7 +299,7 @@ async def accept(
     require and answer with.  The request is kept as ``.request``.  Raises
     ProtocolError (after replying 400) on a bad request.
     """
-    request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax)
+    request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax, verbose=verbose)
     sock = WsSocket(
         stream,
         client=False,
@@ -298,6 +308,7 @@ async def accept(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        verbose=verbose,
     )
     sock.request = request
     return sock
@@ -311,6 +322,7 @@ def framed(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    verbose: bool = False,
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
 
@@ -323,7 +335,17 @@ def framed(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        verbose=verbose,
     )
+
+
+def _show_control(direction: str, batch: list[Message]) -> None:
+    """-v: control frames on stderr, '>' sent and '<' received."""
+    for payload, flags in batch:
+        if flags & (PING | PONG | CLOSE):
+            kind = "ping" if flags & PING else "pong" if flags & PONG else "close"
+            detail = f" code {parse_close(payload)[0]}" if flags & CLOSE and len(payload) >= 2 else ""
+            sys.stderr.write(f"websocat: {direction} {kind}{detail} {payload[:125]!r}\n")
 
 
 _warned_binary = False
@@ -376,10 +398,19 @@ async def request(
     origin: str | None = None,
     user_agent: str | None = None,
     lax: bool = False,
+    verbose: bool = False,
 ) -> ByteStream:
     """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
     leftover = await client_handshake(
-        stream, uri=uri, host=host, headers=headers, protocol=protocol, origin=origin, user_agent=user_agent, lax=lax
+        stream,
+        uri=uri,
+        host=host,
+        headers=headers,
+        protocol=protocol,
+        origin=origin,
+        user_agent=user_agent,
+        lax=lax,
+        verbose=verbose,
     )
     return Upgraded(stream, leftover)
 
@@ -390,7 +421,8 @@ async def accept_upgrade(
     headers: Iterable[HeaderItem] = (),
     protocol: str | None = None,
     lax: bool = False,
+    verbose: bool = False,
 ) -> ByteStream:
     """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
-    _request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax)
+    _request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax, verbose=verbose)
     return Upgraded(stream, leftover)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ async def client_handshake(
     origin: str | None = None,
     user_agent: str | None = None,
     lax: bool = False,
+    verbose: bool = False,
 ) -> bytes:
     """Upgrade ``stream`` to a WebSocket as a client; return bytes read past the reply.
 
@@ -91,11 +93,15 @@ async def client_handshake(
     if user_agent is not None:
         lines.append(f"User-Agent: {_no_breaks(user_agent)}")
     lines += _header_lines(headers)
+    if verbose:
+        show(">", lines)
     await stream.write(_encode_head(lines))
 
     head, leftover = await _read_head(stream, "reply")
     if head is None:
         raise ProtocolError("websocket handshake failed: connection closed before the HTTP reply")
+    if verbose:
+        show("<", head.decode("latin-1").split("\r\n"))
     status, reply_headers = _parse_head(head, "reply")
     parts = status.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
@@ -140,6 +146,7 @@ async def server_handshake(
     headers: Iterable[HeaderItem] = (),
     protocol: str | None = None,
     lax: bool = False,
+    verbose: bool = False,
 ) -> tuple[HandshakeRequest, bytes]:
     """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
 
@@ -153,6 +160,8 @@ async def server_handshake(
         head, leftover = await _read_head(stream, "request")
         if head is None:
             raise ProtocolError("websocket handshake failed: connection closed before the HTTP request")
+        if verbose:
+            show("<", head.decode("latin-1").split("\r\n"))
         request_line, request_headers = _parse_head(head, "request")
         parts = request_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
@@ -173,8 +182,18 @@ async def server_handshake(
     if chosen is not None:
         lines.append(f"Sec-WebSocket-Protocol: {chosen}")
     lines += _header_lines(headers)
+    if verbose:
+        show(">", lines)
     await stream.write(_encode_head(lines))
     return HandshakeRequest(method, target, tuple(request_headers), chosen), leftover
+
+
+def show(direction: str, lines: list[str]) -> None:
+    """-v: handshake lines on stderr, '>' sent and '<' received."""
+    for line in lines:
+        if line:
+            sys.stderr.write(f"websocat: {direction} {line}\n")
+    sys.stderr.flush()
 
 
 def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> str:

@@ -236,3 +236,18 @@ def test_refused_upgrade_names_status_and_explaining_headers(websocat: Websocat)
     server.join()
     assert out.returncode == 4
     assert out.stderr == b"websocat: websocket handshake failed: HTTP/1.1 302 Found (Location: wss://elsewhere.example/)\n"
+
+
+def test_verbose_prints_handshake_and_control_frames(websocat: Websocat) -> None:
+    server = RawServer(good_reply)
+    out = websocat.run("-v", f"ws://127.0.0.1:{server.port}/v", "devnull:")
+    server.join()
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.decode().splitlines()
+    assert "websocat: > GET /v HTTP/1.1" in lines
+    assert "websocat: < HTTP/1.1 101 Switching Protocols" in lines
+    assert any(line.startswith("websocat: < close code 1000") for line in lines)
+    quiet = RawServer(good_reply)
+    out = websocat.run(f"ws://127.0.0.1:{quiet.port}/v", "devnull:")
+    quiet.join()
+    assert out.stderr == b""

@@ -10,6 +10,7 @@ import pytest
 
 from websocat.planner.options import (
     GROUPS,
+    EXTENSIONS,
     OPTIONS,
     OptionError,
     OptionSpec,
@@ -81,6 +82,14 @@ def manual() -> list[ManualOption]:
     return _manual_options()
 
 
+MANUAL_OPTIONS = [spec for spec in OPTIONS if spec not in EXTENSIONS]
+
+
+def test_extensions_are_few_and_documented() -> None:
+    assert [spec.long for spec in EXTENSIONS] == ["--verbose"]
+    assert all("not in websocat4" in spec.help for spec in EXTENSIONS)
+
+
 def _spec(long: str) -> OptionSpec:
     spec = find_option(long)
     assert spec is not None, long
@@ -99,7 +108,7 @@ def test_manual_parser_sees_the_whole_section(manual: list[ManualOption]) -> Non
 def test_every_manual_option_is_in_the_table_in_order(
     manual: list[ManualOption],
 ) -> None:
-    table = [spec.long for spec in OPTIONS]
+    table = [spec.long for spec in MANUAL_OPTIONS]
     documented = [option.long for option in manual]
     assert set(documented) - set(table) == set(), "missing from OPTIONS"
     assert set(table) - set(documented) == set(), "not in the manual"
@@ -107,7 +116,7 @@ def test_every_manual_option_is_in_the_table_in_order(
 
 
 def test_short_options_match_the_manual(manual: list[ManualOption]) -> None:
-    assert {o.long: o.short for o in manual} == {s.long: s.short for s in OPTIONS}
+    assert {o.long: o.short for o in manual} == {s.long: s.short for s in MANUAL_OPTIONS}
 
 
 def test_kinds_and_metavars_match_the_manual(manual: list[ManualOption]) -> None:
@@ -138,7 +147,7 @@ def test_defaults_match_the_manual(manual: list[ManualOption]) -> None:
 
 def test_true_false_options_are_bool(manual: list[ManualOption]) -> None:
     bools = {o.long for o in manual if o.possible_bool}
-    assert bools == {s.long for s in OPTIONS if s.type == "bool"}
+    assert bools == {s.long for s in MANUAL_OPTIONS if s.type == "bool"}
     assert bools == {
         "--reuseaddr",
         "--socket-only-v6",
