@@ -24,7 +24,7 @@ from websocat.runtime.overlays.ws_handshake import (
     client_handshake,
     server_handshake,
 )
-from websocat.runtime.sockets import BINARY, CLOSE, DEFAULT_READ, PING, PONG, TEXT, ByteStream, Message, MessageSocket
+from websocat.runtime.sockets import BINARY, CLOSE, CONTINUES, DEFAULT_READ, PING, PONG, TEXT, ByteStream, Message, MessageSocket
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
@@ -78,9 +78,15 @@ class WsSocket(MessageSocket):
         # Control frames for the task holding the lock to write next: reading must not
         # wait for a writer stalled by a peer that itself waits for us to read.
         self._queued: list[Message] = []
+        self._pending_error: FrameError | None = None
 
     async def recv_batch(self) -> list[Message]:
         """Every data message the next read(s) produced; [] at EOF or after a Close frame."""
+        if self._pending_error is not None:
+            exc, self._pending_error = self._pending_error, None
+            await asyncio.sleep(0)  # let the messages handed on before the bad frame go out first
+            await self._fail(exc)
+            raise exc
         if self._eof:
             return []
         parser = self._parser
@@ -92,6 +98,14 @@ class WsSocket(MessageSocket):
                 try:
                     used = parser.parse(buf, out, self._control)
                 except FrameError as exc:
+                    keep = len(out)
+                    while keep and out[keep - 1][1] & CONTINUES:
+                        keep -= 1  # not the first fragments of the message that failed
+                    del out[keep:]
+                    if out:  # deliver what came before the bad frame; fail on the next call
+                        self._pending_error = exc
+                        self._buf = b""
+                        return out
                     await self._fail(exc)
                     raise
                 buf = self._buf = buf[used:]
@@ -111,6 +125,8 @@ class WsSocket(MessageSocket):
             # to a growing buffer and re-parsing after each read would be quadratic.
             parts = [buf, chunk]
             size = len(buf) + len(chunk)
+            if size < parser.need and parser.partial_is_text(buf):
+                await self._check_partial(parts)
             try:
                 while size < parser.need:
                     chunk = await read()
@@ -118,6 +134,8 @@ class WsSocket(MessageSocket):
                         break
                     parts.append(chunk)
                     size += len(chunk)
+                    if size < parser.need and parser.partial_is_text(buf):
+                        await self._check_partial(parts)
             finally:
                 buf = self._buf = b"".join(parts)
             if not chunk:
@@ -127,6 +145,20 @@ class WsSocket(MessageSocket):
         if self.close_code is None:
             self.close_code = 1006
         return []
+
+    async def _check_partial(self, parts: list[bytes]) -> None:
+        """Fail at once on invalid UTF-8 in a text frame still arriving (RFC 6455: fail fast).
+
+        Only text frames that span reads get here; they are re-checked from their start
+        on each read, which is fine for frames up to STREAM_FRAME_OVER (larger ones are
+        delivered, and checked, piece by piece).
+        """
+        try:
+            self._parser.check_partial(b"".join(parts))
+        except FrameError as exc:
+            self._buf = b"".join(parts)
+            await self._fail(exc)
+            raise
 
     async def send_batch(self, batch: list[Message]) -> None:
         """Send messages as frames in one write; dropped once a Close frame went out.

@@ -303,6 +303,49 @@ class FrameParser:
         self.need = need
         return end if self.closed else pos
 
+    def check_partial(self, buf: bytes | bytearray) -> None:
+        """Raise FrameError(1007) if the arrived part of an incomplete text frame is not UTF-8."""
+        if len(buf) < 2:
+            return
+        b0 = buf[0]
+        b1 = buf[1]
+        op = b0 & 15
+        if op == 1:
+            fresh = True
+        elif op == 0 and self._message == TEXT:
+            fresh = False
+        else:
+            return
+        n = b1 & 127
+        hl = 2 + (2 if n == 126 else 8 if n == 127 else 0)
+        if len(buf) < hl:
+            return
+        if n >= 126:
+            n = int.from_bytes(buf[2:hl], "big")
+        if b1 & 0x80:
+            hl += 4
+        if len(buf) <= hl:
+            return
+        payload = bytes(buf[hl : hl + n])
+        if b1 & 0x80:
+            payload = apply_mask(payload, bytes(buf[hl - 4 : hl]))
+        if payload.isascii() and (fresh or not self._utf8_pending):
+            return
+        dec = codecs.getincrementaldecoder("utf-8")()
+        if not fresh and self._decoder is not None:
+            dec.setstate(self._decoder.getstate())
+        try:
+            dec.decode(payload, False)
+        except UnicodeDecodeError:
+            raise FrameError("text message is not valid UTF-8", 1007) from None
+        if _surrogate_start(dec.getstate()[0]):
+            raise FrameError("text message is not valid UTF-8", 1007)
+
+    def partial_is_text(self, buf: bytes) -> bool:
+        """Whether the frame starting ``buf`` carries text (binary frames skip partial checks)."""
+        op = buf[0] & 15 if buf else -1
+        return op == 1 or (op == 0 and self._message == TEXT)
+
     def _start_pieces(self, buf: bytes, pos: int, out: list[Message]) -> int:
         """Begin delivering the long data frame at ``pos`` in pieces; return bytes consumed."""
         b0 = buf[pos]
@@ -360,7 +403,15 @@ class FrameParser:
         if final:
             decoder.reset()
             return False
-        return bool(decoder.getstate()[0])
+        pending = decoder.getstate()[0]
+        if _surrogate_start(pending):
+            raise FrameError("text message is not valid UTF-8", 1007)
+        return bool(pending)
+
+
+def _surrogate_start(pending: bytes) -> bool:
+    """CPython's decoder holds back ED A0..ED BF (a UTF-16 surrogate, never valid) until a third byte."""
+    return len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0
 
 
 class FrameBuilder:
