@@ -44,12 +44,23 @@ def separator_without_lines(inv: Invocation) -> list[str]:
     return []
 
 
+def options_without_effect(inv: Invocation) -> list[str]:
+    """Options whose job our framer does differently: accepted, and said to do nothing."""
+    found = []
+    if inv.opts.ws_no_flush:
+        found.append("--ws-no-flush has no effect: each batch of frames is written at once, with no separate flush")
+    if inv.opts.ws_no_auto_buffer:
+        found.append("--ws-no-auto-buffer has no effect: frames are always built into one buffer per write")
+    return found
+
+
 LINTS: tuple[Lint, ...] = (
     both_modes,
     both_directions_off,
     listener_on_the_right,
     oneshot_without_listener,
     separator_without_lines,
+    options_without_effect,
 )
 
 

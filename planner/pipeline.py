@@ -26,7 +26,8 @@ IMPLEMENTED = frozenset(
     write_file_auto_rename random_fast tcp_race_interval_ms spec1 spec2 help version
     header server_header protocol server_protocol origin ua ws_dont_check_headers
     inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof insecure tls_domain
-    enable_sslkeylog verbose
+    enable_sslkeylog verbose server_protocol_lax server_protocol_choose_first ws_no_flush
+    ws_no_auto_buffer
     """.split()
 )
 

@@ -502,7 +502,8 @@ class WsAccept(Overlay):
 
     def arguments(self, opts: Namespace) -> Args:
         server = WsServer().arguments(opts)[1]
-        return (), {k: v for k, v in server.items() if k in ("headers", "protocol", "lax", "verbose")}
+        wanted = ("headers", "protocol", "protocol_lax", "choose_first", "lax", "verbose")
+        return (), {k: v for k, v in server.items() if k in wanted}
 
 
 _HANDSHAKE_CLIENT = ("uri", "host", "headers", "protocol", "origin", "user_agent", "lax", "verbose")
@@ -521,6 +522,8 @@ class WsServer(Overlay):
         return (), {
             "headers": request_headers(opts.server_header, "--server-header") or None,
             "protocol": opts.server_protocol,
+            "protocol_lax": opts.server_protocol_lax or None,
+            "choose_first": opts.server_protocol_choose_first or None,
             "no_close": self.no_close or None,
             **_framer_options(opts),
         }

@@ -320,6 +320,8 @@ async def accept(
     protocol: str | None = None,
     no_close: bool = False,
     lax: bool = False,
+    protocol_lax: bool = False,
+    choose_first: bool = False,
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
@@ -331,7 +333,15 @@ async def accept(
     require and answer with.  The request is kept as ``.request``.  Raises
     ProtocolError (after replying 400) on a bad request.
     """
-    request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax, verbose=verbose)
+    request, leftover = await server_handshake(
+        stream,
+        headers=headers,
+        protocol=protocol,
+        lax=lax,
+        protocol_lax=protocol_lax,
+        choose_first=choose_first,
+        verbose=verbose,
+    )
     sock = WsSocket(
         stream,
         client=False,
@@ -453,8 +463,18 @@ async def accept_upgrade(
     headers: Iterable[HeaderItem] = (),
     protocol: str | None = None,
     lax: bool = False,
+    protocol_lax: bool = False,
+    choose_first: bool = False,
     verbose: bool = False,
 ) -> ByteStream:
     """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
-    _request, leftover = await server_handshake(stream, headers=headers, protocol=protocol, lax=lax, verbose=verbose)
+    _request, leftover = await server_handshake(
+        stream,
+        headers=headers,
+        protocol=protocol,
+        lax=lax,
+        protocol_lax=protocol_lax,
+        choose_first=choose_first,
+        verbose=verbose,
+    )
     return Upgraded(stream, leftover)

@@ -146,6 +146,8 @@ async def server_handshake(
     headers: Iterable[HeaderItem] = (),
     protocol: str | None = None,
     lax: bool = False,
+    protocol_lax: bool = False,
+    choose_first: bool = False,
     verbose: bool = False,
 ) -> tuple[HandshakeRequest, bytes]:
     """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
@@ -168,7 +170,7 @@ async def server_handshake(
             raise ProtocolError(f"websocket handshake failed: bad request line {request_line!r}")
         method, target, _version = parts
         key = _check_request(request_headers, method, lax)
-        chosen = _choose_protocol(request_headers, protocol, lax)
+        chosen = _choose_protocol(request_headers, protocol, lax or protocol_lax, choose_first)
     except ProtocolError as exc:
         if head is not None:  # a peer that hung up gets no reply
             await _reject(stream, exc.message)
@@ -221,9 +223,18 @@ def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> st
     return key
 
 
-def _choose_protocol(headers: list[tuple[str, str]], protocol: str | None, lax: bool) -> str | None:
-    """The Sec-WebSocket-Protocol of the reply: ``protocol`` if the client offers it."""
+def _choose_protocol(
+    headers: list[tuple[str, str]], protocol: str | None, lax: bool, choose_first: bool = False
+) -> str | None:
+    """The Sec-WebSocket-Protocol of the reply: ``protocol`` if the client offers it.
+
+    ``choose_first`` (--server-protocol-choose-first): with no ``protocol`` of our own,
+    answer with the first one the client offers.
+    """
     if protocol is None:
+        if choose_first:
+            offered = [t.strip() for v in _values(headers, "sec-websocket-protocol") for t in v.split(",")]
+            return next((t for t in offered if t), None)
         return None
     if protocol.strip().lower() in _tokens(_values(headers, "sec-websocket-protocol")):
         return protocol

@@ -251,3 +251,28 @@ def test_verbose_prints_handshake_and_control_frames(websocat: Websocat) -> None
     out = websocat.run(f"ws://127.0.0.1:{quiet.port}/v", "devnull:")
     quiet.join()
     assert out.stderr == b""
+
+
+def test_server_protocol_lax_omits_the_header(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "--server-protocol", "chat", "--server-protocol-lax",
+                                 "ws-l:127.0.0.1:0", "mirror:")
+    conn, head = connect_raw(port)  # offers no protocol: accepted anyway
+    assert header(head, b"Sec-WebSocket-Protocol") is None
+    conn.sendall(frame(8, b"\x03\xe8", mask=True))
+    conn.close()
+    websocat.finish(proc)
+
+
+def test_server_protocol_choose_first(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "--server-protocol-choose-first", "ws-l:127.0.0.1:0", "mirror:")
+    conn, head = connect_raw(port, b"Sec-WebSocket-Protocol: v2.chat, v1.chat\r\n")
+    assert header(head, b"Sec-WebSocket-Protocol") == b"v2.chat"
+    conn.sendall(frame(8, b"\x03\xe8", mask=True))
+    conn.close()
+    websocat.finish(proc)
+
+
+def test_options_without_effect_say_so(websocat: Websocat) -> None:
+    out = websocat.run("--ws-no-flush", "--ws-no-auto-buffer", "--dump-spec", "ws://127.0.0.1:1/")
+    assert out.returncode == 0
+    assert b"--ws-no-flush has no effect" in out.stderr and b"--ws-no-auto-buffer has no effect" in out.stderr
