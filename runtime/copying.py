@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from websocat.runtime.endpoints.trivial import MessageMirror
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
 
 # Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
@@ -74,10 +75,27 @@ async def exchange_packets(
     exit_on_eof: bool = False,
 ) -> None:
     """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets)."""
+    if isinstance(right, MessageMirror) and not (unidirectional or unidirectional_reverse or exit_on_eof):
+        await _echo(left, right)  # the same data flow, without a queue and a second task per message
+        return
     await _exchange(
         left, right, copy_packets, lambda s: s.send_eof(),
         unidirectional, unidirectional_reverse, late_drop, exit_on_eof,
     )
+
+
+async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
+    """What exchange_packets(sock, mirror) does, in one loop: each batch goes straight back."""
+    recv, send = sock.recv_batch, sock.send_batch
+    try:
+        while True:
+            batch = await recv()
+            if not batch:
+                break
+            await send(batch)
+        await sock.send_eof()
+    finally:
+        await asyncio.gather(sock.aclose(), mirror.aclose(), return_exceptions=True)
 
 
 async def _exchange(
