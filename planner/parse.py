@@ -26,6 +26,9 @@ _BARE_ADDRESS = re.compile(r"^(\d+|[^:/]+:\d+|\[[0-9A-Fa-f:.]+\]:\d+)$")
 
 
 def _unknown(text: str) -> SpecError:
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme:
+        return SpecError(f"unsupported URL scheme '{scheme.group(1)}://': expected ws:// or wss://")
     head = _LOOKS_PREFIXED.match(text)
     if head is None:
         return SpecError(f"no prefix in {text!r}: expected a specifier such as ws://host:port, tcp:host:port or -")

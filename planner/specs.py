@@ -52,6 +52,9 @@ def _non_default(value: Any, default: Any) -> Any:
     return None if value is None or value == default else value
 
 
+MAX_HEADER = 8192  # a longer header line is refused by common servers (and by ours: 64 KiB in all)
+
+
 def request_headers(items: list[str], option: str) -> list[tuple[str, str]]:
     """-H / --server-header values 'Name: value' as (name, value) pairs."""
     pairs = []
@@ -59,6 +62,8 @@ def request_headers(items: list[str], option: str) -> list[tuple[str, str]]:
         name, colon, value = item.partition(":")
         if not colon or not name.strip() or any(c in item for c in "\r\n"):
             raise SpecError(f"option '{option}': expected 'Name: value', got {item!r}")
+        if len(item) > MAX_HEADER:
+            raise SpecError(f"option '{option}': header of {len(item)} bytes, longer than {MAX_HEADER}")
         pairs.append((name.strip(), value.strip()))
     return pairs
 

@@ -233,3 +233,20 @@ def test_version(websocat, flag: str) -> None:
     out = result.stdout.decode().strip()
     assert re.fullmatch(r"(websocat )?\d+\.\d+\.\d+\S*", out), out
     assert out.endswith(version("websocat"))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-H", "NoColonHere", "ws://127.0.0.1:1/"], b"option '-H': expected 'Name: value', got 'NoColonHere'"),
+        (["http://127.0.0.1:1/"], b"unsupported URL scheme 'http://': expected ws:// or wss://"),
+        (["ws://:80/"], b"bad WebSocket URL 'ws://:80/': no host"),
+        (["wss://127.0.0.1:70000/"], b"bad WebSocket URL"),
+        (["-H", "X-Big: " + "a" * 9000, "ws://127.0.0.1:1/"], b"option '-H': header of 9007 bytes, longer than 8192"),
+    ],
+)
+def test_bad_websocket_input(websocat: Websocat, args: list[str], message: bytes) -> None:
+    out = websocat.run(*args)
+    assert out.returncode == 2
+    assert out.stderr.count(b"\n") == 1 and out.stderr.startswith(b"websocat: ")
+    assert message in out.stderr and b"Traceback" not in out.stderr
