@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import Websocat
 
 USAGE, CONNECT, PROTOCOL, TIMEOUT = 2, 3, 4, 5
 
