@@ -88,11 +88,15 @@ async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
     """What exchange_packets(sock, mirror) does, in one loop: each batch goes straight back."""
     recv, send = sock.recv_batch, sock.send_batch
     try:
-        while True:
-            batch = await recv()
-            if not batch:
-                break
-            await send(batch)
+        can_echo_inline = getattr(sock, "can_echo_inline", None)  # a WebSocket over TCP
+        if can_echo_inline is not None and can_echo_inline():
+            await sock.echo_inline()  # type: ignore[attr-defined]  # answers inside the data callback
+        else:
+            while True:
+                batch = await recv()
+                if not batch:
+                    break
+                await send(batch)
         await sock.send_eof()
     finally:
         await asyncio.gather(sock.aclose(), mirror.aclose(), return_exceptions=True)

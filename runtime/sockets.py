@@ -131,6 +131,9 @@ class StreamProtocol(asyncio.Protocol):
     ) -> None:
         self.transport: asyncio.BaseTransport | None = None
         self._on_made = on_made
+        # When set, incoming bytes go straight to this callback (b"" at EOF) instead of
+        # the read buffer: a consumer that answers inside the event loop's callback.
+        self.feed: Callable[[bytes], None] | None = None
         self._chunks: list[bytes] = []
         self._size = 0
         self._limit = read_limit
@@ -149,6 +152,9 @@ class StreamProtocol(asyncio.Protocol):
             self._on_made(self)  # e.g. a listener starting the session: the transport is ready
 
     def data_received(self, data: bytes) -> None:
+        if self.feed is not None:
+            self.feed(data)
+            return
         self._chunks.append(data)
         self._size += len(data)
         if self._size > self._limit and not self._paused_reading:
@@ -161,6 +167,8 @@ class StreamProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self._eof = True
+        if self.feed is not None:
+            self.feed(b"")
         self._wake_reader()
         return True  # keep the write half open
 
@@ -168,6 +176,8 @@ class StreamProtocol(asyncio.Protocol):
         self._eof = True
         if exc is not None and self._error is None:
             self._error = exc
+        if self.feed is not None:
+            self.feed(b"")
         self._wake_reader()
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
@@ -182,9 +192,27 @@ class StreamProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        if self.feed is not None and self._paused_reading:
+            self._paused_reading = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def take_buffered(self) -> tuple[list[bytes], bool]:
+        """Hand over what was received but not read yet, and whether EOF came (for a feed consumer)."""
+        chunks, self._chunks = self._chunks, []
+        self._size = 0
+        if self._paused_reading and self.transport is not None:
+            self._paused_reading = False
+            self.transport.resume_reading()  # type: ignore[attr-defined]
+        return chunks, self._eof
+
+    def pause_reading_until_drained(self) -> None:
+        """For a feed consumer: stop reading while the peer does not read our replies."""
+        if self._write_paused and not self._paused_reading:
+            self._paused_reading = True
+            self.transport.pause_reading()  # type: ignore[union-attr]
 
     def _wake_reader(self) -> None:
         waiter = self._read_waiter

@@ -24,7 +24,20 @@ from websocat.runtime.overlays.ws_handshake import (
     client_handshake,
     server_handshake,
 )
-from websocat.runtime.sockets import BINARY, CLOSE, CONTINUES, DEFAULT_READ, PING, PONG, TEXT, ByteStream, Message, MessageSocket
+from websocat.runtime.sockets import (
+    BINARY,
+    CLOSE,
+    CONTINUES,
+    CONTROL,
+    DEFAULT_READ,
+    PING,
+    PONG,
+    TEXT,
+    ByteStream,
+    Message,
+    MessageSocket,
+    TransportStream,
+)
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
@@ -79,6 +92,7 @@ class WsSocket(MessageSocket):
         # wait for a writer stalled by a peer that itself waits for us to read.
         self._queued: list[Message] = []
         self._pending_error: FrameError | None = None
+        self._checked_size = 0  # bytes of the arriving text frame at its last UTF-8 check
 
     async def recv_batch(self) -> list[Message]:
         """Every data message the next read(s) produced; [] at EOF or after a Close frame."""
@@ -125,7 +139,7 @@ class WsSocket(MessageSocket):
             # to a growing buffer and re-parsing after each read would be quadratic.
             parts = [buf, chunk]
             size = len(buf) + len(chunk)
-            if size < parser.need and parser.partial_is_text(buf):
+            if size < parser.need and self._partial_check_due(size) and parser.partial_is_text(buf):
                 await self._check_partial(parts)
             try:
                 while size < parser.need:
@@ -134,7 +148,7 @@ class WsSocket(MessageSocket):
                         break
                     parts.append(chunk)
                     size += len(chunk)
-                    if size < parser.need and parser.partial_is_text(buf):
+                    if size < parser.need and self._partial_check_due(size) and parser.partial_is_text(buf):
                         await self._check_partial(parts)
             finally:
                 buf = self._buf = b"".join(parts)
@@ -145,6 +159,134 @@ class WsSocket(MessageSocket):
         if self.close_code is None:
             self.close_code = 1006
         return []
+
+    def can_echo_inline(self) -> bool:
+        """Whether echo_inline() may serve this socket (a plain TCP connection, nothing pending)."""
+        return (
+            isinstance(self.stream, TransportStream)
+            and self.stream.protocol.transport is not None
+            and not self._verbose
+            and not self._eof
+            and self._pending_error is None
+            and not self._queued
+            and not self._write_lock.locked()
+        )
+
+    async def echo_inline(self) -> None:
+        """Send every message back as it arrives, inside the event loop's data callback.
+
+        What ``exchange_packets(sock, mirror)`` does, without a task wake-up per message:
+        frames are parsed and the echoes built and written in ``data_received``.  Returns
+        at EOF or after the peer's Close (answered); raises after a protocol violation
+        (answered with its close code), like recv_batch.
+        """
+        assert isinstance(self.stream, TransportStream)
+        protocol = self.stream.protocol
+        transport = protocol.transport
+        parser, builder = self._parser, self._builder
+        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        parts: list[bytes] = [self._buf] if self._buf else []
+        size = len(self._buf)
+        self._buf = b""
+
+        def fail(exc: BaseException) -> None:
+            if not finished.done():
+                finished.set_exception(exc)
+
+        def feed(data: bytes) -> None:
+            nonlocal parts, size
+            if finished.done():
+                return
+            if not data:
+                finished.set_result(None)  # EOF, or the connection is gone
+                return
+            parts.append(data)
+            size += len(data)
+            if size < parser.need:
+                if self._partial_check_due(size) and parser.partial_is_text(parts[0]):
+                    try:
+                        parser.check_partial(b"".join(parts))
+                    except FrameError as exc:
+                        self._fail_now(exc, [])
+                        fail(exc)
+                return
+            buf = parts[0] if len(parts) == 1 else b"".join(parts)
+            out: list[Message] = []
+            try:
+                used = parser.parse(buf, out)  # control frames stay in order among the messages
+            except FrameError as exc:
+                keep = len(out)
+                while keep and out[keep - 1][1] & CONTINUES:
+                    keep -= 1  # not the first fragments of the message that failed
+                self._fail_now(exc, out[:keep])
+                fail(exc)
+                return
+            rest = buf[used:]
+            parts, size = ([rest] if rest else []), len(rest)
+            for _data, flags in out:
+                if flags & CONTROL:
+                    out = self._answer_in_order(out)
+                    break
+            frames = builder.build(out) if out else b""
+            if frames:
+                transport.write(frames)  # type: ignore[union-attr]
+                protocol.pause_reading_until_drained()
+            if self._eof:  # the peer's Close arrived: answer it, and the session is over
+                if not builder.closed and self._peer_close is not None:
+                    transport.write(builder.build([(self._peer_close[:2], CLOSE)]))  # type: ignore[union-attr]
+                finished.set_result(None)
+
+        buffered, at_eof = protocol.take_buffered()  # bytes that arrived before the feed was set
+        protocol.feed = feed
+        try:
+            pending, parts, size = parts + buffered, [], 0
+            for chunk in pending:
+                feed(chunk)
+            if at_eof:
+                feed(b"")
+            await finished
+        finally:
+            protocol.feed = None
+            self._eof = True
+
+    def _answer_in_order(self, parsed: list[Message]) -> list[Message]:
+        """The echo of a parse with control frames in it: pings become pongs in place, pongs
+        are dropped, a Close ends it (recorded; its reply follows the echoes)."""
+        answer: list[Message] = []
+        for payload, flags in parsed:
+            if not flags & CONTROL:
+                answer.append((payload, flags))
+            elif flags & PING:
+                if self._pongs_left is None:
+                    answer.append((payload, PONG))
+                elif self._pongs_left > 0:
+                    self._pongs_left -= 1
+                    answer.append((payload, PONG))
+            elif flags & CLOSE:
+                self._eof = True
+                self._closed_by_peer(payload)
+                break
+        return answer
+
+    def _fail_now(self, exc: FrameError, before: list[Message]) -> None:
+        """Echo what came before a bad frame, then the Close with the error's code."""
+        self._eof = True
+        self.close_code = exc.code
+        if not self._builder.closed:
+            self.stream.protocol.transport.write(  # type: ignore[attr-defined]
+                self._builder.build([*before, (close_payload(exc.code), CLOSE)])
+            )
+
+    def _partial_check_due(self, size: int) -> bool:
+        """Whether to re-check a text frame still arriving, now that `size` bytes are here.
+
+        Small frames are checked on every arrival (fail fast); larger ones each time they
+        grew by half, so a frame that trickles in byte by byte costs O(n), not O(n^2).
+        """
+        if size < 4096 or size >= self._checked_size * 3 // 2 or size < self._checked_size:
+            self._checked_size = size  # (smaller than last time: a new frame)
+            return True
+        return False
 
     async def _check_partial(self, parts: list[bytes]) -> None:
         """Fail at once on invalid UTF-8 in a text frame still arriving (RFC 6455: fail fast).

@@ -342,8 +342,14 @@ class FrameParser:
             raise FrameError("text message is not valid UTF-8", 1007)
 
     def partial_is_text(self, buf: bytes) -> bool:
-        """Whether the frame starting ``buf`` carries text (binary frames skip partial checks)."""
-        op = buf[0] & 15 if buf else -1
+        """Whether ``buf`` starts a text frame that is still arriving (binary ones skip partial checks).
+
+        False in the middle of a frame delivered in pieces: ``buf`` starts with payload
+        then, and each piece is checked as it is delivered.
+        """
+        if self._left or not buf:
+            return False
+        op = buf[0] & 15
         return op == 1 or (op == 0 and self._message == TEXT)
 
     def _start_pieces(self, buf: bytes, pos: int, out: list[Message]) -> int:

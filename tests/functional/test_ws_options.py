@@ -276,3 +276,39 @@ def test_options_without_effect_say_so(websocat: Websocat) -> None:
     out = websocat.run("--ws-no-flush", "--ws-no-auto-buffer", "--dump-spec", "ws://127.0.0.1:1/")
     assert out.returncode == 0
     assert b"--ws-no-flush has no effect" in out.stderr and b"--ws-no-auto-buffer has no effect" in out.stderr
+
+
+def test_frames_sent_with_the_upgrade_request_are_echoed(websocat: Websocat) -> None:
+    """Bytes that arrive with the handshake must reach the echo loop (mirror: answers inline)."""
+    proc, port = websocat.listen("--oneshot", "ws-l:127.0.0.1:0", "mirror:")
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16))
+    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n\r\n"
+                 + frame(1, b"early", mask=True) + frame(9, b"p", mask=True) + frame(2, b"\x00\x01", mask=True)
+                 + frame(8, b"\x03\xe8", mask=True))
+    head, rest = read_head(conn)
+    assert head.startswith(b"HTTP/1.1 101")
+    frames = read_frames_from(conn, rest)
+    conn.close()
+    websocat.finish(proc)
+    assert frames == [(1, b"early"), (0xA, b"p"), (2, b"\x00\x01"), (8, b"\x03\xe8")]
+
+
+def read_frames_from(conn: socket.socket, first: bytes) -> list[tuple[int, bytes]]:
+    conn.settimeout(10)
+    data = first
+    while True:
+        try:
+            chunk = conn.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    frames, pos = [], 0
+    while pos + 2 <= len(data):
+        opcode, n = data[pos] & 0x0F, data[pos + 1] & 0x7F
+        frames.append((opcode, data[pos + 2 : pos + 2 + n]))
+        pos += 2 + n
+    return frames
