@@ -48,7 +48,7 @@ _LENGTH16 = struct.Struct("!BBH")
 _LENGTH64 = struct.Struct("!BBQ")
 
 
-def _python_apply_mask(data: bytes | bytearray, mask: bytes | bytearray) -> bytes:
+def _python_apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
     """XOR ``data`` with the repeated 4-byte ``mask`` (fallback without the C speedups)."""
     size = len(data)
     if not size:
@@ -57,7 +57,7 @@ def _python_apply_mask(data: bytes | bytearray, mask: bytes | bytearray) -> byte
     return (int.from_bytes(data, "big") ^ int.from_bytes(keystream, "big")).to_bytes(size, "big")
 
 
-def _load_apply_mask() -> Callable[[bytes | bytearray, bytes | bytearray], bytes]:
+def _load_apply_mask() -> Callable[[bytes | bytearray | memoryview, bytes | bytearray], bytes]:
     """The C ``apply_mask`` of the websockets package, or a pure Python equivalent.
 
     The extension is loaded from its file without importing the ``websockets`` package:
@@ -248,9 +248,12 @@ class FrameParser:
                 else:
                     need = start - pos  # the header first; the payload comes in pieces
                 break
-            payload = buf[start:stop]
             if b1 & 0x80:
-                payload = apply_mask(payload, buf[start - 4 : start])
+                # Unmasking copies anyway: large payloads are read through a view, not sliced first.
+                source = buf[start:stop] if n < 4096 else memoryview(buf)[start:stop]
+                payload = apply_mask(source, buf[start - 4 : start])
+            else:
+                payload = buf[start:stop]
             if b0 == 0x81:  # the commonest frames first
                 if message >= 0:
                     raise FrameError("new data frame while a fragmented message is open")
