@@ -148,6 +148,10 @@ class StreamProtocol(asyncio.Protocol):
     # -- asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
+        if getattr(transport, "max_size", 0) > DEFAULT_READ:
+            # asyncio reads 256 KiB at a time; glibc maps and unmaps each such buffer
+            # (page faults, system time), while 64 KiB ones are reused from the heap.
+            transport.max_size = DEFAULT_READ  # type: ignore[attr-defined]
         if self._on_made is not None:
             self._on_made(self)  # e.g. a listener starting the session: the transport is ready
 
