@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -165,12 +166,22 @@ def test_long_lines_both_directions(websocat, ws_server) -> None:
     long_message = "\n".join([long_line[:500_000]] * 6)  # embedded newlines
     server = ws_server(greeting=[long_message, "short"])
     proc = websocat.spawn("-t", server.url, stdin=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    # Read stdout meanwhile: the greeting is larger than the pipes and socket buffers, and
+    # websocat rightly stops reading the socket while nobody reads its stdout.
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     assert server.greeted.wait(15), "the client did not connect"
-    stdin = f"{long_line}\nshort\n{long_line}".encode()
+    proc.stdin.write(f"{long_line}\nshort\n{long_line}".encode())
+    proc.stdin.close()
+    reader.join(30)
     try:
-        out, err = proc.communicate(stdin, timeout=30)
+        proc.wait(30)
     except subprocess.TimeoutExpired:
         pytest.fail("websocat -t ws:// did not exit after stdin EOF")
+    err = proc.stderr.read()
+    out = received[0] if received else b""
     assert proc.returncode == 0, err
     assert summary(out) == summary((long_message.replace("\n", " ") + "\nshort\n").encode())
     assert summary(server.wait_finished()) == summary([long_line, "short", long_line])
