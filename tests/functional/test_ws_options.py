@@ -47,10 +47,10 @@ def frame(opcode: int, payload: bytes = b"", mask: bool = False) -> bytes:
     return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def read_frames(conn: socket.socket, timeout: float = 10) -> list[tuple[int, bytes]]:
-    """Unmasked frames until EOF (server -> client direction)."""
+def read_frames(conn: socket.socket, first: bytes = b"", timeout: float = 10) -> list[tuple[int, bytes]]:
+    """Unmasked frames until EOF (server -> client direction), after the bytes in `first`."""
     conn.settimeout(timeout)
-    data = b""
+    data = first
     while True:
         try:
             chunk = conn.recv(65536)
@@ -289,26 +289,8 @@ def test_frames_sent_with_the_upgrade_request_are_echoed(websocat: Websocat) -> 
                  + frame(8, b"\x03\xe8", mask=True))
     head, rest = read_head(conn)
     assert head.startswith(b"HTTP/1.1 101")
-    frames = read_frames_from(conn, rest)
+    frames = read_frames(conn, rest)
     conn.close()
     websocat.finish(proc)
     assert frames == [(1, b"early"), (0xA, b"p"), (2, b"\x00\x01"), (8, b"\x03\xe8")]
 
-
-def read_frames_from(conn: socket.socket, first: bytes) -> list[tuple[int, bytes]]:
-    conn.settimeout(10)
-    data = first
-    while True:
-        try:
-            chunk = conn.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    frames, pos = [], 0
-    while pos + 2 <= len(data):
-        opcode, n = data[pos] & 0x0F, data[pos + 1] & 0x7F
-        frames.append((opcode, data[pos + 2 : pos + 2 + n]))
-        pos += 2 + n
-    return frames
