@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from websocat.planner.model import Invocation
-from websocat.planner.specs import LineChunks
+from websocat.planner.specs import LineChunks, WsClient, WsRequest
 
 Lint = Callable[[Invocation], list[str]]
 
@@ -54,6 +54,17 @@ def options_without_effect(inv: Invocation) -> list[str]:
     return found
 
 
+def omitted_upgrade_headers(inv: Invocation) -> list[str]:
+    """--ws-omit-headers on a client whose -H options do not put the upgrade back."""
+    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    client = any(isinstance(o, (WsClient, WsRequest)) for s in stacks for o in s.overlays)
+    given = {h.partition(":")[0].strip().lower() for h in inv.opts.header}
+    if inv.opts.ws_omit_headers and client and "sec-websocket-key" not in given:
+        return ["--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
+                " or -Key unless given with -H; most servers refuse it"]
+    return []
+
+
 LINTS: tuple[Lint, ...] = (
     both_modes,
     both_directions_off,
@@ -61,6 +72,7 @@ LINTS: tuple[Lint, ...] = (
     oneshot_without_listener,
     separator_without_lines,
     options_without_effect,
+    omitted_upgrade_headers,
 )
 
 

@@ -473,6 +473,7 @@ class WsClient(Overlay):
             "protocol": opts.protocol,
             "origin": opts.origin,
             "user_agent": opts.ua,
+            "omit_headers": opts.ws_omit_headers or None,
             "no_close": self.no_close or None,
             **_framer_options(opts),
         }
@@ -507,11 +508,13 @@ class WsAccept(Overlay):
 
     def arguments(self, opts: Namespace) -> Args:
         server = WsServer().arguments(opts)[1]
-        wanted = ("headers", "protocol", "protocol_lax", "choose_first", "lax", "verbose")
+        wanted = ("headers", "protocol", "protocol_lax", "choose_first", "omit_headers", "lax", "verbose")
         return (), {k: v for k, v in server.items() if k in wanted}
 
 
-_HANDSHAKE_CLIENT = ("uri", "host", "headers", "protocol", "origin", "user_agent", "lax", "verbose")
+_HANDSHAKE_CLIENT = (
+    "uri", "host", "headers", "protocol", "origin", "user_agent", "omit_headers", "lax", "verbose"
+)
 
 
 @register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")
@@ -529,6 +532,7 @@ class WsServer(Overlay):
             "protocol": opts.server_protocol,
             "protocol_lax": opts.server_protocol_lax or None,
             "choose_first": opts.server_protocol_choose_first or None,
+            "omit_headers": opts.ws_omit_headers or None,
             "no_close": self.no_close or None,
             **_framer_options(opts),
         }

@@ -421,6 +421,7 @@ async def connect(
     user_agent: str | None = None,
     no_close: bool = False,
     lax: bool = False,
+    omit_headers: bool = False,
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
@@ -441,6 +442,7 @@ async def connect(
         origin=origin,
         user_agent=user_agent,
         lax=lax,
+        omit_headers=omit_headers,
         verbose=verbose,
     )
     return WsSocket(
@@ -464,6 +466,7 @@ async def accept(
     lax: bool = False,
     protocol_lax: bool = False,
     choose_first: bool = False,
+    omit_headers: bool = False,
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
@@ -482,6 +485,7 @@ async def accept(
         lax=lax,
         protocol_lax=protocol_lax,
         choose_first=choose_first,
+        omit_headers=omit_headers,
         verbose=verbose,
     )
     sock = WsSocket(
@@ -582,6 +586,7 @@ async def request(
     origin: str | None = None,
     user_agent: str | None = None,
     lax: bool = False,
+    omit_headers: bool = False,
     verbose: bool = False,
 ) -> ByteStream:
     """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
@@ -594,6 +599,7 @@ async def request(
         origin=origin,
         user_agent=user_agent,
         lax=lax,
+        omit_headers=omit_headers,
         verbose=verbose,
     )
     return Upgraded(stream, leftover)
@@ -607,6 +613,7 @@ async def accept_upgrade(
     lax: bool = False,
     protocol_lax: bool = False,
     choose_first: bool = False,
+    omit_headers: bool = False,
     verbose: bool = False,
 ) -> ByteStream:
     """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
@@ -617,6 +624,7 @@ async def accept_upgrade(
         lax=lax,
         protocol_lax=protocol_lax,
         choose_first=choose_first,
+        omit_headers=omit_headers,
         verbose=verbose,
     )
     return Upgraded(stream, leftover)

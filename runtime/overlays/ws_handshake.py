@@ -67,32 +67,43 @@ async def client_handshake(
     origin: str | None = None,
     user_agent: str | None = None,
     lax: bool = False,
+    omit_headers: bool = False,
     verbose: bool = False,
 ) -> bytes:
     """Upgrade ``stream`` to a WebSocket as a client; return bytes read past the reply.
 
     ``host=None`` omits the Host header.  ``lax`` accepts any 101 reply without
     checking its Upgrade, Connection, Sec-WebSocket-Accept and -Protocol headers.
+    ``omit_headers`` (--ws-omit-headers) leaves out Connection, Upgrade,
+    Sec-WebSocket-Version and -Key, for a caller who sends its own in ``headers``; the
+    reply's Sec-WebSocket-Accept is then checked against that Sec-WebSocket-Key, and not
+    at all when there is none.
     Raises ProtocolError("websocket handshake failed: HTTP/1.1 404 Not Found") and the
     like.
     """
-    key = base64.b64encode(random_bytes(16)).decode("ascii")
+    custom = _header_pairs(headers)
     lines = [f"GET {_no_breaks(uri or '/')} HTTP/1.1"]
     if host is not None:
         lines.append(f"Host: {_no_breaks(host)}")
-    lines += [
-        "Connection: Upgrade",
-        "Upgrade: websocket",
-        "Sec-WebSocket-Version: 13",
-        f"Sec-WebSocket-Key: {key}",
-    ]
+    key: str | None
+    if omit_headers:
+        keys = _values(custom, "sec-websocket-key")
+        key = keys[0] if len(keys) == 1 else None
+    else:
+        key = base64.b64encode(random_bytes(16)).decode("ascii")
+        lines += [
+            "Connection: Upgrade",
+            "Upgrade: websocket",
+            "Sec-WebSocket-Version: 13",
+            f"Sec-WebSocket-Key: {key}",
+        ]
     if protocol is not None:
         lines.append(f"Sec-WebSocket-Protocol: {_no_breaks(protocol)}")
     if origin is not None:
         lines.append(f"Origin: {_no_breaks(origin)}")
     if user_agent is not None:
         lines.append(f"User-Agent: {_no_breaks(user_agent)}")
-    lines += _header_lines(headers)
+    lines += _header_lines(custom)
     if verbose:
         show(">", lines)
     await stream.write(_encode_head(lines))
@@ -120,14 +131,14 @@ def _explaining(headers: list[tuple[str, str]]) -> str:
     return f" ({'; '.join(shown)})" if shown else ""
 
 
-def _check_client_reply(headers: list[tuple[str, str]], key: str, protocol: str | None) -> None:
-    """Fail unless a 101 reply really accepts our upgrade."""
+def _check_client_reply(headers: list[tuple[str, str]], key: str | None, protocol: str | None) -> None:
+    """Fail unless a 101 reply really accepts our upgrade (``key``: None when none was sent)."""
     if not _has_token(headers, "upgrade", "websocket"):
         raise ProtocolError("websocket handshake failed: reply lacks 'Upgrade: websocket'")
     if not _has_token(headers, "connection", "upgrade"):
         raise ProtocolError("websocket handshake failed: reply lacks 'Connection: Upgrade'")
     accept = _values(headers, "sec-websocket-accept")
-    if accept != [accept_key(key)]:
+    if key is not None and accept != [accept_key(key)]:
         got = ", ".join(accept) or "none"
         raise ProtocolError(f"websocket handshake failed: wrong Sec-WebSocket-Accept ({got})")
     chosen = _values(headers, "sec-websocket-protocol")
@@ -148,14 +159,18 @@ async def server_handshake(
     lax: bool = False,
     protocol_lax: bool = False,
     choose_first: bool = False,
+    omit_headers: bool = False,
     verbose: bool = False,
 ) -> tuple[HandshakeRequest, bytes]:
     """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
 
     ``protocol``: the Sec-WebSocket-Protocol to answer with; a client that does not offer
     it is rejected (with ``lax`` the header is just left out then).  ``lax`` also skips
-    the checks of Upgrade, Connection and Sec-WebSocket-Version.  A bad request gets a
-    400 reply, then ProtocolError("websocket handshake failed: ...").
+    the checks of Upgrade, Connection, Sec-WebSocket-Version and -Key (a request without
+    a key gets a reply without Sec-WebSocket-Accept).  ``omit_headers``
+    (--ws-omit-headers) replies with the status line, the chosen protocol and
+    ``headers`` only.  A bad request gets a 400 reply, then
+    ProtocolError("websocket handshake failed: ...").
     """
     head: bytes | None = b""
     try:
@@ -175,15 +190,14 @@ async def server_handshake(
         if head is not None:  # a peer that hung up gets no reply
             await _reject(stream, exc.message)
         raise
-    lines = [
-        "HTTP/1.1 101 Switching Protocols",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Accept: {accept_key(key)}",
-    ]
+    lines = ["HTTP/1.1 101 Switching Protocols"]
+    if not omit_headers:
+        lines += ["Upgrade: websocket", "Connection: Upgrade"]
+        if key is not None:
+            lines.append(f"Sec-WebSocket-Accept: {accept_key(key)}")
     if chosen is not None:
         lines.append(f"Sec-WebSocket-Protocol: {chosen}")
-    lines += _header_lines(headers)
+    lines += _header_lines(_header_pairs(headers))
     if verbose:
         show(">", lines)
     await stream.write(_encode_head(lines))
@@ -198,14 +212,17 @@ def show(direction: str, lines: list[str]) -> None:
     sys.stderr.flush()
 
 
-def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> str:
-    """Fail unless the request is a WebSocket upgrade; return its Sec-WebSocket-Key."""
+def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> str | None:
+    """Fail unless the request is a WebSocket upgrade; return its Sec-WebSocket-Key.
+
+    ``lax``: no checks; the key is None unless there is exactly one.
+    """
     keys = _values(headers, "sec-websocket-key")
+    if lax:
+        return keys[0] if len(keys) == 1 else None
     if len(keys) != 1:
         raise ProtocolError("websocket handshake failed: request needs one Sec-WebSocket-Key")
     key = keys[0]
-    if lax:
-        return key
     if method != "GET":
         raise ProtocolError(f"websocket handshake failed: method {method}, expected GET")
     if not _has_token(headers, "upgrade", "websocket"):
@@ -307,9 +324,9 @@ def _has_token(headers: list[tuple[str, str]], name: str, token: str) -> bool:
     return token in _tokens(_values(headers, name))
 
 
-def _header_lines(headers: Iterable[HeaderItem]) -> list[str]:
-    """Custom headers as "Name: value" lines."""
-    lines = []
+def _header_pairs(headers: Iterable[HeaderItem]) -> list[tuple[str, str]]:
+    """Custom headers as checked ("Name", "value") pairs."""
+    pairs = []
     for item in headers:
         if isinstance(item, str):
             name, colon, value = item.partition(":")
@@ -320,8 +337,13 @@ def _header_lines(headers: Iterable[HeaderItem]) -> list[str]:
         name = name.strip()
         if not name:
             raise UsageError(f"header {item!r} has an empty name")
-        lines.append(f"{_no_breaks(name)}: {_no_breaks(value.strip())}")
-    return lines
+        pairs.append((_no_breaks(name), _no_breaks(value.strip())))
+    return pairs
+
+
+def _header_lines(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Header pairs as "Name: value" lines."""
+    return [f"{name}: {value}" for name, value in pairs]
 
 
 def _no_breaks(text: str) -> str:

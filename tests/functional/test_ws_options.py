@@ -294,3 +294,65 @@ def test_frames_sent_with_the_upgrade_request_are_echoed(websocat: Websocat) -> 
     websocat.finish(proc)
     assert frames == [(1, b"early"), (0xA, b"p"), (2, b"\x00\x01"), (8, b"\x03\xe8")]
 
+
+
+OWN_KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
+OWN_HEADERS = ("-H", "Upgrade: websocket", "-H", "Connection: upgrade", "-H", "Sec-WebSocket-Version: 13",
+               "-H", f"Sec-WebSocket-Key: {OWN_KEY.decode()}")
+
+
+def test_omit_headers_client_sends_only_host_and_own_headers(websocat: Websocat) -> None:
+    server = RawServer(good_reply)
+    out = websocat.run("--ws-omit-headers", *OWN_HEADERS, f"ws://127.0.0.1:{server.port}/o", "devnull:")
+    server.join()
+    assert out.returncode == 0, out.stderr
+    assert server.head.split(b"\r\n") == [
+        b"GET /o HTTP/1.1", f"Host: 127.0.0.1:{server.port}".encode(), b"Upgrade: websocket",
+        b"Connection: upgrade", b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Key: " + OWN_KEY]
+
+
+def test_omit_headers_client_checks_accept_against_own_key(websocat: Websocat) -> None:
+    wrong = lambda head: good_reply(head.replace(OWN_KEY, b"AAAAAAAAAAAAAAAAAAAAAA=="))  # noqa: E731
+    server = RawServer(wrong)
+    out = websocat.run("--ws-omit-headers", *OWN_HEADERS, f"ws://127.0.0.1:{server.port}/", "devnull:")
+    server.join()
+    assert out.returncode == 4
+    assert b"wrong Sec-WebSocket-Accept" in out.stderr
+
+
+def test_omit_headers_client_without_key_skips_accept_check(websocat: Websocat) -> None:
+    server = RawServer(lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\n\r\n" + frame(8, b"\x03\xe8"))
+    out = websocat.run("--ws-omit-headers", f"ws://127.0.0.1:{server.port}/", "devnull:")
+    server.join()
+    assert out.returncode == 0, out.stderr
+    assert server.head.split(b"\r\n") == [b"GET / HTTP/1.1", f"Host: 127.0.0.1:{server.port}".encode()]
+    assert b"websocat: warning: --ws-omit-headers:" in out.stderr
+
+
+def test_omit_headers_server_replies_with_status_and_own_headers(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "--ws-omit-headers", "--server-header", "X-Server: s1",
+                                 "ws-l:127.0.0.1:0", "mirror:")
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + OWN_KEY + b"\r\n\r\n"
+                 + frame(1, b"hi", mask=True) + frame(8, b"\x03\xe8", mask=True))
+    head, rest = read_head(conn)
+    frames = read_frames(conn, rest)
+    conn.close()
+    websocat.finish(proc)
+    assert head.split(b"\r\n") == [b"HTTP/1.1 101 Switching Protocols", b"X-Server: s1"]
+    assert frames == [(1, b"hi"), (8, b"\x03\xe8")]
+
+
+def test_lax_server_accepts_a_request_without_key(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "--ws-dont-check-headers", "ws-l:127.0.0.1:0", "mirror:")
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + frame(8, b"\x03\xe8", mask=True))
+    head, rest = read_head(conn)
+    frames = read_frames(conn, rest)
+    conn.close()
+    websocat.finish(proc)
+    assert head.split(b"\r\n") == [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket",
+                                   b"Connection: Upgrade"]
+    assert frames == [(8, b"\x03\xe8")]

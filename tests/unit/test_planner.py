@@ -141,13 +141,21 @@ def test_no_fixups_keeps_shorthands_out() -> None:
 def test_unimplemented_option_fails_loudly() -> None:
     with pytest.raises(NotImplementedYet, match="'--udp-server-qlen' is not implemented yet"):
         plan(["--udp-server-qlen", "5", "literal:x"])
-    with pytest.raises(NotImplementedYet, match="^option '--ws-omit-headers' is not implemented yet$"):
-        plan(["--ws-omit-headers", "ws://127.0.0.1:1/"])
+    with pytest.raises(NotImplementedYet, match="^option '--unlink' is not implemented yet$"):
+        plan(["--unlink", "ws://127.0.0.1:1/"])
 
 
 def test_header_needs_a_colon() -> None:
     with pytest.raises(SpecError, match="option '-H': expected 'Name: value', got 'nocolon'"):
         plan(["-H", "nocolon", "ws://127.0.0.1:1/"])
+
+
+def test_omit_headers_lint_wants_the_key_back() -> None:
+    warned = plan(["--ws-omit-headers", "ws://127.0.0.1:1/"]).warnings
+    assert any("--ws-omit-headers" in w for w in warned)
+    own = ["-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "--ws-omit-headers", "ws://127.0.0.1:1/"]
+    assert not any("--ws-omit-headers" in w for w in plan(own).warnings)
+    assert not any("--ws-omit-headers" in w for w in plan(["--ws-omit-headers", "-s", "1"]).warnings)
 
 
 def test_lints_warn_and_no_lints_silences() -> None:
