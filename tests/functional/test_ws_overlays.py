@@ -75,3 +75,27 @@ def test_lowlevel_client_over_mock_stream_socket(websocat: Websocat) -> None:
     ])
     out = websocat.run("--random-seed", "5", f"ws-ll-c:mss:{script}", "mirror:")
     assert out.returncode == 0, out.stderr
+
+
+def unmask_frames(data: bytes) -> list[tuple[int, bool, bytes]]:
+    """(opcode, was masked, payload) of each short frame in ``data``."""
+    frames, pos = [], 0
+    while pos + 2 <= len(data):
+        opcode, is_masked, n = data[pos] & 0x0F, bool(data[pos + 1] & 0x80), data[pos + 1] & 0x7F
+        pos += 2
+        key = data[pos : pos + 4] if is_masked else b"\0\0\0\0"
+        pos += 4 if is_masked else 0
+        frames.append((opcode, is_masked, bytes(b ^ key[i % 4] for i, b in enumerate(data[pos : pos + n]))))
+        pos += n
+    return frames
+
+
+def test_lowlevel_client_over_stdio_of_a_child(websocat: Websocat) -> None:
+    """ws-ll-c:stdio: in a child process: server frames in on stdin, masked echoes out on stdout."""
+    proc = websocat.spawn("ws-ll-c:stdio:", "mirror:", stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write(b"\x81\x05hello" + b"\x82\x02\xff\x00" + b"\x88\x02\x03\xe8")
+    proc.stdin.close()
+    out, err = websocat.finish(proc)
+    assert proc.returncode == 0, err
+    assert unmask_frames(out) == [(1, True, b"hello"), (2, True, b"\xff\x00"), (8, True, b"\x03\xe8")]
