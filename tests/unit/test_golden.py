@@ -42,3 +42,42 @@ def test_header_and_imports(path: Path) -> None:
     imported = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom) for alias in node.names}
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert imported <= used, f"unused imports: {imported - used}"
+
+
+def _alias_groups() -> dict[type, list[str]]:
+    from websocat.planner.specs import PREFIXES
+
+    groups: dict[type, list[str]] = {}
+    for prefix, cls in PREFIXES.items():
+        if prefix.endswith(":") and hasattr(cls, "render"):
+            groups.setdefault(cls, []).append(prefix)
+    return {cls: prefixes for cls, prefixes in groups.items() if len(prefixes) > 1}
+
+
+def _using(prefix: str, argv: list[str]) -> int | None:
+    """Index of the word in which `prefix` starts a layer (at the start or after a ':')."""
+    for i, word in enumerate(argv):
+        if word.startswith(prefix) or f":{prefix}" in word:
+            return i
+    return None
+
+
+def _code(source: str) -> list[str]:
+    return [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("cls", list(_alias_groups()), ids=lambda c: c.__name__)
+def test_every_alias_plans_like_the_golden_case(cls: type) -> None:
+    """Each alias of an implemented prefix, put in a golden case's command, gives the same script."""
+    from websocat.planner.pipeline import dump_spec
+
+    aliases = _alias_groups()[cls]
+    found = [(path, alias, _using(alias, command_of(path))) for path in CASES for alias in aliases]
+    path, used, index = next(((p, a, i) for p, a, i in found if i is not None), (None, None, None))
+    assert path is not None and used is not None and index is not None, f"no golden case uses {aliases}"
+    argv = command_of(path)
+    want = _code(path.read_text())
+    for alias in aliases:
+        word = argv[index]
+        swapped = alias + word[len(used):] if word.startswith(used) else word.replace(f":{used}", f":{alias}", 1)
+        assert _code(dump_spec([*argv[:index], swapped, *argv[index + 1:]])) == want, (alias, path.name)
