@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from websocat.planner.model import Invocation
-from websocat.planner.specs import LineChunks, WsClient, WsRequest
+from websocat.planner.specs import LineChunks, WsClient, WsRequest, request_headers
 
 Lint = Callable[[Invocation], list[str]]
 
@@ -58,7 +58,7 @@ def omitted_upgrade_headers(inv: Invocation) -> list[str]:
     """--ws-omit-headers on a client whose -H options do not put the upgrade back."""
     stacks = [s for s in (inv.left, inv.right) if s is not None]
     client = any(isinstance(o, (WsClient, WsRequest)) for s in stacks for o in s.overlays)
-    given = {h.partition(":")[0].strip().lower() for h in inv.opts.header}
+    given = {name.lower() for name, _value in request_headers(inv.opts.header, "-H")}
     if inv.opts.ws_omit_headers and client and "sec-websocket-key" not in given:
         return ["--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
                 " or -Key unless given with -H; most servers refuse it"]
