@@ -323,14 +323,15 @@ class WsSocket(MessageSocket):
             await self._write_frames(batch)
 
     async def send_eof(self) -> None:
-        """Send a Close frame: the reply to the peer's Close, else code 1000 (unless ``no_close``)."""
+        """Send a Close frame: the reply to the peer's Close (its code echoed), else an empty
+        one, as websocat4 does (the peer sees 1005, no status); none with ``no_close``."""
         if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
             await self._send_close()
         if self._shutdown_on_eof and self.writable:
             await self.stream.write_eof()
 
     async def _send_close(self) -> None:
-        payload = self._peer_close[:2] if self._peer_close is not None else close_payload(1000)
+        payload = self._peer_close[:2] if self._peer_close is not None else b""
         try:
             async with self._write_lock:  # after any write in progress, and before write_eof
                 await self._write_frames([(payload, CLOSE)])

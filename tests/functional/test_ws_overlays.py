@@ -99,3 +99,14 @@ def test_lowlevel_client_over_stdio_of_a_child(websocat: Websocat) -> None:
     out, err = websocat.finish(proc)
     assert proc.returncode == 0, err
     assert unmask_frames(out) == [(1, True, b"hello"), (2, True, b"\xff\x00"), (8, True, b"\x03\xe8")]
+
+
+def test_close_at_eof_is_empty_as_in_websocat4(websocat: Websocat) -> None:
+    """At EOF a WebSocket sends a Close with no payload: 88 00, or 88 80 and a mask key from a client."""
+    server = websocat.run("ws-ll-s:stdio:", "mirror:", input=b"")
+    assert server.returncode == 0, server.stderr
+    assert server.stdout == b"\x88\x00"
+    client = websocat.run("--random-seed", "5", "ws-ll-c:stdio:", "mirror:", input=b"")
+    assert client.returncode == 0, client.stderr
+    assert client.stdout[:2] == b"\x88\x80" and len(client.stdout) == 6
+    assert unmask_frames(client.stdout) == [(8, True, b"")]
