@@ -12,6 +12,7 @@ from pathlib import Path
 
 from websocat.planner.options import GROUPS, OPTIONS, build_parser
 from websocat.planner.specs import SPECS
+from websocat.runtime.errors import EXIT_CODES
 
 
 def _status(cls: type) -> str:
@@ -47,7 +48,13 @@ def render_reference() -> str:
             text = " ".join(option.help.split())
             out.append(f"- `{names}{meta}`{default}: {text}")
         out.append("")
+    out += ["## Exit codes", "", *exit_code_table(), ""]
     return "\n".join(out)
+
+
+def exit_code_table() -> list[str]:
+    """The exit codes as a Markdown table (docs/reference.md and README.md)."""
+    return ["| code | meaning |", "|---|---|", *(f"| {code} | {text} |" for code, text in EXIT_CODES)]
 
 
 def render_manpage() -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from websocat.planner.model import Invocation
-from websocat.planner.specs import LineChunks, WsClient, WsRequest, request_headers
+from websocat.planner.model import Invocation, Stack
+from websocat.planner.specs import LineChunks, Stdio, WsClient, WsRequest, request_headers
 
 Lint = Callable[[Invocation], list[str]]
 
@@ -65,6 +65,27 @@ def omitted_upgrade_headers(inv: Invocation) -> list[str]:
     return []
 
 
+def stdio_global_timeout_without_exit(inv: Invocation) -> list[str]:
+    """websocat4's StdoutGlobalTimeoutWithoutExit, on the same condition: stdio is read (it is
+    on the left without -U, or on the right without -u) and no --global-timeout-force-exit.
+
+    websocat4 warns because tokio's blocking stdin may keep the process alive; our stdin is
+    non-blocking, so what is left to warn about is that the timeout looks like a normal end.
+    """
+    opts = inv.opts
+    stdin_read = (_is_stdio(inv.left) and not opts.unidirectional_reverse) or (
+        _is_stdio(inv.right) and not opts.unidirectional
+    )
+    if stdin_read and opts.global_timeout_ms is not None and not opts.global_timeout_force_exit:
+        return ["--global-timeout-ms with stdio: when it expires the session is cut and websocat exits"
+                " with 0, as after a normal end; add --global-timeout-force-exit to exit with 1 instead"]
+    return []
+
+
+def _is_stdio(stack: Stack | None) -> bool:
+    return stack is not None and isinstance(stack.endpoint, Stdio)
+
+
 LINTS: tuple[Lint, ...] = (
     both_modes,
     both_directions_off,
@@ -73,6 +94,7 @@ LINTS: tuple[Lint, ...] = (
     separator_without_lines,
     options_without_effect,
     omitted_upgrade_headers,
+    stdio_global_timeout_without_exit,
 )
 
 

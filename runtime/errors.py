@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import os
 
-# Documented exit codes (README, docs/exit-codes.md).
-EXIT_OK = 0
-EXIT_FAILURE = 1  # any other runtime failure (I/O error on an established session, ...)
+# Documented exit codes: README's table, the --help epilog and docs/reference.md read EXIT_CODES.
+EXIT_OK = 0  # normal end, also when --global-timeout-ms expires (as websocat4)
+EXIT_FAILURE = 1  # any other runtime failure; --global-timeout-ms with --global-timeout-force-exit
 EXIT_USAGE = 2  # bad command line: unknown option or prefix, bad value, not implemented
 EXIT_CONNECT = 3  # could not connect, bind, open or resolve
 EXIT_PROTOCOL = 4  # the peer broke the protocol (bad handshake, invalid frame, mock mismatch)
-EXIT_TIMEOUT = 5  # --global-timeout-ms expired
+EXIT_TIMEOUT = 5  # a timeout that is an error (connect, handshake); not --global-timeout-ms
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "normal end, also when --global-timeout-ms expires"),
+    (EXIT_FAILURE, "other runtime failure; --global-timeout-ms expired with --global-timeout-force-exit"),
+    (EXIT_USAGE, "usage error: unknown/invalid option or prefix, not implemented yet"),
+    (EXIT_CONNECT, "could not connect, listen, open a file or resolve a name"),
+    (EXIT_PROTOCOL, "protocol error (bad WebSocket handshake or frame, mock scenario mismatch)"),
+    (EXIT_TIMEOUT, "a timeout that is an error, such as a connect or handshake timeout"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
 
 class WebsocatError(Exception):
     """A failure with a one-line message for the user and an exit code."""

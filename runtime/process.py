@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from websocat.runtime import copying
 from websocat.runtime.errors import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_TIMEOUT,
     WebsocatError,
     os_error_text,
 )
@@ -85,21 +85,24 @@ def run_status(
         if global_timeout_ms is None:
             await main()
             return
+        # As websocat4, which races the scenario against a sleep: the timeout is how a run
+        # is meant to end ("run for N ms"), so it is silent and the status is 0.  With
+        # --global-timeout-force-exit websocat4 calls exit_process(1) without cleaning up.
         try:
-            await asyncio.wait_for(main(), global_timeout_ms / 1000)
+            async with asyncio.timeout(global_timeout_ms / 1000) as deadline:
+                await main()
         except TimeoutError:
-            report(f"global timeout of {global_timeout_ms} ms expired")
+            if not deadline.expired():
+                raise  # a timeout of the scenario's own, not the global one
             if global_timeout_force_exit:
+                report(f"global timeout of {global_timeout_ms} ms expired")
                 sys.stdout.flush()
-                os._exit(EXIT_TIMEOUT)
-            raise _Timeout from None
+                os._exit(EXIT_FAILURE)
 
     try:
         asyncio.run(scenario())
-    except _Timeout:
-        return EXIT_TIMEOUT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except (Exception, ExceptionGroup) as exc:  # noqa: BLE001 - every failure becomes one line
         failure = _first_leaf(exc)
         if os.environ.get(DEBUG_ENV):
@@ -111,10 +114,6 @@ def run_status(
             report(message)
         return status
     return EXIT_OK
-
-
-class _Timeout(Exception):
-    pass
 
 
 def _first_leaf(exc: BaseException) -> BaseException:

@@ -20,6 +20,7 @@ ACCEPT_FROM_FD = (
 def help_epilog() -> str:
     """Short lists of endpoint and overlay prefixes (from the prefix table) and the manual's examples."""
     from websocat.planner.specs import endpoint_prefixes, overlay_prefixes
+    from websocat.runtime.errors import EXIT_CODES
 
     lines = ["Short list of endpoint prefixes:"]
     lines += [f"  {p}" for p in endpoint_prefixes()]
@@ -44,7 +45,9 @@ def help_epilog() -> str:
         "  websocat --dump-spec -s 1234 > run.py; python run.py",
         "    Print the Python program a command line compiles to, then run it (edited or not)",
         "",
-        "Exit codes: 0 ok, 1 failure, 2 usage error, 3 connection failure, 4 protocol error, 5 timeout.",
+        "Exit codes:",
+        *(f"  {code:<4}{meaning}" for code, meaning in EXIT_CODES),
+        "",
         "Set WEBSOCAT_DEBUG=1 for a traceback with errors.",
     ]
     return "\n".join(lines)

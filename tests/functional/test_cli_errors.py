@@ -1,6 +1,6 @@
 """Bad input to the `websocat` command: one line on stderr starting with `websocat:`, no
 traceback, and the documented exit code (0 ok, 1 failure, 2 usage error, 3 connection
-failure, 4 protocol error, 5 timeout).  Also the file-overwrite options, --accept-from-fd,
+failure, 4 protocol error).  Also the file-overwrite options, --accept-from-fd,
 --help and --version."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import re
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import Websocat
 
-USAGE, CONNECT, PROTOCOL, TIMEOUT = 2, 3, 4, 5
+FAILURE, USAGE, CONNECT, PROTOCOL = 1, 2, 3, 4
 
 
 def error_line(result: subprocess.CompletedProcess[bytes], code: int, *fragments: str) -> str:
@@ -161,8 +162,28 @@ def test_mock_mismatch_is_a_protocol_error(websocat) -> None:
     error_line(websocat.run("-b", "mss:R hello|W world", "mirror:"), PROTOCOL, "world", "hello")
 
 
-def test_global_timeout(websocat) -> None:
-    error_line(websocat.run("--global-timeout-ms", "200", "mss:T9"), TIMEOUT, "200 ms")
+def test_global_timeout_is_a_normal_end(websocat) -> None:
+    """As websocat4: the scenario races a sleep, and the sleep winning ends the process with 0."""
+    started = time.monotonic()
+    result = websocat.run("--global-timeout-ms", "200", "-u", "mss:T9")  # -u: stdin unread, no lint
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert time.monotonic() - started < 5
+
+
+def test_global_timeout_force_exit_exits_with_1(websocat) -> None:
+    """As websocat4's exit_process(1); we also say why, as every non-zero exit does."""
+    result = websocat.run("--global-timeout-ms", "200", "--global-timeout-force-exit", "-u", "mss:T9")
+    error_line(result, FAILURE, "global timeout of 200 ms expired")
+
+
+def test_global_timeout_with_stdin_open_still_ends(websocat) -> None:
+    """stdin that never ends (a pipe nobody writes) does not keep the process alive."""
+    proc = websocat.spawn("--global-timeout-ms", "300", "-", "mirror:", stdin=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    assert proc.wait(timeout=10) == 0  # stdin is still open here
+    proc.stdin.close()
+    err = proc.stderr.read()
+    assert err.count(b"\n") == 1 and b"warning: --global-timeout-ms with stdio" in err, err
 
 
 # -- writefile: and existing files

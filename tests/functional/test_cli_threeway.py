@@ -122,7 +122,7 @@ CASES: dict[str, tuple[list[str], bytes, int, bytes | None, dict[str, bytes]]] =
     "mock-pause": (["-b", r"mss:R abc|T1|R def"], b"", 0, b"abcdef", {}),
     "mock-mismatch": (["-b", "mss:R hello|W world", "mirror:"], b"", 4, b"", {}),
     "mock-read-error": (["mss:R hi|ER"], b"", 1, b"hi", {}),
-    "global-timeout": (["-b", "-u", "--global-timeout-ms", "300", "zero:", "devnull:"], b"", 5, b"", {}),
+    "global-timeout": (["-b", "-u", "--global-timeout-ms", "300", "zero:", "devnull:"], b"", 0, b"", {}),
     "missing-file": (["readfile:missing.bin"], b"", 3, b"", {}),
     "no-overwrite": (["--write-file-no-overwrite", "literal:new", "writefile:existing.txt"], b"", 3, b"", {}),
     "auto-rename": (

@@ -60,7 +60,7 @@ def test_cli_uses_the_cache_and_the_port_template(tmp_path: Path) -> None:
     assert out.returncode == 3 and b"127.0.0.1:9" in out.stderr
     out = run("tcp:127.0.0.1:7", "devnull:")
     assert out.returncode == 3 and b"127.0.0.1:7:" in out.stderr
-    assert first.returncode == 5
+    assert first.returncode == 0  # --global-timeout-ms ends a run normally, as websocat4
     assert len(os.listdir(tmp_path / "websocat-py")) > len(files)
 
 

@@ -158,6 +158,24 @@ def test_omit_headers_lint_wants_the_key_back() -> None:
     assert not any("--ws-omit-headers" in w for w in plan(["--ws-omit-headers", "-s", "1"]).warnings)
 
 
+@pytest.mark.parametrize(
+    "args, warned",
+    [
+        (["ws://127.0.0.1:1/"], True),  # stdio on the right, read
+        (["-", "mirror:"], True),  # on the left
+        (["-U", "-", "mirror:"], False),  # left stdio not read: websocat4's condition
+        (["-u", "mirror:", "-"], False),  # right stdio not read
+        (["-U", "mirror:", "-"], True),
+        (["--global-timeout-force-exit", "ws://127.0.0.1:1/"], False),
+        (["-b", "zero:", "devnull:"], False),  # no stdio
+    ],
+)
+def test_global_timeout_lint_as_websocat4(args: list[str], warned: bool) -> None:
+    warnings = plan(["--global-timeout-ms", "100", *args]).warnings
+    assert any("--global-timeout-force-exit" in w for w in warnings) is warned, warnings
+    assert not any("--global-timeout" in w for w in plan(args).warnings)
+
+
 def test_lints_warn_and_no_lints_silences() -> None:
     assert any("-u and -U" in w for w in plan(["-u", "-U", "literal:x"]).warnings)
     assert plan(["--no-lints", "-u", "-U", "literal:x"]).warnings == ()
