@@ -17,3 +17,10 @@ def test_manpage_is_fresh() -> None:
     assert render_manpage() == (DOCS / "websocat.1").read_text(), (
         "docs/websocat.1 is stale; run: python -m websocat.planner.docs"
     )
+
+
+def test_readme_exit_codes_are_the_table() -> None:
+    from websocat.planner.docs import exit_code_table
+
+    readme = (DOCS.parent / "README.md").read_text()
+    assert "\n".join(exit_code_table()) in readme, "README.md's exit-code table differs from runtime/errors.py"
