@@ -1292,12 +1292,15 @@ def build_parser(
 
 def _unexpected(extra: str) -> OptionError:
     if extra.startswith("-") and extra != "-":
-        import difflib
+        from websocat.planner.suggest import closest
+        from websocat.planner.websocat1 import websocat1_message
 
         name = extra.split("=", 1)[0]
-        longs = [spec.long for spec in OPTIONS]
-        close = difflib.get_close_matches("--" + name.lstrip("-"), longs, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known_in_v1 = websocat1_message(name)
+        if known_in_v1:
+            return OptionError(known_in_v1)
+        close = closest(name, [spec.long for spec in OPTIONS]) if name.startswith("--") else None
+        hint = f"; did you mean '{close}'?" if close else ""
         return OptionError(f"unknown option {name!r}{hint}")
     return OptionError(
         f"unexpected extra argument {extra!r}; only SPEC1 and SPEC2 are accepted"

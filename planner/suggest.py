@@ -19,8 +19,18 @@ def distance(a: str, b: str) -> int:
 
 
 def closest(word: str, candidates: list[str]) -> str | None:
-    """The nearest candidate, if it is near enough to be a plausible typo."""
-    best = min(candidates, key=lambda c: (distance(word, c), len(c), c), default=None)
-    if best is None or distance(word, best) > max(2, len(word) // 3):
+    """The nearest candidate, if it is near enough to be a plausible typo.
+
+    Words are compared without their dashes and colon ('--protocl' as 'protocl'), and at
+    most one edit in four characters is allowed (at least one): '--protocl' finds
+    '--protocol', but '--ping-interval' finds nothing rather than '--tcp-race-interval-ms'.
+    """
+    body = _body(word)
+    best = min(candidates, key=lambda c: (distance(body, _body(c)), len(c), c), default=None)
+    if best is None or distance(body, _body(best)) > max(1, len(body) // 4):
         return None
     return best
+
+
+def _body(word: str) -> str:
+    return word.lstrip("-").rstrip(":")

@@ -60,6 +60,9 @@ USAGE_CASES = {
     "no-prefix": (["abc"], ["'abc'"]),
     "unknown-option-suggests": (["--bufer-size", "3", "-", "-"], ["'--bufer-size'", "'--buffer-size'"]),
     "unknown-short-option": (["-Z", "-", "-"], ["'-Z'"]),
+    "websocat1-option": (["--ping-interval", "5", "ws://127.0.0.1:1/"], ["'--ping-interval'", "websocat v1"]),
+    "websocat1-short-option": (["-1", "ws://127.0.0.1:1/"], ["'-1'", "websocat v1"]),
+    "websocat1-option-with-advice": (["--udp-ttl", "5", "-", "-"], ["websocat v1", "--socket-ttl"]),
     "missing-option-value": (["-", "-", "-B"], ["'--buffer-size'", "value"]),
     "non-integer-option-value": (["--global-timeout-ms", "abc", "-", "-"], ["'--global-timeout-ms'", "'abc'"]),
     "negative-option-value": (["--buffer-size=-1", "-", "-"], ["'--buffer-size'", "negative"]),
@@ -84,6 +87,13 @@ USAGE_CASES = {
 @pytest.mark.parametrize("args, fragments", list(USAGE_CASES.values()), ids=list(USAGE_CASES))
 def test_usage_error(websocat, args: list[str], fragments: list[str]) -> None:
     error_line(websocat.run(*args), USAGE, *fragments)
+
+
+@pytest.mark.parametrize("option", ["--ping-intervall", "--one-messages", "--restrict-url", "--static-files"])
+def test_no_far_fetched_suggestion(websocat, option: str) -> None:
+    """Found by a user: '--ping-interval' suggested '--tcp-race-interval-ms'."""
+    line = error_line(websocat.run(option, "-", "-"), USAGE, repr(option))
+    assert "did you mean" not in line, line
 
 
 def test_script_file_syntax_error(websocat, tmp_path: Path) -> None:

@@ -313,6 +313,14 @@ def test_str_values_are_kept_verbatim() -> None:
             "unknown option '--sever-header'; did you mean '--server-header'?",
         ),
         (["--zzzzzzzzzzzz"], "unknown option '--zzzzzzzzzzzz'"),
+        (["--protocl", "x"], "unknown option '--protocl'; did you mean '--protocol'?"),
+        (["--global-timeout", "1"], "unknown option '--global-timeout'; did you mean '--global-timeout-ms'?"),
+        # far from every option: no suggestion rather than a wild one
+        (["--ping-intervall"], "unknown option '--ping-intervall'"),
+        (["--one-messages"], "unknown option '--one-messages'"),
+        (["-Z"], "unknown option '-Z'"),
+        (["--txt"], "unknown option '--txt'; did you mean '--text'?"),
+        (["--xy"], "unknown option '--xy'"),
         (["-B"], "option '--buffer-size' expects a value (BUFFER_SIZE)"),
         (["x", "--header"], "option '--header' expects a value (HEADER)"),
         (["-B", "abc"], "option '--buffer-size': 'abc' is not an integer"),
@@ -375,3 +383,39 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         parse_args(["-V"], parser=build_parser(version="websocat 1.2.3"))
     assert exited.value.code == 0
     assert capsys.readouterr().out == "websocat 1.2.3\n"
+
+
+# --- websocat v1's options -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--ping-interval", "10", "ws://h/"], "unknown option '--ping-interval': it is websocat v1's, and has no counterpart here yet"),
+        (["-1", "ws://h/"], "unknown option '-1': it is websocat v1's, and has no counterpart here yet"),
+        (["--one-message"], "unknown option '--one-message': it is websocat v1's, and has no counterpart here yet"),
+        (["--basic-auth=u:secret", "ws://h/"], "unknown option '--basic-auth': it is websocat v1's; use -H 'Authorization: Basic <base64 of user:password>'"),
+        (["--server-mode", "1234"], "unknown option '--server-mode': it is websocat v1's; use -s (--server)"),
+        (["--udp-ttl", "3"], "unknown option '--udp-ttl': it is websocat v1's; use --socket-ttl (and --socket-multicast-ttl)"),
+        (["-e", "-s", "1"], "unknown option '-e': it is websocat v1's, and has no counterpart here yet"),
+        (["-F", "/a:text/plain:a.txt"], "unknown option '-F': it is websocat v1's, and has no counterpart here yet"),
+    ],
+)
+def test_websocat1_options_say_so(argv: list[str], message: str) -> None:
+    with pytest.raises(OptionError) as info:
+        parse_args(argv)
+    assert str(info.value) == message
+
+
+def test_websocat1_table_holds_only_options_unknown_here() -> None:
+    """An option that gets implemented moves from the v1 table to OPTIONS; never in both."""
+    from websocat.planner.websocat1 import WEBSOCAT1_OPTIONS
+
+    ours = {name for spec in OPTIONS for name in spec.option_strings}
+    v1 = [name for names, _instead in WEBSOCAT1_OPTIONS for name in names]
+    assert len(v1) == len(set(v1))
+    assert not ours & set(v1)
+    for names, instead in WEBSOCAT1_OPTIONS:
+        for word in (instead or "").split():
+            if word.startswith("--"):
+                assert word.strip("()") in ours, (names, word)  # the advice names a real option
