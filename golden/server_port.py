@@ -15,7 +15,7 @@ async def session(conn1: tcp.Stream) -> None:
 
 
 async def main() -> None:
-    await tcp.serve("127.0.0.1", 1234, session)
+    await tcp.serve("127.0.0.1", 1234, session, ready_message="Listening on ws://{}/")
 
 
 if __name__ == "__main__":

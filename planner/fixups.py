@@ -7,9 +7,11 @@ Each pass takes an Invocation and returns a new one; `--no-fixups` skips them al
 from __future__ import annotations
 
 from dataclasses import replace
+from argparse import Namespace
 from typing import Callable
 
 from websocat.planner.model import BareAddress, Invocation, Kind, Overlay, SpecError, Stack
+from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.specs import (
     LineChunks,
     Mirror,
@@ -51,6 +53,11 @@ def server_shorthand(inv: Invocation) -> Invocation:
     text = left.endpoint.text
     host, port = ip_host_port(text if ":" in text else f"127.0.0.1:{text}", "-s")
     return inv.with_(left=Stack(WsListen(host, port), source=left.source))
+
+
+def simple_server(left: Stack, opts: Namespace) -> bool:
+    """True for the left side that -s made from a port or host:port (websocat v1's simple server mode)."""
+    return bool(opts.server and _BARE_ADDRESS.match(left.source))
 
 
 def default_stdio(inv: Invocation) -> Invocation:

@@ -12,6 +12,7 @@ from argparse import Namespace
 from dataclasses import dataclass, field
 from typing import Any
 
+from websocat.planner.fixups import simple_server
 from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
 from websocat.planner.specs import TcpConnectByEarlyHostname
 
@@ -220,6 +221,7 @@ def _serve_call(left: Stack, opts: Namespace, extra: list[str], modules: set[str
         "oneshot": opts.oneshot or None,
         "exit_after_one_session": opts.exit_after_one_session or None,
         "announce": opts.stdout_announce_listening_ports or None,
+        "ready_message": "Listening on ws://{}/" if simple_server(left, opts) else None,
     }
     args = (ep.host, ep.port, Var("session"), *(Var(v) for v in extra))  # type: ignore[attr-defined]
     return call_text("tcp.serve", args, kwargs)

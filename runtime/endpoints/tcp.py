@@ -119,6 +119,13 @@ def announce_port(server: asyncio.base_events.Server) -> None:
     sys.stdout.flush()
 
 
+def say_ready(server: asyncio.base_events.Server, message: str) -> None:
+    """-s: 'Listening on ws://127.0.0.1:1234/' on stderr, as websocat v1, once the port is bound."""
+    for sock in server.sockets:
+        sys.stderr.write(message.format(_show(*sock.getsockname()[:2])) + "\n")
+    sys.stderr.flush()
+
+
 async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol]) -> asyncio.base_events.Server:
     loop = asyncio.get_running_loop()
     try:
@@ -165,11 +172,14 @@ async def serve(
     oneshot: bool = False,
     exit_after_one_session: bool = False,
     announce: bool = False,
+    ready_message: str | None = None,
 ) -> None:
     """Listen for TCP connections and run `session(stream, *args)` for each, concurrently.
 
     A failing session is reported on stderr and the server goes on, except with
-    --oneshot, where its failure is the process's.
+    --oneshot, where its failure is the process's.  Once listening, `ready_message` (if
+    given) is printed on stderr with {} replaced by the bound address, e.g. the port
+    that port 0 got.
     """
     loop = asyncio.get_running_loop()
     first_done: asyncio.Future[BaseException | None] = loop.create_future()
@@ -210,6 +220,8 @@ async def serve(
         server = await _listen(host, port, factory)
         if announce:
             announce_port(server)
+        if ready_message is not None:
+            say_ready(server, ready_message)
         try:
             if oneshot or exit_after_one_session:
                 error = await first_done
