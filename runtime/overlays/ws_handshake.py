@@ -7,6 +7,7 @@ arrived after the HTTP header block: they belong to the WebSocket framer.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import sys
@@ -116,10 +117,71 @@ async def client_handshake(
     status, reply_headers = _parse_head(head, "reply")
     parts = status.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
+        if verbose:
+            show("<", await _body_start(stream, leftover, reply_headers, parts[1]))
         raise ProtocolError(f"websocket handshake failed: {status}{_explaining(reply_headers)}")
     if not lax:
         _check_client_reply(reply_headers, key, protocol)
     return leftover
+
+
+SHOWN_BODY = 1024  # -v shows this much of a refusing reply's body, which often says why
+BODY_WAIT = 2.0  # seconds to wait for it: a keep-alive server need not close
+
+
+async def _body_start(stream: ByteStream, data: bytes, headers: list[tuple[str, str]], code: str) -> list[str]:
+    """-v: the first KiB of a refusing reply's body, as lines to show (none when it is empty)."""
+    if code.startswith("1") or code in ("204", "304"):
+        return []  # replies without a body
+    lengths = _values(headers, "content-length")
+    declared = int(lengths[0]) if lengths and lengths[0].strip().isdigit() else None
+    want = SHOWN_BODY if declared is None else min(SHOWN_BODY, declared)
+    chunked = "chunked" in _tokens(_values(headers, "transfer-encoding"))
+    try:
+        async with asyncio.timeout(BODY_WAIT):
+            while not _have(data, want, chunked):
+                more = await stream.read()
+                if not more:
+                    break
+                data += more
+    except (TimeoutError, OSError):
+        pass  # show what came
+    body = _dechunk(data)[0] if chunked else data
+    if not body:
+        return []
+    text = body[:want].decode("utf-8", "replace")
+    lines = ["".join(c if c.isprintable() or c == "\t" else f"\\x{ord(c):02x}" for c in line)
+             for line in text.splitlines()]
+    if len(body) > want or (declared or 0) > want:
+        lines.append(f"[body shown up to {SHOWN_BODY} bytes]")
+    return lines
+
+
+def _have(data: bytes, want: int, chunked: bool) -> bool:
+    if not chunked:
+        return len(data) >= want
+    body, last = _dechunk(data)
+    return last or len(body) >= want
+
+
+def _dechunk(data: bytes) -> tuple[bytes, bool]:
+    """The payload of the whole or partial chunks of a chunked body that `data` holds, and
+    whether the last chunk (size 0) is among them."""
+    out, pos = b"", 0
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            return out, False
+        try:
+            size = int(data[pos:end].split(b";")[0].strip() or b"x", 16)
+        except ValueError:
+            return out, True  # not chunked after all: stop waiting
+        if size == 0:
+            return out, True
+        out += data[end + 2 : end + 2 + size]
+        pos = end + 2 + size + 2
+        if pos > len(data):
+            return out, False
 
 
 # Reply headers that tell a user why an upgrade was refused (redirects, auth, versions).

@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import re
 import select
+import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from websockets.sync.client import connect
@@ -59,3 +62,83 @@ def test_advanced_mode_listener_stays_quiet(websocat) -> None:
         assert client.recv(timeout=5) == "x"
     _out, err = websocat.finish(proc)
     assert err == b""
+
+
+# -- -v on a refused upgrade shows the start of the reply's body
+
+
+class RefusingServer:
+    """Answers one HTTP request with ``reply`` and keeps the connection open (keep-alive)."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.done = threading.Event()
+        threading.Thread(target=self._answer, daemon=True).start()
+
+    def _answer(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            conn.sendall(self.reply)
+            self.done.wait(20)
+
+    def close(self) -> None:
+        self.done.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def refusing() -> Iterator[Callable[[bytes], RefusingServer]]:
+    servers: list[RefusingServer] = []
+
+    def start(reply: bytes) -> RefusingServer:
+        servers.append(RefusingServer(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+BODY = "token expired\nsee https://example.com/login \u00e9"
+REPLIES = {
+    "content-length": b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY.encode()), BODY.encode()),
+    "chunked": b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10].encode(), BODY[10:].encode()))
+    + b"0\r\n\r\n",
+}
+
+
+def handshake_lines(err: bytes) -> list[str]:
+    return [line.removeprefix("websocat: < ") for line in err.decode().splitlines() if line.startswith("websocat: < ")]
+
+
+@pytest.mark.parametrize("framing", list(REPLIES))
+def test_verbose_refused_upgrade_shows_the_body(websocat, refusing, framing: str) -> None:
+    server = refusing(REPLIES[framing])
+    result = websocat.run("-v", f"ws://127.0.0.1:{server.port}/", "devnull:")
+    assert result.returncode == 4
+    shown = handshake_lines(result.stderr)
+    assert shown[0] == "HTTP/1.1 403 Forbidden"
+    assert shown[-2:] == BODY.splitlines(), shown
+    assert result.stderr.decode().splitlines()[-1] == "websocat: websocket handshake failed: HTTP/1.1 403 Forbidden"
+
+
+def test_verbose_refused_upgrade_shows_only_the_first_kib(websocat, refusing) -> None:
+    server = refusing(b"HTTP/1.1 500 Oops\r\nContent-Length: 5000\r\n\r\n" + b"ab\n" * 1666 + b"ab")
+    result = websocat.run("-v", f"ws://127.0.0.1:{server.port}/", "devnull:")
+    shown = handshake_lines(result.stderr)
+    body = shown[shown.index("Content-Length: 5000") + 1 :]
+    assert body[-1] == "[body shown up to 1024 bytes]"
+    assert "\n".join(body[:-1]) == ("ab\n" * 342)[:1024].rstrip("\n")
+
+
+def test_refused_upgrade_without_verbose_is_one_line(websocat, refusing) -> None:
+    server = refusing(REPLIES["content-length"])
+    result = websocat.run(f"ws://127.0.0.1:{server.port}/", "devnull:")
+    assert result.returncode == 4
+    assert result.stderr == b"websocat: websocket handshake failed: HTTP/1.1 403 Forbidden\n"
