@@ -10,6 +10,7 @@ import http.server
 import shutil
 import subprocess
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -29,14 +30,30 @@ ws.onerror = () => report('error');
 </script></body></html>"""
 
 
+APT_LOCK_WAIT = 300.0  # seconds to wait for another apt-get's locks
+
+
+def apt_get(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """apt-get ARGS, waiting while another apt-get (a parallel run, unattended upgrades) holds
+    its locks.  DPkg::Lock::Timeout makes `install` wait for the dpkg lock, but apt 2.6's
+    `update` fails at once on the lists lock ("Could not get lock"), so that is retried."""
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    deadline = time.monotonic() + APT_LOCK_WAIT
+    while True:
+        result = subprocess.run(["apt-get", "-o", f"DPkg::Lock::Timeout={int(APT_LOCK_WAIT)}", *args],
+                                check=False, capture_output=True, text=True, timeout=timeout, env=env)
+        if "Could not get lock" not in result.stderr or time.monotonic() > deadline:
+            return result
+        time.sleep(2)
+
+
 def chromium() -> str:
     found = shutil.which("chromium")
     if found is None:
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True,
-                       timeout=900, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        apt_get("update", "-qq", timeout=900)
+        install = apt_get("install", "-y", "-qq", "chromium", timeout=1200)
         found = shutil.which("chromium")
-    assert found, "chromium is not installed and could not be installed with apt-get"
+        assert found, f"chromium is not installed and apt-get could not install it: {install.stderr[-2000:]!r}"
     return found
 
 
