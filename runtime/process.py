@@ -26,6 +26,11 @@ def report(message: str) -> None:
     sys.stderr.flush()
 
 
+# The file of the script being run (`-x run.py`, `python run.py`), whose frames locate a
+# failure; None for the command's own script, whose lines the user never sees.
+SCRIPT_FILE: str | None = None
+
+
 def describe_error(exc: BaseException) -> tuple[str, int]:
     """The one-line message and exit code for a failure."""
     if isinstance(exc, WebsocatError):
@@ -36,7 +41,22 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
         return f"{prefix}{os_error_text(exc)}", EXIT_FAILURE
     if isinstance(exc, copying.HangupExit):
         return str(exc), EXIT_OK
-    return f"{type(exc).__name__}: {exc}", EXIT_FAILURE
+    return located(exc, SCRIPT_FILE), EXIT_FAILURE
+
+
+def located(exc: BaseException, script: str | None) -> str:
+    """'run.py:12: NameError: name 'x' is not defined': an unexpected exception (a bug in an
+    edited script, most likely) at the innermost line of `script` that it passed through."""
+    text = f"{type(exc).__name__}: {exc}"
+    if script is None:
+        return text
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == script:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return text if line is None else f"{script}:{line}: {text}"
 
 
 def run(
@@ -69,6 +89,9 @@ def run_status(
     random_seed: int | None = None,
 ) -> int:
     """Like run(), but return the exit status instead of exiting."""
+    global SCRIPT_FILE
+    filename = getattr(getattr(main, "__code__", None), "co_filename", "<websocat>")
+    SCRIPT_FILE = None if filename.startswith("<") else filename
     copying.HANGUP_EXITS = exit_on_hangup
     if random_seed is not None:
         from websocat.runtime import rng

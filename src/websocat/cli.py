@@ -66,6 +66,11 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
         if opts.scenario:
             if not opts.spec1:
                 return _fail("-x expects the scenario file as SPEC1")
+            if opts.spec2 is not None:
+                return _fail(
+                    f"-x {opts.spec1}: unexpected extra argument {opts.spec2!r};"
+                    " a scenario file takes no arguments (edit the values in it)"
+                )
             return run_script_file(opts.spec1)
         if opts.dump_spec_phase0:
             sys.stdout.write(pipeline.dump_phase0(argv))

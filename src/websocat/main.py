@@ -14,6 +14,7 @@ from types import CodeType
 
 from websocat import __version__
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
@@ -43,7 +44,16 @@ def run_script_file(path: str) -> int:
     except SyntaxError as exc:
         return _fail(f"-x {path}:{exc.lineno}: {exc.msg}")
     sys.argv = [path]
-    return execute(code, path)
+    try:
+        return execute(code, path)
+    except Exception as exc:  # noqa: BLE001 - raised before run(): at import or top level
+        from websocat.runtime.process import DEBUG_ENV, located
+
+        if os.environ.get(DEBUG_ENV):
+            import traceback
+
+            traceback.print_exception(exc)
+        return _fail(located(exc, path), EXIT_FAILURE)
 
 
 def _is_plain_run(argv: list[str]) -> bool:

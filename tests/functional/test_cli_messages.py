@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
@@ -142,3 +143,76 @@ def test_refused_upgrade_without_verbose_is_one_line(websocat, refusing) -> None
     result = websocat.run(f"ws://127.0.0.1:{server.port}/", "devnull:")
     assert result.returncode == 4
     assert result.stderr == b"websocat: websocket handshake failed: HTTP/1.1 403 Forbidden\n"
+
+
+# -- -x: a failing script is one line with its file and line; extra arguments are refused
+
+
+def dumped_with(websocat, tmp_path: Path, edit: Callable[[list[str]], None]) -> tuple[str, int]:
+    """A dumped script, edited; returns its name (relative to tmp_path) and the edited line's number."""
+    dumped = websocat.run("--dump-spec", "-b", "literal:hi", "-")
+    assert dumped.returncode == 0, dumped.stderr
+    lines = dumped.stdout.decode().splitlines()
+    edit(lines)
+    (tmp_path / "run.py").write_text("\n".join(lines) + "\n")
+    return "run.py", next(i for i, line in enumerate(lines, 1) if "# the edit" in line)
+
+
+def insert_before(marker: str, code: str) -> Callable[[list[str]], None]:
+    def edit(lines: list[str]) -> None:
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(marker))
+        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+        lines.insert(at, f"{indent}{code}  # the edit")
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "marker, code, message",
+    [
+        ("await session()", "print(undefined_name)", "NameError: name 'undefined_name' is not defined"),
+        ("async with stdio.open()", "{}['missing']", "KeyError: 'missing'"),
+        # raised inside the json module: the line is the script's innermost one
+        ("async with stdio.open()", "__import__('json').loads('{')", "JSONDecodeError: Expecting"),
+        ('if __name__ == "__main__":', "1 / 0", "ZeroDivisionError: division by zero"),  # before run()
+    ],
+)
+def test_script_failure_names_file_and_line(websocat, tmp_path: Path, marker: str, code: str, message: str) -> None:
+    name, line = dumped_with(websocat, tmp_path, insert_before(marker, code))
+    result = websocat.run("-x", name)
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"websocat: {name}:{line}: {message}"), result.stderr
+    assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
+
+
+def test_script_failure_traceback_with_debug(websocat, tmp_path: Path) -> None:
+    name, line = dumped_with(websocat, tmp_path, insert_before("await session()", "print(undefined_name)"))
+    websocat.env = {**websocat.env, "WEBSOCAT_DEBUG": "1"}
+    result = websocat.run("-x", name)
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in err and f'"{name}", line {line}' in err, err
+    assert err.splitlines()[-1].startswith(f"websocat: {name}:{line}: NameError"), err
+
+
+def test_runtime_errors_in_a_script_stay_as_they_are(websocat, tmp_path: Path) -> None:
+    """Failures the runtime reports (here: a refused connection) carry no script location."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "run.py").write_bytes(websocat.run("--dump-spec", "-b", f"tcp:127.0.0.1:{port}", "-").stdout)
+    result = websocat.run("-x", "run.py")
+    assert result.returncode == 3
+    assert result.stderr.decode() == f"websocat: tcp:127.0.0.1:{port}: Connection refused\n"
+
+
+def test_script_with_extra_argument_is_refused(websocat, tmp_path: Path) -> None:
+    (tmp_path / "run.py").write_text("open('ran', 'w').close()\n")
+    result = websocat.run("-x", "run.py", "EXTRA")
+    assert result.returncode == 2
+    assert result.stderr == (
+        b"websocat: -x run.py: unexpected extra argument 'EXTRA'; a scenario file takes no arguments"
+        b" (edit the values in it)\n"
+    )
+    assert not (tmp_path / "ran").exists()
+    assert websocat.run("-x", "run.py").returncode == 0 and (tmp_path / "ran").exists()
