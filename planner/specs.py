@@ -75,6 +75,7 @@ def _framer_options(opts: Namespace) -> dict[str, Any]:
         "max_pongs": opts.inhibit_pongs,
         "ignore_masks": opts.ws_ignore_invalid_masks or None,
         "shutdown_on_eof": opts.ws_shutdown_socket_on_eof or None,
+        "close_delay_ms": opts.close_delay_ms or None,
         "verbose": opts.verbose or None,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
@@ -41,6 +42,9 @@ from websocat.runtime.sockets import (
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
+SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
+SETTLE_TIMEOUT = 1.0  # seconds to wait for its Pong (a peer that ignores pings)
+
 
 class WsSocket(MessageSocket):
     """A WebSocket over a stream socket: messages in and out, pings answered.
@@ -49,7 +53,11 @@ class WsSocket(MessageSocket):
     past the handshake, parsed first.  ``no_close``: ``send_eof`` sends no Close frame.
     ``ignore_masks``: accept frames masked the wrong way.  ``max_pongs``: stop answering
     pings after this many pongs.  ``shutdown_on_eof``: ``send_eof`` also shuts the
-    stream's write half.  After the connection closed, ``close_code`` and
+    stream's write half.  ``settle``: before the Close at EOF, when messages were sent
+    and someone reads, send a Ping and wait (up to SETTLE_TIMEOUT) for its Pong, so a
+    peer that answers each message has answered before it sees our Close.
+    ``close_delay_ms``: instead, keep reading that long after EOF before the Close.
+    After the connection closed, ``close_code`` and
     ``close_reason`` say how (1005: no code; 1006: the stream ended without a Close).
     """
 
@@ -65,6 +73,8 @@ class WsSocket(MessageSocket):
         ignore_masks: bool = False,
         max_pongs: int | None = None,
         shutdown_on_eof: bool = False,
+        settle: bool = False,
+        close_delay_ms: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.stream = stream
@@ -85,6 +95,11 @@ class WsSocket(MessageSocket):
         self._no_close = no_close
         self._pongs_left = max_pongs
         self._shutdown_on_eof = shutdown_on_eof
+        self._settle = settle
+        self._close_delay_ms = close_delay_ms
+        self._sent_data = False  # a data message went out: the peer may still answer it
+        self._reading = False  # recv_batch was called: a Pong would be seen
+        self._settled: asyncio.Future[None] | None = None  # our settle Ping's Pong arrived
         # Pongs and Close replies are written from recv_batch while another task may be
         # in send_batch: frames must not interleave on streams whose writes can suspend.
         self._write_lock = asyncio.Lock()
@@ -103,6 +118,7 @@ class WsSocket(MessageSocket):
             raise exc
         if self._eof:
             return []
+        self._reading = True
         parser = self._parser
         read = self.stream.read
         out: list[Message] = []
@@ -319,16 +335,55 @@ class WsSocket(MessageSocket):
                 except UnicodeDecodeError:
                     batch = _text_to_binary(batch, index)
                     break
+        self._sent_data = True
         async with self._write_lock:
             await self._write_frames(batch)
 
     async def send_eof(self) -> None:
         """Send a Close frame: the reply to the peer's Close (its code echoed), else an empty
-        one, as websocat4 does (the peer sees 1005, no status); none with ``no_close``."""
+        one, as websocat4 does (the peer sees 1005, no status); none with ``no_close``.
+
+        The Close goes out in a write of its own, after the peer had its chance to answer
+        what we sent (``settle``, ``close_delay_ms``).
+        """
         if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+            await self._let_peer_answer()
             await self._send_close()
         if self._shutdown_on_eof and self.writable:
             await self.stream.write_eof()
+
+    async def _let_peer_answer(self) -> None:
+        """Before our Close at EOF: give a peer that replies to each message time to do so.
+
+        A peer that reads our last message and our Close together (one TCP segment, or
+        two read at once) closes before its reply is sent: `echo hi | websocat URL`
+        would print nothing.  Frames are handled in order, so once the Pong of a Ping
+        sent after our data is back, the peer has read all of it; one round trip more
+        (the Close's) lets its handler send the replies.  Costs one round trip, only when
+        data was sent and the reading direction is running; the peer's Close ends it.
+        """
+        if self._peer_close is not None or not self.readable:
+            return
+        delay: float | None = None
+        if self._close_delay_ms:
+            delay = self._close_delay_ms / 1000
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._closed.wait())
+        elif self._settle and self._sent_data and self._reading and not self._eof:
+            delay = SETTLE_TIMEOUT
+            waiter = self._settled = asyncio.get_running_loop().create_future()
+            try:
+                await self._send_control([(SETTLE_PING, PING)])
+            except ConnectionError:
+                return
+        if delay is None:
+            return
+        closed = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait((waiter, closed), timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (waiter, closed):
+                future.cancel()
+            self._settled = None
 
     async def _send_close(self) -> None:
         payload = self._peer_close[:2] if self._peer_close is not None else b""
@@ -350,7 +405,11 @@ class WsSocket(MessageSocket):
         if self._verbose:
             _show_control("<", self._control)
         for payload, flags in self._control:
-            if flags & PING:
+            if flags & PONG:
+                settled = self._settled
+                if settled is not None and payload == SETTLE_PING and not settled.done():
+                    settled.set_result(None)
+            elif flags & PING:
                 if self._pongs_left is None:
                     replies.append((payload, PONG))
                 elif self._pongs_left > 0:
@@ -426,6 +485,7 @@ async def connect(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
@@ -454,6 +514,8 @@ async def connect(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        settle=True,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
 
@@ -471,6 +533,7 @@ async def accept(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
@@ -497,6 +560,8 @@ async def accept(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        settle=True,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
     sock.request = request
@@ -511,6 +576,7 @@ def framed(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
@@ -524,6 +590,7 @@ def framed(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
 

@@ -1,0 +1,95 @@
+"""`echo msg | websocat URL` prints the reply: our Close at EOF waits until the peer could answer.
+
+The peer is the most common Python server, a `websockets` asyncio echo handler
+(``async for m in ws: await ws.send(m)``).  Read together with our last message, a bare
+Close would end its handler's send of the echo; the Ping-Pong before our Close (see
+``WsSocket._let_peer_answer``) makes the reply arrive every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from conftest import Websocat
+
+Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+async def echo(conn: ServerConnection) -> None:
+    async for message in conn:
+        await conn.send(message)
+
+
+async def slow_echo(conn: ServerConnection) -> None:
+    async for message in conn:
+        await asyncio.sleep(0.3)  # longer than a Ping's round trip
+        await conn.send(message)
+
+
+def start_server(handler: Handler) -> Iterator[str]:
+    """A `websockets` asyncio server in a thread; yields its URL."""
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)  # a handler's send after a Close logs a traceback
+    loop = asyncio.new_event_loop()
+    ready: list[int] = []
+    started = threading.Event()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", 0) as server:
+            ready.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert started.wait(10), "the websockets server did not start"
+    try:
+        yield f"ws://127.0.0.1:{ready[0]}/"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    yield from start_server(echo)
+
+
+@pytest.fixture
+def slow_echo_url() -> Iterator[str]:
+    yield from start_server(slow_echo)
+
+
+@pytest.mark.parametrize("lines", [b"hello\n", b"a\nb\nc\n"], ids=["one", "three"])
+def test_reply_printed_in_100_of_100_runs(websocat: Websocat, echo_url: str, lines: bytes) -> None:
+    def once(_index: int) -> subprocess.CompletedProcess[bytes]:
+        return websocat.run(echo_url, input=lines)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(once, range(100)))
+    failed = [r for r in results if r.returncode != 0 or r.stdout != lines]
+    assert not failed, f"{len(failed)} of 100 runs lost the reply; first: {failed[0]!r}"
+
+
+def test_slow_peer_needs_close_delay(websocat: Websocat, slow_echo_url: str) -> None:
+    """A handler that takes 300 ms per message: --close-delay-ms keeps reading long enough."""
+    result = websocat.run("--close-delay-ms", "2000", slow_echo_url, input=b"late\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"late\n"
+
+
+def test_close_delay_ends_when_the_peer_closes(websocat: Websocat) -> None:
+    """The delay is a bound, not a sleep: a peer's Close during it ends the session at once."""
+    proc, port = websocat.listen("--oneshot", "ws-l:127.0.0.1:0", "literal:bye")
+    result = websocat.run("--close-delay-ms", "20000", f"ws://127.0.0.1:{port}/", input=b"x\n", timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"bye\n"
+    websocat.finish(proc)
