@@ -464,7 +464,7 @@ class WsClient(Overlay):
     host: str | None = None
     no_close: bool = False
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "await", "connect", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "connect", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         return (), {
@@ -525,7 +525,7 @@ class WsServer(Overlay):
 
     no_close: bool = False
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "await", "accept", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "accept", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         return (), {
@@ -551,7 +551,7 @@ class WsFramerClient(Overlay):
     no_close: bool = False
     client: ClassVar[bool] = True
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "call", "framed", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "framed", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         options = _framer_options(opts)

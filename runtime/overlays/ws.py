@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Coroutine, Generator, Iterable
+from typing import Any, ParamSpec
 
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
@@ -62,6 +63,7 @@ class WsSocket(MessageSocket):
     """
 
     name = "websocket"
+    half_close = False  # a Close ends both directions: -u/-U leave it to the session's end
 
     def __init__(
         self,
@@ -385,8 +387,10 @@ class WsSocket(MessageSocket):
                 future.cancel()
             self._settled = None
 
-    async def _send_close(self) -> None:
-        payload = self._peer_close[:2] if self._peer_close is not None else b""
+    async def _send_close(self, payload: bytes | None = None) -> None:
+        """Send a Close: ``payload``, else the reply to the peer's Close, else an empty one."""
+        if payload is None:
+            payload = self._peer_close[:2] if self._peer_close is not None else b""
         try:
             async with self._write_lock:  # after any write in progress, and before write_eof
                 await self._write_frames([(payload, CLOSE)])
@@ -394,10 +398,30 @@ class WsSocket(MessageSocket):
             pass  # the peer is gone: nothing left to close politely
 
     async def aclose(self) -> None:
-        """Close the underlying stream (answering the peer's Close first if nobody did)."""
-        if self._peer_close is not None and not self._builder.closed and self.writable:
-            await self._send_close()
+        """Close the WebSocket: a Close frame first if none went out yet, then the stream."""
+        await self.close_for(None)
+
+    async def close_for(self, exc: BaseException | None) -> None:
+        """Close the WebSocket after a session that ended the way ``exc`` says; idempotent.
+
+        A Close frame goes out first if none did: the reply to the peer's Close (its code
+        echoed); else, when the session ended normally, an empty one (as at EOF); when it
+        was cancelled (SIGTERM, Ctrl-C), 1001 going away; after an error, 1011 with the
+        error's gist as the reason, e.g. ``upstream: connection refused``.  With
+        ``no_close`` only the peer's Close is answered.
+        """
+        if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+            payload = None
+            if self._peer_close is None and exc is not None:
+                if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+                    payload = close_payload(1001)
+                else:
+                    payload = close_payload(1011, _reason(exc))
+            await self._send_close(payload)
         await self.stream.aclose()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close_for(exc[1] if len(exc) > 1 and isinstance(exc[1], BaseException) else None)
 
     async def _answer_control(self) -> None:
         """Answer the control frames a parse produced: pongs for pings, Close for Close."""
@@ -470,6 +494,43 @@ class WsSocket(MessageSocket):
                 await self.stream.write(data)
 
 
+class Opening:
+    """What ``ws.connect`` and ``ws.accept`` return: ``await`` it for the socket, or enter it
+    with ``async with`` to have the socket closed properly when the block is left (see
+    ``WsSocket.close_for``: a Close frame even after an error or a cancellation)."""
+
+    __slots__ = ("_opening", "_socket")
+
+    def __init__(self, opening: Coroutine[Any, Any, WsSocket]) -> None:
+        self._opening = opening
+        self._socket: WsSocket | None = None
+
+    def __await__(self) -> Generator[Any, None, WsSocket]:
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> WsSocket:
+        self._socket = await self._opening
+        return self._socket
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._socket is not None:
+            await self._socket.close_for(exc)
+
+
+P = ParamSpec("P")
+
+
+def _opening(open_socket: Callable[P, Coroutine[Any, Any, WsSocket]]) -> Callable[P, Opening]:
+    """The opening coroutine function as one whose result may be awaited or entered."""
+
+    @functools.wraps(open_socket)
+    def opening(*args: P.args, **kwargs: P.kwargs) -> Opening:
+        return Opening(open_socket(*args, **kwargs))
+
+    return opening
+
+
+@_opening
 async def connect(
     stream: ByteStream,
     *,
@@ -520,6 +581,7 @@ async def connect(
     )
 
 
+@_opening
 async def accept(
     stream: ByteStream,
     *,
@@ -593,6 +655,17 @@ def framed(
         close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """The reason sent with Close 1011: what went wrong, without addresses or paths."""
+    from websocat.runtime.process import describe_error  # noqa: PLC0415 - process imports the copy loops
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    message = describe_error(exc)[0]
+    gist = message.rpartition(": ")[2] or message
+    return f"upstream: {gist[:1].lower()}{gist[1:]}"
 
 
 def _show_control(direction: str, batch: list[Message]) -> None:

@@ -9,18 +9,14 @@ Close would end its handler's send of the echo; the Ping-Pong before our Close (
 from __future__ import annotations
 
 import asyncio
-import logging
 import subprocess
-import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
-from conftest import Websocat
-
-Handler = Callable[[ServerConnection], Awaitable[None]]
+from conftest import Websocat, start_server
 
 
 async def echo(conn: ServerConnection) -> None:
@@ -32,30 +28,6 @@ async def slow_echo(conn: ServerConnection) -> None:
     async for message in conn:
         await asyncio.sleep(0.3)  # longer than a Ping's round trip
         await conn.send(message)
-
-
-def start_server(handler: Handler) -> Iterator[str]:
-    """A `websockets` asyncio server in a thread; yields its URL."""
-    logging.getLogger("websockets").setLevel(logging.CRITICAL)  # a handler's send after a Close logs a traceback
-    loop = asyncio.new_event_loop()
-    ready: list[int] = []
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        async with serve(handler, "127.0.0.1", 0) as server:
-            ready.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-            started.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(10), "the websockets server did not start"
-    try:
-        yield f"ws://127.0.0.1:{ready[0]}/"
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
 
 
 @pytest.fixture
