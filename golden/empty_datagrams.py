@@ -10,8 +10,8 @@ async def session() -> None:
     empty1 = trivial.empty()
     # right: ws://127.0.0.1:1234/
     async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        ws2 = await ws.connect(tcp2, uri="/", host="127.0.0.1:1234")
-        await exchange_packets(empty1, ws2)
+        async with ws.connect(tcp2, uri="/", host="127.0.0.1:1234") as ws2:
+            await exchange_packets(empty1, ws2)
 
 
 async def main() -> None:

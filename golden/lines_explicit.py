@@ -11,8 +11,8 @@ async def session() -> None:
         lines1 = lines.framed(tcp1)
         # right: ws://127.0.0.1:8080/
         async with tcp.connect("127.0.0.1", 8080) as tcp2:
-            ws2 = await ws.connect(tcp2, uri="/", host="127.0.0.1:8080")
-            await exchange_packets(lines1, ws2)
+            async with ws.connect(tcp2, uri="/", host="127.0.0.1:8080") as ws2:
+                await exchange_packets(lines1, ws2)
 
 
 async def main() -> None:

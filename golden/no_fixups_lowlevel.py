@@ -11,8 +11,8 @@ async def session() -> None:
         chunks1 = chunks.framed(tcp1)
         # right: ws-c:tcp:127.0.0.1:2
         async with tcp.connect("127.0.0.1", 2) as tcp2:
-            ws2 = await ws.connect(tcp2, uri="/")
-            await exchange_packets(chunks1, ws2)
+            async with ws.connect(tcp2, uri="/") as ws2:
+                await exchange_packets(chunks1, ws2)
 
 
 async def main() -> None:

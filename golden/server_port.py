@@ -7,11 +7,11 @@ from websocat.runtime.overlays import lines, ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: 1234, one session per connection
-    ws1 = await ws.accept(conn1)
-    # right: -
-    async with stdio.open() as stdio2:
-        lines2 = lines.framed(stdio2)
-        await exchange_packets(ws1, lines2)
+    async with ws.accept(conn1) as ws1:
+        # right: -
+        async with stdio.open() as stdio2:
+            lines2 = lines.framed(stdio2)
+            await exchange_packets(ws1, lines2, pass_right_eof=False)
 
 
 async def main() -> None:

@@ -7,7 +7,7 @@ from websocat.runtime.endpoints import stdio, tcp
 async def session(conn1: tcp.Stream) -> None:
     # right: -
     async with stdio.open() as stdio2:
-        await exchange_bytes(conn1, stdio2)
+        await exchange_bytes(conn1, stdio2, pass_right_eof=False)
 
 
 async def main() -> None:

@@ -10,8 +10,8 @@ async def session(conn1: tcp.Stream, addrs2: tcp.Addrs) -> None:
     chunks1 = chunks.framed(conn1)
     # right: ws://example.com/echo
     async with tcp.connect_any(addrs2) as tcp2:
-        ws2 = await ws.connect(tcp2, uri="/echo", host="example.com")
-        await exchange_packets(chunks1, ws2)
+        async with ws.connect(tcp2, uri="/echo", host="example.com") as ws2:
+            await exchange_packets(chunks1, ws2)
 
 
 async def main() -> None:

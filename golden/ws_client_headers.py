@@ -8,7 +8,7 @@ from websocat.runtime.overlays import lines, ws
 async def session() -> None:
     # left: ws://127.0.0.1:1234/
     async with tcp.connect("127.0.0.1", 1234) as tcp1:
-        ws1 = await ws.connect(
+        async with ws.connect(
             tcp1,
             uri="/",
             host="127.0.0.1:1234",
@@ -16,11 +16,11 @@ async def session() -> None:
             protocol="chat",
             origin="http://example.com",
             user_agent="myagent/1",
-        )
-        # right: -
-        async with stdio.open() as stdio2:
-            lines2 = lines.framed(stdio2)
-            await exchange_packets(ws1, lines2)
+        ) as ws1:
+            # right: -
+            async with stdio.open() as stdio2:
+                lines2 = lines.framed(stdio2)
+                await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

@@ -8,11 +8,11 @@ from websocat.runtime.overlays import lines, ws
 async def session(addrs1: tcp.Addrs) -> None:
     # left: ws://example.com/echo
     async with tcp.connect_any(addrs1) as tcp1:
-        ws1 = await ws.connect(tcp1, uri="/echo", host="example.com")
-        # right: -
-        async with stdio.open() as stdio2:
-            lines2 = lines.framed(stdio2)
-            await exchange_packets(ws1, lines2)
+        async with ws.connect(tcp1, uri="/echo", host="example.com") as ws1:
+            # right: -
+            async with stdio.open() as stdio2:
+                lines2 = lines.framed(stdio2)
+                await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

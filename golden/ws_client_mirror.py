@@ -8,10 +8,10 @@ from websocat.runtime.overlays import ws
 async def session() -> None:
     # left: ws://127.0.0.1:1234/
     async with tcp.connect("127.0.0.1", 1234) as tcp1:
-        ws1 = await ws.connect(tcp1, uri="/", host="127.0.0.1:1234")
-        # right: mirror:
-        mirror2 = trivial.message_mirror()
-        await exchange_packets(ws1, mirror2)
+        async with ws.connect(tcp1, uri="/", host="127.0.0.1:1234") as ws1:
+            # right: mirror:
+            mirror2 = trivial.message_mirror()
+            await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -11,8 +11,8 @@ async def session() -> None:
         chunks1 = chunks.framed(file1)
         # right: ws://127.0.0.1:1234/
         async with tcp.connect("127.0.0.1", 1234) as tcp2:
-            ws2 = await ws.connect(tcp2, uri="/", host="127.0.0.1:1234")
-            await exchange_packets(chunks1, ws2)
+            async with ws.connect(tcp2, uri="/", host="127.0.0.1:1234") as ws2:
+                await exchange_packets(chunks1, ws2)
 
 
 async def main() -> None:

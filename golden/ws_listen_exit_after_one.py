@@ -7,10 +7,10 @@ from websocat.runtime.overlays import ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: ws-l:127.0.0.1:1234, one session per connection
-    ws1 = await ws.accept(conn1)
-    # right: mirror:
-    mirror2 = trivial.message_mirror()
-    await exchange_packets(ws1, mirror2)
+    async with ws.accept(conn1) as ws1:
+        # right: mirror:
+        mirror2 = trivial.message_mirror()
+        await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -7,11 +7,11 @@ from websocat.runtime.overlays import chunks, ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: ws-l:127.0.0.1:8080, one session per connection
-    ws1 = await ws.accept(conn1)
-    # right: tcp:127.0.0.1:1234
-    async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        chunks2 = chunks.framed(tcp2)
-        await exchange_packets(ws1, chunks2)
+    async with ws.accept(conn1) as ws1:
+        # right: tcp:127.0.0.1:1234
+        async with tcp.connect("127.0.0.1", 1234) as tcp2:
+            chunks2 = chunks.framed(tcp2)
+            await exchange_packets(ws1, chunks2)
 
 
 async def main() -> None:

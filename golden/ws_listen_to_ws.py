@@ -7,11 +7,11 @@ from websocat.runtime.overlays import ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: ws-l:127.0.0.1:8080, one session per connection
-    ws1 = await ws.accept(conn1)
-    # right: ws://127.0.0.1:1234/
-    async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        ws2 = await ws.connect(tcp2, uri="/", host="127.0.0.1:1234")
-        await exchange_packets(ws1, ws2)
+    async with ws.accept(conn1) as ws1:
+        # right: ws://127.0.0.1:1234/
+        async with tcp.connect("127.0.0.1", 1234) as tcp2:
+            async with ws.connect(tcp2, uri="/", host="127.0.0.1:1234") as ws2:
+                await exchange_packets(ws1, ws2)
 
 
 async def main() -> None:

@@ -8,10 +8,10 @@ from websocat.runtime.overlays import ws
 async def session() -> None:
     # left: ws-ll-c:stdio:
     async with stdio.open() as stdio1:
-        ws1 = ws.framed(stdio1, client=True)
-        # right: mirror:
-        mirror2 = trivial.message_mirror()
-        await exchange_packets(ws1, mirror2)
+        async with ws.framed(stdio1, client=True) as ws1:
+            # right: mirror:
+            mirror2 = trivial.message_mirror()
+            await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

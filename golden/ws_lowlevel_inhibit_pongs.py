@@ -8,10 +8,10 @@ from websocat.runtime.overlays import ws
 async def session() -> None:
     # left: ws-ll-s:mss:R \x89\x80abcd
     mock1 = mock.MockStream([("R", b"\x89\x80abcd")])
-    ws1 = ws.framed(mock1, client=False, max_pongs=2)
-    # right: mirror:
-    mirror2 = trivial.message_mirror()
-    await exchange_packets(ws1, mirror2)
+    async with ws.framed(mock1, client=False, max_pongs=2) as ws1:
+        # right: mirror:
+        mirror2 = trivial.message_mirror()
+        await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

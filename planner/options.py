@@ -1096,6 +1096,13 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="Print WebSocket handshake requests and replies and control frames on stderr "
         "(not in websocat4; asked for in vi/websocat#48)",
     ),
+    _value(
+        "--close-delay-ms",
+        "int",
+        group="websocket",
+        help="After our side's EOF, keep reading for this many milliseconds before sending the "
+        "Close frame, for peers slow to answer (not in websocat4; like wscat's -w)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

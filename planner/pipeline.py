@@ -27,7 +27,7 @@ IMPLEMENTED = frozenset(
     header server_header protocol server_protocol origin ua ws_dont_check_headers
     inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof insecure tls_domain
     enable_sslkeylog verbose server_protocol_lax server_protocol_choose_first ws_no_flush
-    ws_no_auto_buffer ws_omit_headers
+    ws_no_auto_buffer ws_omit_headers close_delay_ms
     """.split()
 )
 

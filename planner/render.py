@@ -14,7 +14,7 @@ from typing import Any
 
 from websocat.planner.fixups import simple_server
 from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
-from websocat.planner.specs import TcpConnectByEarlyHostname
+from websocat.planner.specs import Stdio, TcpConnectByEarlyHostname
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
 
@@ -142,13 +142,16 @@ def _nest(steps: list[Step], depth: int) -> int:
     return depth
 
 
-def _exchange(left: str, right: str, kind: Kind, opts: Namespace) -> str:
+def _exchange(left: str, right: str, kind: Kind, opts: Namespace, shared_stdin: bool = False) -> str:
     function = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
     kwargs: dict[str, Any] = {
         "unidirectional": opts.unidirectional or None,
         "unidirectional_reverse": opts.unidirectional_reverse or None,
         "late_drop": opts.unidirectional_late_drop or None,
         "exit_on_eof": opts.exit_on_eof or None,
+        # A listener's sessions share stdin: its EOF (a server under nohup, cron or
+        # systemd has /dev/null there) must not close every client (-E: it does).
+        "pass_right_eof": False if shared_stdin and not opts.exit_on_eof else None,
     }
     if kind is Kind.BYTES:
         kwargs["buffer_size"] = opts.buffer_size
@@ -205,7 +208,8 @@ def plan_scenario(inv: Invocation) -> Scenario:
         setup=setup,
         session_params=session_params,
         session_steps=steps,
-        exchange=_exchange(left_var, right_var, left.provides, opts),
+        exchange=_exchange(left_var, right_var, left.provides, opts,
+                           shared_stdin=left.listener and isinstance(right.endpoint, Stdio)),
         exchange_depth=depth,
         main_steps=main_steps,
         main_call=main_call,

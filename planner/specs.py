@@ -75,6 +75,7 @@ def _framer_options(opts: Namespace) -> dict[str, Any]:
         "max_pongs": opts.inhibit_pongs,
         "ignore_masks": opts.ws_ignore_invalid_masks or None,
         "shutdown_on_eof": opts.ws_shutdown_socket_on_eof or None,
+        "close_delay_ms": opts.close_delay_ms or None,
         "verbose": opts.verbose or None,
     }
 
@@ -463,7 +464,7 @@ class WsClient(Overlay):
     host: str | None = None
     no_close: bool = False
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "await", "connect", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "connect", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         return (), {
@@ -524,7 +525,7 @@ class WsServer(Overlay):
 
     no_close: bool = False
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "await", "accept", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "accept", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         return (), {
@@ -550,7 +551,7 @@ class WsFramerClient(Overlay):
     no_close: bool = False
     client: ClassVar[bool] = True
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "call", "framed", "ws")
+    render: ClassVar = Rendered("overlays.ws", "with", "framed", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
         options = _framer_options(opts)

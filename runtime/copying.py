@@ -10,6 +10,7 @@ down on its behalf.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,26 +26,28 @@ class HangupExit(Exception):
     """A socket hung up and --exit-on-hangup asked the process to end."""
 
 
-async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ) -> None:
-    """Copy src's read half into dst's write half until EOF, then shut dst's write half."""
+async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ, shut: bool = True) -> None:
+    """Copy src's read half into dst's write half until EOF, then shut dst's write half (if ``shut``)."""
     read, write = src.read, dst.write
     while True:
         data = await read(buffer_size)
         if not data:
             break
         await write(data)
-    await dst.write_eof()
+    if shut:
+        await dst.write_eof()
 
 
-async def copy_packets(src: MessageSocket, dst: MessageSocket) -> None:
-    """Copy message batches from src to dst until EOF, then end dst's sending."""
+async def copy_packets(src: MessageSocket, dst: MessageSocket, shut: bool = True) -> None:
+    """Copy message batches from src to dst until EOF, then end dst's sending (if ``shut``)."""
     recv, send = src.recv_batch, dst.send_batch
     while True:
         batch = await recv()
         if not batch:
             break
         await send(batch)
-    await dst.send_eof()
+    if shut:
+        await dst.send_eof()
 
 
 async def exchange_bytes(
@@ -55,13 +58,18 @@ async def exchange_bytes(
     unidirectional_reverse: bool = False,
     late_drop: bool = False,
     exit_on_eof: bool = False,
+    pass_right_eof: bool = True,
     buffer_size: int | None = None,
 ) -> None:
-    """Copy bytes left->right and right->left (the manual's exchange_bytes)."""
+    """Copy bytes left->right and right->left (the manual's exchange_bytes).
+
+    ``pass_right_eof=False``: EOF read from the right side (stdin shared by the sessions
+    of a listener) does not shut the left side; the session goes on until the left ends.
+    """
     size = buffer_size or DEFAULT_READ
     await _exchange(
-        left, right, lambda a, b: copy_bytes(a, b, size), lambda s: s.write_eof(),
-        unidirectional, unidirectional_reverse, late_drop, exit_on_eof,
+        left, right, lambda a, b, shut=True: copy_bytes(a, b, size, shut), lambda s: s.write_eof(),
+        unidirectional, unidirectional_reverse, late_drop, exit_on_eof, pass_right_eof,
     )
 
 
@@ -73,14 +81,18 @@ async def exchange_packets(
     unidirectional_reverse: bool = False,
     late_drop: bool = False,
     exit_on_eof: bool = False,
+    pass_right_eof: bool = True,
 ) -> None:
-    """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets)."""
+    """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets).
+
+    ``pass_right_eof``: as for exchange_bytes.
+    """
     if isinstance(right, MessageMirror) and not (unidirectional or unidirectional_reverse or exit_on_eof):
         await _echo(left, right)  # the same data flow, without a queue and a second task per message
         return
     await _exchange(
         left, right, copy_packets, lambda s: s.send_eof(),
-        unidirectional, unidirectional_reverse, late_drop, exit_on_eof,
+        unidirectional, unidirectional_reverse, late_drop, exit_on_eof, pass_right_eof,
     )
 
 
@@ -99,29 +111,46 @@ async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
                 await send(batch)
         await sock.send_eof()
     finally:
-        await asyncio.gather(sock.aclose(), mirror.aclose(), return_exceptions=True)
+        await close_both(sock, mirror, sys.exc_info()[1])
+
+
+async def close_both(left: Any, right: Any, ending: BaseException | None) -> None:
+    """Close both sides of a session that ended with ``ending`` (None: normally)."""
+    if isinstance(ending, HangupExit):
+        ending = None  # a normal end, reported as such
+
+    async def closing(sock: Any) -> None:
+        close_for = getattr(sock, "close_for", None)  # a WebSocket tells its peer why
+        await (close_for(ending) if close_for is not None else sock.aclose())
+
+    await asyncio.gather(closing(left), closing(right), return_exceptions=True)
 
 
 async def _exchange(
     left: Any,
     right: Any,
-    copy: Callable[[Any, Any], Awaitable[None]],
+    copy: Callable[..., Awaitable[None]],
     shut: Callable[[Any], Awaitable[None]],
     unidirectional: bool,
     unidirectional_reverse: bool,
     late_drop: bool,
     exit_on_eof: bool,
+    pass_right_eof: bool = True,
 ) -> None:
     forward = not unidirectional_reverse and left.readable and right.writable
     backward = not unidirectional and right.readable and left.writable
     if not late_drop:
-        # -u / -U: the unused direction is shut at once (the manual's default).
-        if unidirectional and left.writable:
+        # -u / -U: the unused direction is shut at once (the manual's default), but not
+        # on a socket with no half-close: a WebSocket's Close would end the direction
+        # still reading from it.  That one is closed with the session.
+        if unidirectional and left.writable and getattr(left, "half_close", True):
             await shut(left)
-        if unidirectional_reverse and right.writable:
+        if unidirectional_reverse and right.writable and getattr(right, "half_close", True):
             await shut(right)
     forward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(left, right)) if forward else None
-    backward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(right, left)) if backward else None
+    backward_task: asyncio.Future[Any] | None = (
+        asyncio.ensure_future(copy(right, left, pass_right_eof)) if backward else None
+    )
     tasks = {t for t in (forward_task, backward_task) if t is not None}
     # A side that hangs up can take no more data: stop the direction that writes to it;
     # the direction reading from it ends by itself, delivering what was already read.
@@ -153,5 +182,6 @@ async def _exchange(
             if not task.done():
                 task.cancel()
         await asyncio.gather(*tasks, *hangups, return_exceptions=True)
-        # The session is over: close both sides (a WebSocket answers a pending Close here).
-        await asyncio.gather(left.aclose(), right.aclose(), return_exceptions=True)
+        # The session is over: close both sides (a WebSocket answers a pending Close here,
+        # or says why the session ended: cancelled, or an error on the other side).
+        await close_both(left, right, sys.exc_info()[1])

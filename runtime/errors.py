@@ -11,7 +11,8 @@ EXIT_USAGE = 2  # bad command line: unknown option or prefix, bad value, not imp
 EXIT_CONNECT = 3  # could not connect, bind, open or resolve
 EXIT_PROTOCOL = 4  # the peer broke the protocol (bad handshake, invalid frame, mock mismatch)
 EXIT_TIMEOUT = 5  # a timeout that is an error (connect, handshake); not --global-timeout-ms
-EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "normal end, also when --global-timeout-ms expires"),
@@ -20,7 +21,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_CONNECT, "could not connect, listen, open a file or resolve a name"),
     (EXIT_PROTOCOL, "protocol error (bad WebSocket handshake or frame, mock scenario mismatch)"),
     (EXIT_TIMEOUT, "a timeout that is an error, such as a connect or handshake timeout"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGINT); WebSockets were closed with 1001"),
+    (EXIT_TERMINATED, "stopped by SIGTERM; WebSockets were closed with 1001"),
 )
 
 class WebsocatError(Exception):

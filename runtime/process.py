@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -103,6 +104,7 @@ def run_status(
     gc.set_threshold(100_000, 50, 100)
 
     async def scenario() -> None:
+        _stop_on_signals()
         if sleep_ms_before_start:
             await asyncio.sleep(sleep_ms_before_start / 1000)
         if global_timeout_ms is None:
@@ -126,6 +128,10 @@ def run_status(
         asyncio.run(scenario())
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        if _stopped_by is None:
+            raise
+        return 128 + _stopped_by
     except (Exception, ExceptionGroup) as exc:  # noqa: BLE001 - every failure becomes one line
         failure = _first_leaf(exc)
         if os.environ.get(DEBUG_ENV):
@@ -137,6 +143,42 @@ def run_status(
             report(message)
         return status
     return EXIT_OK
+
+
+STOP_GRACE = 2.0  # seconds a stopped process has to close its sessions (Close 1001) and exit
+_stopped_by: int | None = None  # the signal that stopped the scenario
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT cancel the scenario: every session closes its WebSockets with
+    Close 1001 (going away) and the process exits with 128 + the signal's number, within
+    STOP_GRACE seconds; a second signal exits at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    if task is None:
+        return
+
+    def stop(signum: int) -> None:
+        global _stopped_by
+        if _stopped_by is not None:
+            _exit_now(128 + signum)
+        _stopped_by = signum
+        task.cancel()
+        loop.call_later(STOP_GRACE, _exit_now, 128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop, signum)
+        except (RuntimeError, ValueError):
+            pass  # not the main thread (a script run from a test harness, say)
+
+
+def _exit_now(status: int) -> None:
+    try:
+        sys.stdout.flush()
+    finally:
+        os._exit(status)
 
 
 def _first_leaf(exc: BaseException) -> BaseException:

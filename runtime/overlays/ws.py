@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Coroutine, Generator, Iterable
+from typing import Any, ParamSpec
 
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
@@ -41,6 +43,9 @@ from websocat.runtime.sockets import (
 
 __all__ = ["WsSocket", "accept", "connect", "framed"]
 
+SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
+SETTLE_TIMEOUT = 1.0  # seconds to wait for its Pong (a peer that ignores pings)
+
 
 class WsSocket(MessageSocket):
     """A WebSocket over a stream socket: messages in and out, pings answered.
@@ -49,11 +54,16 @@ class WsSocket(MessageSocket):
     past the handshake, parsed first.  ``no_close``: ``send_eof`` sends no Close frame.
     ``ignore_masks``: accept frames masked the wrong way.  ``max_pongs``: stop answering
     pings after this many pongs.  ``shutdown_on_eof``: ``send_eof`` also shuts the
-    stream's write half.  After the connection closed, ``close_code`` and
+    stream's write half.  ``settle``: before the Close at EOF, when messages were sent
+    and someone reads, send a Ping and wait (up to SETTLE_TIMEOUT) for its Pong, so a
+    peer that answers each message has answered before it sees our Close.
+    ``close_delay_ms``: instead, keep reading that long after EOF before the Close.
+    After the connection closed, ``close_code`` and
     ``close_reason`` say how (1005: no code; 1006: the stream ended without a Close).
     """
 
     name = "websocket"
+    half_close = False  # a Close ends both directions: -u/-U leave it to the session's end
 
     def __init__(
         self,
@@ -65,6 +75,8 @@ class WsSocket(MessageSocket):
         ignore_masks: bool = False,
         max_pongs: int | None = None,
         shutdown_on_eof: bool = False,
+        settle: bool = False,
+        close_delay_ms: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.stream = stream
@@ -85,6 +97,11 @@ class WsSocket(MessageSocket):
         self._no_close = no_close
         self._pongs_left = max_pongs
         self._shutdown_on_eof = shutdown_on_eof
+        self._settle = settle
+        self._close_delay_ms = close_delay_ms
+        self._sent_data = False  # a data message went out: the peer may still answer it
+        self._reading = False  # recv_batch was called: a Pong would be seen
+        self._settled: asyncio.Future[None] | None = None  # our settle Ping's Pong arrived
         # Pongs and Close replies are written from recv_batch while another task may be
         # in send_batch: frames must not interleave on streams whose writes can suspend.
         self._write_lock = asyncio.Lock()
@@ -103,6 +120,7 @@ class WsSocket(MessageSocket):
             raise exc
         if self._eof:
             return []
+        self._reading = True
         parser = self._parser
         read = self.stream.read
         out: list[Message] = []
@@ -319,19 +337,60 @@ class WsSocket(MessageSocket):
                 except UnicodeDecodeError:
                     batch = _text_to_binary(batch, index)
                     break
+        self._sent_data = True
         async with self._write_lock:
             await self._write_frames(batch)
 
     async def send_eof(self) -> None:
         """Send a Close frame: the reply to the peer's Close (its code echoed), else an empty
-        one, as websocat4 does (the peer sees 1005, no status); none with ``no_close``."""
+        one, as websocat4 does (the peer sees 1005, no status); none with ``no_close``.
+
+        The Close goes out in a write of its own, after the peer had its chance to answer
+        what we sent (``settle``, ``close_delay_ms``).
+        """
         if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+            await self._let_peer_answer()
             await self._send_close()
         if self._shutdown_on_eof and self.writable:
             await self.stream.write_eof()
 
-    async def _send_close(self) -> None:
-        payload = self._peer_close[:2] if self._peer_close is not None else b""
+    async def _let_peer_answer(self) -> None:
+        """Before our Close at EOF: give a peer that replies to each message time to do so.
+
+        A peer that reads our last message and our Close together (one TCP segment, or
+        two read at once) closes before its reply is sent: `echo hi | websocat URL`
+        would print nothing.  Frames are handled in order, so once the Pong of a Ping
+        sent after our data is back, the peer has read all of it; one round trip more
+        (the Close's) lets its handler send the replies.  Costs one round trip, only when
+        data was sent and the reading direction is running; the peer's Close ends it.
+        """
+        if self._peer_close is not None or not self.readable:
+            return
+        delay: float | None = None
+        if self._close_delay_ms:
+            delay = self._close_delay_ms / 1000
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._closed.wait())
+        elif self._settle and self._sent_data and self._reading and not self._eof:
+            delay = SETTLE_TIMEOUT
+            waiter = self._settled = asyncio.get_running_loop().create_future()
+            try:
+                await self._send_control([(SETTLE_PING, PING)])
+            except ConnectionError:
+                return
+        if delay is None:
+            return
+        closed = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait((waiter, closed), timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (waiter, closed):
+                future.cancel()
+            self._settled = None
+
+    async def _send_close(self, payload: bytes | None = None) -> None:
+        """Send a Close: ``payload``, else the reply to the peer's Close, else an empty one."""
+        if payload is None:
+            payload = self._peer_close[:2] if self._peer_close is not None else b""
         try:
             async with self._write_lock:  # after any write in progress, and before write_eof
                 await self._write_frames([(payload, CLOSE)])
@@ -339,10 +398,30 @@ class WsSocket(MessageSocket):
             pass  # the peer is gone: nothing left to close politely
 
     async def aclose(self) -> None:
-        """Close the underlying stream (answering the peer's Close first if nobody did)."""
-        if self._peer_close is not None and not self._builder.closed and self.writable:
-            await self._send_close()
+        """Close the WebSocket: a Close frame first if none went out yet, then the stream."""
+        await self.close_for(None)
+
+    async def close_for(self, exc: BaseException | None) -> None:
+        """Close the WebSocket after a session that ended the way ``exc`` says; idempotent.
+
+        A Close frame goes out first if none did: the reply to the peer's Close (its code
+        echoed); else, when the session ended normally, an empty one (as at EOF); when it
+        was cancelled (SIGTERM, Ctrl-C), 1001 going away; after an error, 1011 with the
+        error's gist as the reason, e.g. ``upstream: connection refused``.  With
+        ``no_close`` only the peer's Close is answered.
+        """
+        if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+            payload = None
+            if self._peer_close is None and exc is not None:
+                if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+                    payload = close_payload(1001)
+                else:
+                    payload = close_payload(1011, _reason(exc))
+            await self._send_close(payload)
         await self.stream.aclose()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close_for(exc[1] if len(exc) > 1 and isinstance(exc[1], BaseException) else None)
 
     async def _answer_control(self) -> None:
         """Answer the control frames a parse produced: pongs for pings, Close for Close."""
@@ -350,7 +429,11 @@ class WsSocket(MessageSocket):
         if self._verbose:
             _show_control("<", self._control)
         for payload, flags in self._control:
-            if flags & PING:
+            if flags & PONG:
+                settled = self._settled
+                if settled is not None and payload == SETTLE_PING and not settled.done():
+                    settled.set_result(None)
+            elif flags & PING:
                 if self._pongs_left is None:
                     replies.append((payload, PONG))
                 elif self._pongs_left > 0:
@@ -411,6 +494,43 @@ class WsSocket(MessageSocket):
                 await self.stream.write(data)
 
 
+class Opening:
+    """What ``ws.connect`` and ``ws.accept`` return: ``await`` it for the socket, or enter it
+    with ``async with`` to have the socket closed properly when the block is left (see
+    ``WsSocket.close_for``: a Close frame even after an error or a cancellation)."""
+
+    __slots__ = ("_opening", "_socket")
+
+    def __init__(self, opening: Coroutine[Any, Any, WsSocket]) -> None:
+        self._opening = opening
+        self._socket: WsSocket | None = None
+
+    def __await__(self) -> Generator[Any, None, WsSocket]:
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> WsSocket:
+        self._socket = await self._opening
+        return self._socket
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._socket is not None:
+            await self._socket.close_for(exc)
+
+
+P = ParamSpec("P")
+
+
+def _opening(open_socket: Callable[P, Coroutine[Any, Any, WsSocket]]) -> Callable[P, Opening]:
+    """The opening coroutine function as one whose result may be awaited or entered."""
+
+    @functools.wraps(open_socket)
+    def opening(*args: P.args, **kwargs: P.kwargs) -> Opening:
+        return Opening(open_socket(*args, **kwargs))
+
+    return opening
+
+
+@_opening
 async def connect(
     stream: ByteStream,
     *,
@@ -426,6 +546,7 @@ async def connect(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
@@ -454,10 +575,13 @@ async def connect(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        settle=True,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
 
 
+@_opening
 async def accept(
     stream: ByteStream,
     *,
@@ -471,6 +595,7 @@ async def accept(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
@@ -497,6 +622,8 @@ async def accept(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        settle=True,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
     sock.request = request
@@ -511,6 +638,7 @@ def framed(
     ignore_masks: bool = False,
     max_pongs: int | None = None,
     shutdown_on_eof: bool = False,
+    close_delay_ms: int | None = None,
     verbose: bool = False,
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
@@ -524,8 +652,20 @@ def framed(
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
         shutdown_on_eof=shutdown_on_eof,
+        close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """The reason sent with Close 1011: what went wrong, without addresses or paths."""
+    from websocat.runtime.process import describe_error  # noqa: PLC0415 - process imports the copy loops
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    message = describe_error(exc)[0]
+    gist = message.rpartition(": ")[2] or message
+    return f"upstream: {gist[:1].lower()}{gist[1:]}"
 
 
 def _show_control(direction: str, batch: list[Message]) -> None:

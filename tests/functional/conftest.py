@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
 import select
@@ -17,10 +19,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.server import ServerConnection as AsyncConnection
+from websockets.asyncio.server import serve as async_serve
 from websockets.sync.server import Server, ServerConnection, serve
 
 PROCESS_TIMEOUT = 30.0  # seconds for any single websocat process
@@ -224,3 +228,27 @@ def ws_server() -> Iterator[type[RecordingServer]]:
     finally:
         for server in servers:
             server.shutdown()
+
+
+def start_server(handler: Callable[[AsyncConnection], Awaitable[None]]) -> Iterator[str]:
+    """A `websockets` asyncio server in a thread; yields its URL."""
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)  # a handler's send after a Close logs a traceback
+    loop = asyncio.new_event_loop()
+    ready: list[int] = []
+    started = threading.Event()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async with async_serve(handler, "127.0.0.1", 0) as server:
+            ready.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert started.wait(10), "the websockets server did not start"
+    try:
+        yield f"ws://127.0.0.1:{ready[0]}/"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)

@@ -86,7 +86,7 @@ MANUAL_OPTIONS = [spec for spec in OPTIONS if spec not in EXTENSIONS]
 
 
 def test_extensions_are_few_and_documented() -> None:
-    assert [spec.long for spec in EXTENSIONS] == ["--verbose"]
+    assert [spec.long for spec in EXTENSIONS] == ["--verbose", "--close-delay-ms"]
     assert all("not in websocat4" in spec.help for spec in EXTENSIONS)
 
 
