@@ -53,6 +53,20 @@ def help_epilog() -> str:
     return "\n".join(lines)
 
 
+def _options_given(opts: object, keep: tuple[str, ...]) -> list[str]:
+    """The options given with a value other than their default, but those in ``keep``."""
+    from websocat.planner.options import OPTIONS
+
+    given = []
+    for option in OPTIONS:
+        if option.dest in keep:
+            continue
+        value = getattr(opts, option.dest, option.default)
+        if value not in (option.default, [], None, False):
+            given.append(option.long)
+    return given
+
+
 def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
     """Parse argv and do what it asks: help, a dump, -x, or plan and run the scenario."""
     from websocat.planner import pipeline
@@ -70,6 +84,12 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
                 return _fail(
                     f"-x {opts.spec1}: unexpected extra argument {opts.spec2!r};"
                     " a scenario file takes no arguments (edit the values in it)"
+                )
+            ignored = _options_given(opts, keep=("scenario", "spec1", "spec2"))
+            if ignored:
+                return _fail(
+                    f"-x {opts.spec1}: option '{ignored[0]}' has no effect on a scenario file,"
+                    " whose values are in it (edit the script, or run the command line instead)"
                 )
             return run_script_file(opts.spec1)
         if opts.dump_spec_phase0:

@@ -216,3 +216,14 @@ def test_script_with_extra_argument_is_refused(websocat, tmp_path: Path) -> None
     )
     assert not (tmp_path / "ran").exists()
     assert websocat.run("-x", "run.py").returncode == 0 and (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("option", [["-t"], ["--global-timeout-ms", "5"], ["-E"]])
+def test_script_with_other_options_is_refused(websocat, tmp_path: Path, option: list[str]) -> None:
+    """Options would be silently ignored by a scenario file (its values are baked in): refused."""
+    (tmp_path / "run.py").write_text("open('ran', 'w').close()\n")
+    result = websocat.run(*option, "-x", "run.py")
+    assert result.returncode == 2
+    assert result.stderr.startswith(b"websocat: -x run.py: option '")
+    assert b"has no effect on a scenario file" in result.stderr
+    assert not (tmp_path / "ran").exists()
