@@ -70,7 +70,7 @@ USAGE_CASES = {
     "missing-spec": ([], ["SPEC1"]),
     "extra-argument": (["-", "-", "extra"], ["'extra'"]),
     "bad-base64": (["literal-base64:!!!"], ["base64"]),
-    "bad-mock-script": (["mss:Q"], ["'Q'"]),
+    "bad-mock-script": (["mss:t5"], ["'t'", "upper case"]),
     "unimplemented-option": (
         ["--udp-bind-target-addr", "1.2.3.4:5", "-", "-"],
         ["--udp-bind-target-addr", "is not implemented yet"],
@@ -162,7 +162,7 @@ def test_mock_mismatch_is_a_protocol_error(websocat) -> None:
 
 
 def test_global_timeout(websocat) -> None:
-    error_line(websocat.run("--global-timeout-ms", "200", "mss:T9"), TIMEOUT, "200 ms")
+    error_line(websocat.run("--global-timeout-ms", "200", "mss:T60000"), TIMEOUT, "200 ms")
 
 
 # -- writefile: and existing files
