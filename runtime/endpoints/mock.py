@@ -24,8 +24,9 @@ Zero spans cost no memory: ZR/ZW/I keep a count, reads hand out ``bytes(n)`` of 
 ``max_bytes``, and written zeros are checked with one ``bytes.count`` call per write.
 
 Ordering is strict: while the head operation is a write (W, ZW, I, EW, D) reads wait, and
-while it is a read (R, ZR, X, ER) writes and ``write_eof()`` wait, so a reader task and a
-writer task interleave exactly as the scenario says.  After the last operation reads
+while it is a read (R, ZR, X, ER) writes wait, so a reader task and a writer task
+interleave exactly as the scenario says.  So a scenario whose program reads until EOF
+before it shuts down needs an X before its D (``R a|W a|X|D`` with ``mirror:``).  After the last operation reads
 return b"" (EOF).
 
 Failures are loud and one line, naming the mock (``mock_stream_socket NAME`` after an N)
@@ -35,8 +36,10 @@ and the operation by its 1-based position in the list, N operations included:
   action 2 (W): expected b'world' but got b'hello'")``; writing where a D, a read with no
   write after it, or the end of the scenario stands fails at once the same way.  After a
   mismatch every later read or write raises the same error, and so do those waiting;
-* ``write_eof()`` where W, ZW, I or EW operations are still expected fails (``... but got
-  EOF``).  Without a D in the scenario a ``write_eof()`` at any other point is fine;
+* ``write_eof()`` meets the next D at once, even if reads come before it (so a program
+  may shut a direction before it reads, as with ``-u``); where W, ZW, I or EW operations
+  are still expected it fails (``... but got EOF``).  Without a D in the scenario a
+  ``write_eof()`` at any other point is fine;
 * ``aclose()`` checks that every operation was played, T excepted: unread data, an X
   that no read saw, expected writes, a D without a ``write_eof()`` and injected errors that
   never fired all raise ``ProtocolError("... expected ... but the socket was closed")``,
@@ -263,8 +266,8 @@ class MockStream(ByteStream):
                         bad = n - len(chunk.lstrip(b"\0"))
                         self._fail_at(
                             op,
-                            f"got {_show(chunk[bad : bad + 16])} after "
-                            f"{op.total - op.count + bad} of them",
+                            f"got {_show(chunk[bad : bad + 16])} at offset "
+                            f"{op.total - op.count + bad} of the span",
                         )
                 pos += n
                 op.count -= n
@@ -276,24 +279,21 @@ class MockStream(ByteStream):
                 raise MockInjectedError(f"{self.label}: injected write error")
 
     async def write_eof(self) -> None:
-        """Shut the write half: meets a D, or fails if the scenario still expects writes."""
-        while True:
-            self._check_failed()
-            if self._eof_written or self._closed:
-                return
-            ahead = self._next_write()
-            if ahead is None or ahead.kind == "Q" or not self._checking:
-                self._eof_written = True
-                self._drop_writes_if_unchecked()
-                self._wake()
-                return
-            if ahead.kind != "D":
-                self._fail_at(ahead, "got EOF")
-            if ahead is self._head():
-                self._eof_written = True
-                self._pop()
-                return
-            await self._wait()  # a read or T before the D: the reader or the timer moves on
+        """Shut the write half: meets the next D, or fails if the scenario still expects writes."""
+        self._check_failed()
+        if self._eof_written or self._closed:
+            return
+        self._eof_written = True
+        ahead = self._next_write()
+        if ahead is not None and ahead.kind == "D" and self._checking:
+            # Met at once, even with reads before it (as in the crate): waiting for them
+            # could deadlock a program that shuts a direction before it starts reading.
+            self._ops.remove(ahead)
+            self._head()
+        elif ahead is not None and ahead.kind != "Q" and self._checking:
+            self._fail_at(ahead, "got EOF")
+        self._drop_writes_if_unchecked()
+        self._wake()
 
     async def aclose(self) -> None:
         """Stop the scenario; an error if an operation was not played (see the module doc)."""

@@ -589,7 +589,7 @@ def test_zero_write_mismatch_names_the_first_non_zero_byte() -> None:
         with pytest.raises(
             ProtocolError,
             match=r"^mock_stream_socket: action 2 \(ZW\): expected 40000 zero bytes "
-            r"but got b'\\x07\\x00\\x00\\x00' after 50000 of them$",
+            r"but got b'\\x07\\x00\\x00\\x00' at offset 50000 of the span$",
         ):
             await s.write(bytes(20000) + b"\x07" + bytes(3))
 
@@ -678,14 +678,25 @@ def test_a_write_where_d_stands_fails_at_once() -> None:
     run(main())
 
 
-def test_write_eof_waits_for_the_reads_before_a_d() -> None:
+def test_write_eof_meets_a_d_behind_reads_at_once() -> None:
+    """-u shuts the unused direction before reading starts: that must not deadlock."""
+
     async def main() -> None:
         s = mock("R a|D|R b")
-        pending = await still_waiting(s.write_eof())
-        assert await s.read() == b"a"
-        await pending
-        assert await s.read() == b"b"
+        await s.write_eof()
+        assert s.remaining() == [("R", b"a"), ("R", b"b")]
+        assert await read_all(s) == [b"a", b"b"]
         assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_a_d_behind_a_write_still_expects_the_write() -> None:
+    async def main() -> None:
+        s = mock("R a|W b|D")
+        with pytest.raises(ProtocolError, match=r"^mock_stream_socket: action 2 \(W\): expected b'b' but got EOF$"):
+            await s.write_eof()
 
     run(main())
 
