@@ -5,6 +5,10 @@ EOF read in one direction shuts down the write half on the other side (`write_eo
 one with `exit_on_eof` (-E), or when either socket signals hangup.  A side whose read
 half is missing (an incomplete socket) has no direction out of it: nothing is shut
 down on its behalf.
+
+Closing both sides ends a session.  Errors from closing are ignored, except a
+``ProtocolError`` when the session itself went well: that is a check that only closing
+can make, such as a ``mock_stream_socket:`` whose scenario was not played to the end.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websocat.runtime.endpoints.trivial import MessageMirror
+from websocat.runtime.errors import ProtocolError
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
 
 # Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
@@ -99,7 +104,9 @@ async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
                 await send(batch)
         await sock.send_eof()
     finally:
-        await asyncio.gather(sock.aclose(), mirror.aclose(), return_exceptions=True)
+        failure = await _close_both(sock, mirror)
+    if failure is not None:
+        raise failure
 
 
 async def _exchange(
@@ -154,4 +161,15 @@ async def _exchange(
                 task.cancel()
         await asyncio.gather(*tasks, *hangups, return_exceptions=True)
         # The session is over: close both sides (a WebSocket answers a pending Close here).
-        await asyncio.gather(left.aclose(), right.aclose(), return_exceptions=True)
+        failure = await _close_both(left, right)
+    if failure is not None:
+        raise failure
+
+
+async def _close_both(left: Any, right: Any) -> ProtocolError | None:
+    """Close both sides at once; the first ProtocolError raised while closing, if any."""
+    results = await asyncio.gather(left.aclose(), right.aclose(), return_exceptions=True)
+    for result in results:
+        if isinstance(result, ProtocolError):
+            return result
+    return None
