@@ -102,7 +102,8 @@ class _Op:
         if kind == "W":
             return _show(self.data)
         if kind == "ZW":
-            return f"{self.count} zero bytes"
+            more = f" more of {self.total}" if self.count != self.total else ""
+            return f"{self.count}{more} zero bytes"
         if kind == "I":
             return f"{self.count} more bytes (any)"
         if kind == "D":

@@ -588,7 +588,7 @@ def test_zero_write_mismatch_names_the_first_non_zero_byte() -> None:
         await s.write(bytes(30000))
         with pytest.raises(
             ProtocolError,
-            match=r"^mock_stream_socket: action 2 \(ZW\): expected 40000 zero bytes "
+            match=r"^mock_stream_socket: action 2 \(ZW\): expected 40000 more of 70000 zero bytes "
             r"but got b'\\x07\\x00\\x00\\x00' at offset 50000 of the span$",
         ):
             await s.write(bytes(20000) + b"\x07" + bytes(3))
