@@ -74,8 +74,8 @@ __all__ = ["MockInjectedError", "MockStream"]
 DEFAULT_NAME = "mock_stream_socket"
 MAX_NUMBER = 2**64 - 1
 _SHOW_LIMIT = 64  # bytes of data quoted in an error message
-_READS = frozenset({"R", "ZR", "X", "ER"})
 _WRITES = frozenset({"W", "ZW", "I", "EW", "D"})
+_TAKES_WRITES = _WRITES - {"D"}
 _FLAGS = frozenset({"X", "D", "Q", "ER", "EW"})  # operations without data
 _COUNTED = frozenset({"T", "ZR", "ZW", "I"})  # data is a number
 
@@ -228,27 +228,12 @@ class MockStream(ByteStream):
             if self._eof_written and self._checking:
                 self._fail(f"{self.label}: write of {_show(data[pos:])} after write_eof")
             op = self._head()
-            kind = op.kind if op is not None else ""
-            if op is None or kind == "D" or kind in _READS or kind == "T":
-                ahead = self._next_write()
-                if not self._checking or self._eof_written:
-                    if ahead is None or ahead is op:
-                        return  # nothing is compared any more: drop the data
-                elif op is None:
-                    self._fail(
-                        f"{self.label}: unexpected write of {_show(data[pos:])} after "
-                        f"the last action ({self._count})"
-                    )
-                elif ahead is None:
-                    # Fail now rather than after the reads ahead: no write can ever match.
-                    self._fail_at(
-                        op, f"got a write of {_show(data[pos:])} (no write follows)"
-                    )
-                elif ahead.kind == "D":
-                    self._fail_at(ahead, f"got {_show(data[pos:])}")
+            if op is None or op.kind not in _TAKES_WRITES:
+                if self._cannot_write(op, data[pos:]):
+                    return  # nothing is compared any more: drop the data
                 await self._wait()  # a read or T ahead: the reader or the timer moves on
                 continue
-            assert op is not None
+            kind = op.kind
             if kind == "W":
                 expected = op.data
                 got = data[pos : pos + len(expected)]
@@ -370,6 +355,24 @@ class MockStream(ByteStream):
 
     async def _wait(self) -> None:
         await self._changed.wait()
+
+    def _cannot_write(self, op: _Op | None, rest: bytes) -> bool:
+        """At a head that takes no bytes: fail if no later operation can take ``rest``
+        either; after Q, True to drop it.  False: wait for the head to pass."""
+        ahead = self._next_write()
+        if not self._checking:
+            return ahead is None or ahead is op
+        if op is None:
+            self._fail(
+                f"{self.label}: unexpected write of {_show(rest)} after the last action "
+                f"({self._count})"
+            )
+        if ahead is None:
+            # Fail now rather than after the reads ahead: no write can ever match.
+            self._fail_at(op, f"got a write of {_show(rest)} (no write follows)")
+        if ahead.kind == "D":
+            self._fail_at(ahead, f"got {_show(rest)}")
+        return False
 
     def _next_write(self) -> _Op | None:
         """The first write-side operation (W, ZW, I, EW, D) still ahead, or a Q before it."""
