@@ -154,8 +154,8 @@ def test_shutdown_socket_on_eof(websocat: Websocat) -> None:
     server.join()  # returns when the server read EOF (or after its 10 s timeout)
     proc.kill()
     assert time.monotonic() - started < 5, "no EOF after the Close frame"
-    # A masked text frame 'x' (2 + 4 + 1 bytes), then a masked Close 1000 (2 + 4 + 2 bytes).
-    assert server.after[0] == 0x81 and server.after[7] == 0x88 and len(server.after) == 15
+    # A masked text frame 'x' (2 + 4 + 1 bytes), then the empty masked Close (2 + 4 bytes).
+    assert server.after[0] == 0x81 and server.after[7:9] == b"\x88\x80" and len(server.after) == 13
 
 
 def connect_raw(port: int, extra: bytes = b"") -> tuple[socket.socket, bytes]:
