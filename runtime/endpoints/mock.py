@@ -25,9 +25,9 @@ Zero spans cost no memory: ZR/ZW/I keep a count, reads hand out ``bytes(n)`` of 
 
 Ordering is strict: while the head operation is a write (W, ZW, I, EW, D) reads wait, and
 while it is a read (R, ZR, X, ER) writes wait, so a reader task and a writer task
-interleave exactly as the scenario says.  So a scenario whose program reads until EOF
-before it shuts down needs an X before its D (``R a|W a|X|D`` with ``mirror:``).  After the last operation reads
-return b"" (EOF).
+interleave exactly as the scenario says.  After the last operation reads return b""
+(EOF).  So a program that reads until EOF before it shuts down its writing needs an X
+before the D (``R a|W a|X|D`` with ``mirror:``): the read of EOF would wait for the D.
 
 Failures are loud and one line, naming the mock (``mock_stream_socket NAME`` after an N)
 and the operation by its 1-based position in the list, N operations included:
@@ -46,6 +46,7 @@ and the operation by its 1-based position in the list, N operations included:
   once, and only if the mock has not already raised an error and ``async with`` is not
   already unwinding an exception, so the first failure is the one reported.  Reads and
   writes still waiting at close return b"" and raise ``BrokenPipeError`` respectively.
+  ``exchange_bytes``/``exchange_packets`` let this error end the session (exit code 4).
 
 After Q nothing is compared: writes consume the W, ZW and I operations that follow
 without checking them (reads behind those still wait for that many bytes), writes beyond
