@@ -1,31 +1,50 @@
 """Parse and render ``mock_stream_socket:`` scenarios (the websocat4 mock grammar).
 
-A scenario is a list of operations separated by ``|``::
+websocat4 hands the scenario to the ``tokio-io-mock-fork`` crate's text-scenario parser;
+this module reads the same language and yields the same actions.  A scenario is a list of
+operations, usually separated by ``|``::
 
-    R hello|R world|W ping |R pong|T5|R zero byte \\0 other escapes \\| \\xff \\r\\n\\t|EW
+    R hello|W hello|ZR 4|W \\x82\\x00|I4|T333|X|D
 
-Operations (the command letter is case-insensitive, as in websocat4):
+Operations:
 
-``R data``   a read returns this chunk
-``W data``   the program must write exactly these bytes (possibly across several writes)
-``ER``       a read fails with an injected I/O error
-``EW``       a write fails with an injected I/O error
-``T0``-``T9`` pause, from about 1 ms to an hour (the table is ``MOCK_SLEEP_SECONDS`` in
-             ``websocat.runtime.endpoints.mock``)
-``N name``   name the mock in error messages
+``R data``     a read returns this chunk
+``W data``     the program must write exactly these bytes (possibly across several writes)
+``N name``     name the mock in error messages (the last ``N`` wins)
+``ER`` ``EW``  a read, or a write, fails with an injected I/O error
+``T<n>``       pause for n milliseconds (``T0``..``T9`` are 0-9 ms, ``T333`` a third of
+               a second, as in websocat4's own tests)
+``X``          a read returns EOF (later ``R`` operations can still be read)
+``D``          the program must shut down its write half here (``write_eof``)
+``Q``          stop checking from here on: later writes are not compared and nothing is
+               checked at the end
+``ZR<n>``      reads return n zero bytes in all
+``ZW<n>``      the program must write n zero bytes
+``I<n>``       the next n written bytes are accepted unchecked (e.g. a random mask key)
 
-Details that match websocat4:
+Numbers are decimal, or hex after ``x`` or ``0x`` (``ZRx10`` and ``ZR0x10`` are 16).  A
+missing number is 0.
 
-* spaces before a command letter and right after ``R``/``W``/``N`` are skipped, so a chunk
-  that starts with a space is written ``R \\ data`` or ``R \\x20data``; spaces later in the
-  chunk, including trailing ones (``W ping |``), belong to the data;
-* empty operations (``||``, a leading or trailing ``|``) are ignored;
-* escapes: ``\\0`` ``\\n`` ``\\r`` ``\\t`` ``\\xHH`` (two hex digits); a backslash before any
-  other character stands for that character (``\\\\``, ``\\|``, ``\\ ``);
+Case and whitespace, as in the crate's parser:
+
+* command letters are case-insensitive except ``E`` and ``T``, which must be upper case
+  (``r``, ``zw``, ``i4`` and ``q`` work; ``er`` and ``t5`` are errors).  The letters after
+  ``E`` and ``Z`` and the ``x`` of a hex number may be either case;
+* whitespace means space, tab and newline (not ``\\r``).  It is skipped before a command
+  letter, between ``E``/``Z`` and their second letter, anywhere inside a number
+  (``T 3 3`` is ``T33``) and right after ``R``/``W``/``N``; so a chunk that starts with
+  whitespace is written ``R \\ data`` or ``R \\x20data``.  Whitespace later in the chunk,
+  including trailing whitespace (``W ping |``), belongs to the data;
+* ``|`` ends R, W, N, numbers and E; ``X``, ``D`` and ``Q`` end by themselves
+  (``XD`` is X then D), and one ``E`` may be followed by several letters (``ERW`` is ER
+  then EW; a bare ``E`` adds nothing).  Empty operations (``||``, a leading or trailing
+  ``|``) are ignored;
+* escapes in R/W/N data: ``\\0`` ``\\n`` ``\\r`` ``\\t`` ``\\xHH`` (two hex digits); a
+  backslash before any other character stands for that character (``\\\\``, ``\\|``,
+  ``\\ ``);
 * text outside escapes is encoded as UTF-8, so ``R é`` reads the two bytes C3 A9.
 
-Unlike websocat4, anything after ``ER``, ``EW`` or ``Tn`` other than spaces is an error
-rather than being silently accepted.
+Anything the crate rejects is an error here too, reported with its character offset.
 """
 
 from __future__ import annotations
@@ -35,18 +54,23 @@ from typing import NamedTuple
 
 __all__ = ["MockOp", "MockScriptError", "parse_mock_script", "format_mock_ops"]
 
-KINDS = frozenset({"R", "W", "ER", "EW", "T", "N"})
-_EXPECTED_OP = "expected R, W, ER, EW, T0-T9 or N"
+KINDS = frozenset({"R", "W", "N", "ER", "EW", "T", "X", "D", "Q", "ZR", "ZW", "I"})
+NUMBERED = frozenset({"T", "ZR", "ZW", "I"})  # data is a count (T: milliseconds)
+MAX_NUMBER = 2**64 - 1  # the crate's numbers are u64
+_EXPECTED_OP = "expected R, W, N, ER, EW, T, X, D, Q, ZR, ZW or I"
+_SPACES = " \t\n"
+_DECIMAL = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
 _SIMPLE_ESCAPES = {"0": 0, "n": 10, "r": 13, "t": 9}
 
 
 class MockOp(NamedTuple):
-    """One scenario step: ``kind`` is R, W, ER, EW, T or N.
+    """One scenario step: ``kind`` is one of R, W, N, ER, EW, T, X, D, Q, ZR, ZW, I.
 
-    ``data`` is the chunk (bytes) for R and W, the sleep step 0-9 (int) for T, the name
-    (str) for N and b"" for ER and EW.  Being a plain tuple, it can be passed straight to
-    ``MockStream`` and printed as a literal in generated scripts.
+    ``data`` is the chunk (bytes) for R and W, the name (str) for N, the number (int) for
+    T (milliseconds), ZR, ZW and I (bytes), and b"" for ER, EW, X, D and Q.  Being a plain
+    tuple, it can be passed straight to ``MockStream`` and printed as a literal in
+    generated scripts.
     """
 
     kind: str
@@ -66,66 +90,105 @@ def parse_mock_script(text: str) -> tuple[MockOp, ...]:
     ops: list[MockOp] = []
     pos = 0
     end = len(text)
-    while pos < end:
-        pos = _skip_spaces(text, pos)
+    while True:
+        pos = _skip(text, pos, _SPACES + "|")  # empty operations are ignored
         if pos >= end:
             break
         start = pos
-        letter = text[pos].upper()
+        char = text[pos]
+        letter = char.upper() if char in "rwnxdqiz" else char
         pos += 1
-        if text[start] == "|":
-            continue  # empty operation: ignored, as websocat4 does
         if letter in ("R", "W", "N"):
-            data, pos = _parse_data(text, _skip_spaces(text, pos))
+            data, pos = _parse_data(text, _skip(text, pos, _SPACES))
             if letter == "N":
                 # Names are for messages only: invalid UTF-8 from \x escapes is replaced.
                 ops.append(MockOp("N", data.decode("utf-8", errors="replace")))
             else:
                 ops.append(MockOp(letter, data))
+        elif letter in ("X", "D", "Q"):
+            ops.append(MockOp(letter, b""))
         elif letter == "E":
-            pos = _skip_spaces(text, pos)
+            pos = _parse_errors(text, pos, ops)
+        elif letter in ("T", "I"):
+            number, pos = _parse_number(text, pos, letter)
+            ops.append(MockOp(letter, number))
+        elif letter == "Z":
+            pos = _skip(text, pos, _SPACES)
             which = text[pos].upper() if pos < end else ""
             if which not in ("R", "W"):
-                found = "end of script" if pos >= end else repr(text[pos])
                 raise MockScriptError(
-                    f"unknown operation 'E' at {start}: found {found} at {pos}; expected ER or EW",
+                    f"unknown operation 'Z' at {start}: found {_found(text, pos)} at {pos}; "
+                    "expected ZR or ZW",
                     pos,
                 )
-            ops.append(MockOp("E" + which, b""))
-            pos = _expect_op_end(text, pos + 1, "E" + which)
-        elif letter == "T":
-            pos = _skip_spaces(text, pos)
-            digit = text[pos] if pos < end else ""
-            if not ("0" <= digit <= "9" and len(digit) == 1):
-                found = "end of script" if pos >= end else repr(digit)
-                raise MockScriptError(
-                    f"bad sleep at {start}: found {found} at {pos}; expected a digit 0-9 after T",
-                    pos,
-                )
-            ops.append(MockOp("T", int(digit)))
-            pos = _expect_op_end(text, pos + 1, "T" + digit)
+            number, pos = _parse_number(text, pos + 1, "Z" + which)
+            ops.append(MockOp("Z" + which, number))
         else:
+            hint = " (E and T are upper case only)" if char in "et" else ""
             raise MockScriptError(
-                f"unknown operation {text[start]!r} at {start}; {_EXPECTED_OP}", start
+                f"unknown operation {char!r} at {start}; {_EXPECTED_OP}{hint}", start
             )
     return tuple(ops)
 
 
-def _skip_spaces(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] == " ":
+def _skip(text: str, pos: int, chars: str) -> int:
+    while pos < len(text) and text[pos] in chars:
         pos += 1
     return pos
 
 
-def _expect_op_end(text: str, pos: int, op: str) -> int:
-    """Skip trailing spaces after a data-less operation; it must end at '|' or the text end."""
-    pos = _skip_spaces(text, pos)
-    if pos < len(text) and text[pos] != "|":
-        raise MockScriptError(
-            f"unexpected {text[pos]!r} at {pos} after {op}; expected '|' or end of script",
-            pos,
-        )
-    return pos + 1
+def _found(text: str, pos: int) -> str:
+    return "end of script" if pos >= len(text) else repr(text[pos])
+
+
+def _parse_errors(text: str, pos: int, ops: list[MockOp]) -> int:
+    """After ``E``: each R or W letter injects one error, up to '|' or the end."""
+    while (pos := _skip(text, pos, _SPACES)) < len(text):
+        which = text[pos].upper()
+        if which == "|":
+            return pos + 1
+        if which not in ("R", "W"):
+            raise MockScriptError(
+                f"unexpected {text[pos]!r} at {pos} after E; expected R or W (ER, EW), "
+                "'|' or end of script",
+                pos,
+            )
+        ops.append(MockOp("E" + which, b""))
+        pos += 1
+    return pos
+
+
+def _parse_number(text: str, pos: int, op: str) -> tuple[int, int]:
+    """A decimal number, or hex after ``x``/``0x``, up to '|' or the end; whitespace is skipped."""
+    value = 0
+    base = 0  # 0 until a non-zero decimal digit or the x of a hex prefix
+    end = len(text)
+    while pos < end:
+        char = text[pos]
+        if char == "|":
+            return value, pos + 1
+        if char in _SPACES:
+            pass
+        elif base != 16 and char in _DECIMAL:
+            value = value * 10 + int(char)
+            base = 10 if value else 0  # leading zeros keep the 0x prefix possible
+        elif base == 0 and char in "xX":
+            base = 16
+        elif base == 16 and char in _HEX:
+            value = value * 16 + int(char, 16)
+        else:
+            kind = {0: "digits, or x/0x and hex digits,", 10: "decimal digits", 16: "hex digits"}[base]
+            raise MockScriptError(
+                f"bad number at {pos} after {op}: found {char!r}; expected {kind} "
+                "then '|' or end of script",
+                pos,
+            )
+        if value > MAX_NUMBER:
+            raise MockScriptError(
+                f"number too large at {pos} after {op}; the limit is {MAX_NUMBER}", pos
+            )
+        pos += 1
+    return value, pos
 
 
 def _parse_data(text: str, pos: int) -> tuple[bytes, int]:
@@ -161,9 +224,8 @@ def _parse_data(text: str, pos: int) -> tuple[bytes, int]:
             out.append(int(digits, 16))
             pos += 4
         else:
-            out += code.encode(
-                "utf-8"
-            )  # \\, \|, \  and any other character stand for themselves
+            # \\, \|, \  and any other character stand for themselves
+            out += code.encode("utf-8")
             pos += 2
         run_start = pos
     out += text[run_start:pos].encode("utf-8")
@@ -186,16 +248,18 @@ def format_mock_ops(ops: Iterable[tuple[str, bytes | int | str]]) -> str:
                     f"N operation needs a str name, not {type(data).__name__}"
                 )
             parts.append("N" + (" " + _escape(data.encode("utf-8")) if data else ""))
-        elif kind in ("ER", "EW"):
+        elif kind in ("ER", "EW", "X", "D", "Q"):
             parts.append(kind)
-        elif kind == "T":
+        elif kind in NUMBERED:
             if (
                 not isinstance(data, int)
                 or isinstance(data, bool)
-                or not 0 <= data <= 9
+                or not 0 <= data <= MAX_NUMBER
             ):
-                raise ValueError(f"T operation needs a step 0-9, not {data!r}")
-            parts.append(f"T{data}")
+                raise ValueError(
+                    f"{kind} operation needs a number 0-{MAX_NUMBER}, not {data!r}"
+                )
+            parts.append(f"{kind}{data}")
         else:
             raise ValueError(
                 f"unknown operation {kind!r}; expected one of {sorted(KINDS)}"
@@ -211,9 +275,8 @@ def _escape(data: bytes) -> str:
         elif b == 0x7C:
             out.append("\\|")
         elif b == 0x20 and i == 0:
-            out.append(
-                "\\x20"
-            )  # a leading space would be skipped as separator whitespace
+            # A leading space would be skipped as whitespace after the command letter.
+            out.append("\\x20")
         elif 0x20 <= b < 0x7F:
             out.append(chr(b))
         elif b == 0:

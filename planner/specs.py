@@ -200,7 +200,11 @@ class MockStreamSocket(Endpoint):
     """Byte stream socket for tests that can produce and consume (assert) data according to special scenario supplied as an argument."""
 
     ops: tuple[tuple[str, bytes | int | str], ...] = ()
-    grammar: ClassVar[str] = "operations separated by |: R data, W data, ER, EW, T0..T9, N name"
+    grammar: ClassVar[str] = (
+        "operations separated by |: R data, W data, N name, ER, EW, T<ms>, X (read EOF), "
+        "D (expect shutdown), Q (stop checking), ZR<n>, ZW<n> (zero bytes), I<n> (ignore "
+        "written bytes); numbers decimal or hex after x/0x; the tokio-io-mock-fork text scenario grammar"
+    )
     render: ClassVar = Rendered("endpoints.mock", "call", "MockStream", "mock")
 
     def arguments(self, opts: Namespace) -> Args:

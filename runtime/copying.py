@@ -5,6 +5,10 @@ EOF read in one direction shuts down the write half on the other side (`write_eo
 one with `exit_on_eof` (-E), or when either socket signals hangup.  A side whose read
 half is missing (an incomplete socket) has no direction out of it: nothing is shut
 down on its behalf.
+
+Closing both sides ends a session.  Errors from closing are ignored, except a
+``ProtocolError`` when the session itself went well: that is a check that only closing
+can make, such as a ``mock_stream_socket:`` whose scenario was not played to the end.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websocat.runtime.endpoints.trivial import MessageMirror
+from websocat.runtime.errors import ProtocolError
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
 
 # Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
@@ -111,11 +116,17 @@ async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
                 await send(batch)
         await sock.send_eof()
     finally:
-        await close_both(sock, mirror, sys.exc_info()[1])
+        failure = await close_both(sock, mirror, sys.exc_info()[1])
+    if failure is not None:
+        raise failure
 
 
-async def close_both(left: Any, right: Any, ending: BaseException | None) -> None:
-    """Close both sides of a session that ended with ``ending`` (None: normally)."""
+async def close_both(left: Any, right: Any, ending: BaseException | None) -> ProtocolError | None:
+    """Close both sides of a session that ended with ``ending`` (None: normally).
+
+    Returns the first ProtocolError raised while closing (a mock scenario not played to
+    its end, say), for a session that went well to fail with.
+    """
     if isinstance(ending, HangupExit):
         ending = None  # a normal end, reported as such
 
@@ -123,7 +134,8 @@ async def close_both(left: Any, right: Any, ending: BaseException | None) -> Non
         close_for = getattr(sock, "close_for", None)  # a WebSocket tells its peer why
         await (close_for(ending) if close_for is not None else sock.aclose())
 
-    await asyncio.gather(closing(left), closing(right), return_exceptions=True)
+    results = await asyncio.gather(closing(left), closing(right), return_exceptions=True)
+    return next((r for r in results if isinstance(r, ProtocolError)), None)
 
 
 async def _exchange(
@@ -184,4 +196,6 @@ async def _exchange(
         await asyncio.gather(*tasks, *hangups, return_exceptions=True)
         # The session is over: close both sides (a WebSocket answers a pending Close here,
         # or says why the session ended: cancelled, or an error on the other side).
-        await close_both(left, right, sys.exc_info()[1])
+        failure = await close_both(left, right, sys.exc_info()[1])
+    if failure is not None:
+        raise failure

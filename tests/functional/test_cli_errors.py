@@ -74,7 +74,7 @@ USAGE_CASES = {
     "missing-spec": ([], ["SPEC1"]),
     "extra-argument": (["-", "-", "extra"], ["'extra'"]),
     "bad-base64": (["literal-base64:!!!"], ["base64"]),
-    "bad-mock-script": (["mss:Q"], ["'Q'"]),
+    "bad-mock-script": (["mss:t5"], ["'t'", "upper case"]),
     "unimplemented-option": (
         ["--udp-bind-target-addr", "1.2.3.4:5", "-", "-"],
         ["--udp-bind-target-addr", "is not implemented yet"],
@@ -175,14 +175,14 @@ def test_mock_mismatch_is_a_protocol_error(websocat) -> None:
 def test_global_timeout_is_a_normal_end(websocat) -> None:
     """As websocat4: the scenario races a sleep, and the sleep winning ends the process with 0."""
     started = time.monotonic()
-    result = websocat.run("--global-timeout-ms", "200", "-u", "mss:T9")  # -u: stdin unread, no lint
+    result = websocat.run("--global-timeout-ms", "200", "-u", "mss:T60000")  # -u: stdin unread, no lint
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     assert time.monotonic() - started < 5
 
 
 def test_global_timeout_force_exit_exits_with_1(websocat) -> None:
     """As websocat4's exit_process(1); we also say why, as every non-zero exit does."""
-    result = websocat.run("--global-timeout-ms", "200", "--global-timeout-force-exit", "-u", "mss:T9")
+    result = websocat.run("--global-timeout-ms", "200", "--global-timeout-force-exit", "-u", "mss:T60000")
     error_line(result, FAILURE, "global timeout of 200 ms expired")
 
 

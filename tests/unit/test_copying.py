@@ -151,3 +151,34 @@ def test_literal_and_devnull() -> None:
         assert await sink.read() == b""
 
     run(scenario())
+
+
+class FailsAtClose(MemoryStream):
+    """A side whose close reports a check, as a mock_stream_socket: with unplayed actions."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__([b"ab"])
+        self.error = error
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        raise self.error
+
+
+def test_a_protocol_error_from_closing_fails_the_session() -> None:
+    from websocat.runtime.errors import ProtocolError
+
+    with pytest.raises(ProtocolError, match="scenario not played"):
+        run(exchange_bytes(FailsAtClose(ProtocolError("scenario not played")), MemoryStream()))
+    # Other errors while closing stay ignored, as before.
+    run(exchange_bytes(FailsAtClose(BrokenPipeError("gone")), MemoryStream()))
+
+
+def test_a_protocol_error_from_closing_fails_an_echo_too() -> None:
+    from websocat.runtime.endpoints.mock import MockStream
+    from websocat.runtime.errors import ProtocolError
+    from websocat.runtime.overlays import chunks
+
+    left = chunks.framed(MockStream([("R", b"a"), ("W", b"a"), ("X", b""), ("R", b"never read")]))
+    with pytest.raises(ProtocolError, match=r"action 4 \(R\)"):
+        run(exchange_packets(left, trivial.message_mirror()))

@@ -9,11 +9,7 @@ from typing import Any, TypeVar
 import pytest
 
 from websocat.planner.mockscript import parse_mock_script
-from websocat.runtime.endpoints.mock import (
-    MOCK_SLEEP_SECONDS,
-    MockInjectedError,
-    MockStream,
-)
+from websocat.runtime.endpoints.mock import MockInjectedError, MockStream
 from websocat.runtime.errors import EXIT_PROTOCOL, ProtocolError
 from websocat.runtime.sockets import ByteStream
 
@@ -141,7 +137,7 @@ def test_mismatch_raises_protocol_error_with_expected_and_got() -> None:
             await s.write(b"pong\n")
         assert (
             str(info.value)
-            == "mock_stream_socket: expected b'ping ' but got b'pong\\n'"
+            == "mock_stream_socket: action 1 (W): expected b'ping ' but got b'pong\\n'"
         )
         assert info.value.exit_code == EXIT_PROTOCOL
         # The mock stays failed: later calls repeat the error instead of going on.
@@ -169,7 +165,7 @@ def test_named_mock_in_messages() -> None:
         s = mock("N server|W a")
         with pytest.raises(
             ProtocolError,
-            match=r"^mock_stream_socket server: expected b'a' but got b'b'$",
+            match=r"^mock_stream_socket server: action 2 \(W\): expected b'a' but got b'b'$",
         ):
             await s.write(b"b")
         assert (
@@ -184,7 +180,8 @@ def test_unexpected_write_after_the_scenario() -> None:
     async def main() -> None:
         s = mock("W a")
         with pytest.raises(
-            ProtocolError, match=r"^mock_stream_socket: unexpected write of b'ab'$"
+            ProtocolError,
+            match=r"^mock_stream_socket: unexpected write of b'ab' after the last action \(1\)$",
         ):
             await s.write(b"aab")  # the first byte matches, the rest has nowhere to go
 
@@ -194,7 +191,10 @@ def test_unexpected_write_after_the_scenario() -> None:
 def test_write_fails_at_once_when_only_reads_remain() -> None:
     async def main() -> None:
         s = mock("R a|R b")
-        with pytest.raises(ProtocolError, match="unexpected write of b'x'"):
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 1 \(R\): expected a read of b'a' but got a write of b'x' \(no write follows\)$",
+        ):
             await s.write(b"x")
 
     run(main())
@@ -334,37 +334,36 @@ def test_waiting_does_not_busy_loop() -> None:
 # -- pauses
 
 
-def test_sleep_table() -> None:
-    assert len(MOCK_SLEEP_SECONDS) == 10
-    assert MOCK_SLEEP_SECONDS[0] == 0.001
-    assert MOCK_SLEEP_SECONDS[6] == 1.0
-    assert all(a < b for a, b in zip(MOCK_SLEEP_SECONDS, MOCK_SLEEP_SECONDS[1:]))
+def test_pause_is_in_milliseconds() -> None:
+    """T<n> sleeps n ms, as the crate websocat4 uses (its own tests use T333, T900)."""
+    assert mock("T333").remaining() == [("T", 333)]
+    assert mock("Tx10").remaining() == [("T", 16)]
 
 
 def test_pause_delays_the_next_read() -> None:
     async def main() -> None:
-        s = mock("R a|T4|R b")
+        s = mock("R a|T40|R b")
         loop = asyncio.get_running_loop()
         assert await s.read() == b"a"
         start = loop.time()
         assert await s.read() == b"b"
-        assert loop.time() - start >= MOCK_SLEEP_SECONDS[4] * 0.9
+        assert loop.time() - start >= 0.036
 
     run(main())
 
 
 def test_pause_delays_writes_too_and_counts_from_the_previous_step() -> None:
     async def main() -> None:
-        s = mock("T4|W x|T3|T3|R y")
+        s = mock("T40|W x|T30|T30|R y")
         loop = asyncio.get_running_loop()
         start = loop.time()
         await s.write(b"x")  # the first pause starts on first use
-        assert loop.time() - start >= MOCK_SLEEP_SECONDS[4] * 0.9
+        assert loop.time() - start >= 0.036
         # The next pauses run while nobody is reading.
-        await asyncio.sleep(MOCK_SLEEP_SECONDS[3] * 3)
+        await asyncio.sleep(0.1)
         before = loop.time()
         assert await s.read() == b"y"
-        assert loop.time() - before < MOCK_SLEEP_SECONDS[3]
+        assert loop.time() - before < 0.03
 
     run(main())
 
@@ -377,7 +376,8 @@ def test_write_eof_with_pending_writes_fails_loudly() -> None:
         s = mock("W hello|R x|W bye")
         await s.write(b"hel")
         with pytest.raises(
-            ProtocolError, match=r"^mock_stream_socket: expected b'lo' but got EOF$"
+            ProtocolError,
+            match=r"^mock_stream_socket: action 1 \(W\): expected b'lo' but got EOF$",
         ):
             await s.write_eof()
 
@@ -397,11 +397,16 @@ def test_write_eof_when_all_writes_arrived_and_write_after_it() -> None:
     run(main())
 
 
-def test_write_eof_drops_injected_write_errors_so_reads_go_on() -> None:
+def test_write_eof_before_an_injected_write_error_fails() -> None:
+    """An EW not played is a write the scenario expected, as in the crate."""
+
     async def main() -> None:
         s = mock("R a|EW|R b")
-        await s.write_eof()
-        assert await read_all(s) == [b"a", b"b"]
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 2 \(EW\): expected a write \(to fail it\) but got EOF$",
+        ):
+            await s.write_eof()
 
     run(main())
 
@@ -419,10 +424,17 @@ def test_aclose_with_pending_writes_fails_once() -> None:
     run(main())
 
 
-def test_aclose_ignores_unread_data() -> None:
+def test_aclose_reports_unread_data() -> None:
+    """All actions must be consumed, reads too (the crate checks it when the mock is dropped)."""
+
     async def main() -> None:
         s = mock("R a|R b")
-        await s.aclose()
+        assert await s.read() == b"a"
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 2 \(R\): expected a read of b'b' but the socket was closed$",
+        ):
+            await s.aclose()
         assert await s.read() == b""
 
     run(main())
@@ -448,7 +460,7 @@ def test_aclose_wakes_waiting_reader_and_writer() -> None:
             await reading.aclose()  # W x never came
         assert await pending_read == b""
 
-        writing = mock("R y|W x|T9")
+        writing = mock("R y|W x")
         pending_write = await still_waiting(writing.write(b"x"))
         with pytest.raises(ProtocolError):
             await writing.aclose()
@@ -460,9 +472,10 @@ def test_aclose_wakes_waiting_reader_and_writer() -> None:
 
 def test_aclose_cancels_a_running_pause() -> None:
     async def main() -> None:
-        s = mock("T9|R never")
+        s = mock("T60000|R never")
         pending = await still_waiting(s.read())
-        await s.aclose()
+        with pytest.raises(ProtocolError, match=r"action 2 \(R\)"):
+            await s.aclose()
         assert await pending == b""
 
     run(main())
@@ -499,8 +512,10 @@ def test_text_payloads_are_utf8() -> None:
 @pytest.mark.parametrize(
     ("ops", "error"),
     [
-        ([("Q", b"")], ValueError),
-        ([("T", 10)], ValueError),
+        ([("Y", b"")], ValueError),
+        ([("T", -1)], ValueError),
+        ([("ZR", True)], ValueError),
+        ([("I", 2**64)], ValueError),
         ([("T", "5")], ValueError),
         ([("R", 5)], TypeError),
     ],
@@ -525,5 +540,262 @@ def test_two_mocks_wired_back_to_back() -> None:
         right = mock("r Q|r QQ|w A")
         await asyncio.gather(pump(left, right), pump(right, left))
         assert left.done and right.done
+
+    run(main())
+
+
+# -- the rest of the crate's grammar: ZR, ZW, I, X, D, Q
+
+
+def test_zero_read_span_is_split_by_max_bytes() -> None:
+    async def main() -> None:
+        s = mock("R a|ZR70000|R b")
+        assert await s.read() == b"a"
+        assert await s.read() == bytes(65536)
+        assert await s.read(1000) == bytes(1000)
+        assert await s.read() == bytes(70000 - 65536 - 1000)  # never joined with R b
+        assert await s.read() == b"b"
+        assert await s.read() == b""
+        await s.aclose()
+
+    run(main())
+
+
+def test_huge_zero_spans_cost_nothing_up_front() -> None:
+    async def main() -> None:
+        s = MockStream([("ZR", 2**50), ("ZW", 2**50)])
+        assert await s.read(7) == bytes(7)
+        assert s.remaining() == [("ZR", 2**50 - 7), ("ZW", 2**50)]
+
+    run(main())
+
+
+def test_zero_write_span_across_writes() -> None:
+    async def main() -> None:
+        s = mock("ZW70000|W !")
+        await s.write(bytes(30000))
+        await s.write(bytes(40000) + b"!")  # ends the span and matches the next W
+        assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_zero_write_mismatch_names_the_first_non_zero_byte() -> None:
+    async def main() -> None:
+        s = mock("R go|ZW70000")
+        assert await s.read() == b"go"
+        await s.write(bytes(30000))
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 2 \(ZW\): expected 40000 more of 70000 zero bytes "
+            r"but got b'\\x07\\x00\\x00\\x00' at offset 50000 of the span$",
+        ):
+            await s.write(bytes(20000) + b"\x07" + bytes(3))
+
+    run(main())
+
+
+def test_ignored_bytes_are_not_checked() -> None:
+    async def main() -> None:
+        s = mock("W \\x88\\x80|I4|W end")
+        await s.write(b"\x88\x80\xde\xad")
+        await s.write(b"\xbe\xefend")
+        assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_ignored_bytes_still_count_at_the_end() -> None:
+    async def main() -> None:
+        s = mock("I4")
+        await s.write(b"abc")
+        with pytest.raises(
+            ProtocolError,
+            match=r"action 1 \(I\): expected 1 more bytes \(any\) but the socket was closed",
+        ):
+            await s.aclose()
+
+    run(main())
+
+
+def test_x_makes_one_read_return_eof() -> None:
+    async def main() -> None:
+        s = mock("R a|X|R b|X")
+        assert await read_all(s) == [b"a"]
+        assert await read_all(s) == [b"b"]  # the scenario goes on after an X
+        assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_an_x_that_no_read_saw_is_an_error_at_close() -> None:
+    async def main() -> None:
+        s = mock("R a|X")
+        assert await s.read() == b"a"
+        with pytest.raises(ProtocolError, match=r"^mock_stream_socket: action 2 \(X\): expected a read \(to return EOF\) but the socket was closed$"):
+            await s.aclose()
+
+    run(main())
+
+
+def test_d_is_met_by_write_eof() -> None:
+    async def main() -> None:
+        s = mock("W bye|D")
+        await s.write(b"bye")
+        await s.write_eof()
+        assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_d_without_write_eof_is_an_error_at_close() -> None:
+    async def main() -> None:
+        s = mock("N srv|W bye|D")
+        await s.write(b"bye")
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket srv: action 3 \(D\): expected a shutdown \(write_eof\) but the socket was closed$",
+        ):
+            await s.aclose()
+
+    run(main())
+
+
+def test_a_write_where_d_stands_fails_at_once() -> None:
+    async def main() -> None:
+        s = mock("R a|D")
+        # A read comes first, but no write can ever match: fail now, naming the D.
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 2 \(D\): expected a shutdown \(write_eof\) but got b'x'$",
+        ):
+            await s.write(b"x")
+
+    run(main())
+
+
+def test_write_eof_meets_a_d_behind_reads_at_once() -> None:
+    """-u shuts the unused direction before reading starts: that must not deadlock."""
+
+    async def main() -> None:
+        s = mock("R a|D|R b")
+        await s.write_eof()
+        assert s.remaining() == [("R", b"a"), ("R", b"b")]
+        assert await read_all(s) == [b"a", b"b"]
+        assert s.done
+        await s.aclose()
+
+    run(main())
+
+
+def test_a_d_behind_a_write_still_expects_the_write() -> None:
+    async def main() -> None:
+        s = mock("R a|W b|D")
+        with pytest.raises(ProtocolError, match=r"^mock_stream_socket: action 2 \(W\): expected b'b' but got EOF$"):
+            await s.write_eof()
+
+    run(main())
+
+
+def test_write_eof_without_d_in_the_scenario_is_fine() -> None:
+    async def main() -> None:
+        s = mock("R a")
+        await s.write_eof()
+        assert await s.read() == b"a"
+        await s.aclose()
+
+    run(main())
+
+
+def test_q_stops_checking_writes_and_the_end() -> None:
+    async def main() -> None:
+        s = mock("W a|Q|W bb|R c|W d|R e")
+        await s.write(b"a")
+        await s.write(b"xy")  # compared with nothing after Q
+        assert await s.read() == b"c"
+        await s.write(b"zzz")  # one byte for W d, the rest dropped
+        await s.aclose()  # R e unread: not checked after Q
+
+    run(main())
+
+
+def test_q_keeps_the_order_of_reads_and_writes() -> None:
+    async def main() -> None:
+        s = mock("Q|R a|W b|R c")
+        pending = await still_waiting(s.write(b"?"))  # waits for R a, then fills W b
+        assert await s.read() == b"a"
+        await pending
+        assert await s.read() == b"c"
+
+    run(main())
+
+
+def test_checks_before_q_still_apply() -> None:
+    async def main() -> None:
+        s = mock("W a|Q")
+        with pytest.raises(ProtocolError, match=r"action 1 \(W\): expected b'a' but got b'b'"):
+            await s.write(b"b")
+        unreached = mock("R a|Q|W b")
+        with pytest.raises(ProtocolError, match=r"action 1 \(R\)"):
+            await unreached.aclose()
+
+    run(main())
+
+
+def test_write_eof_after_q_lets_the_reads_behind_writes_go_on() -> None:
+    async def main() -> None:
+        s = mock("Q|W never|R a|D|R b")
+        await s.write_eof()
+        assert await read_all(s) == [b"a", b"b"]
+        await s.aclose()
+
+    run(main())
+
+
+def test_unplayed_injected_errors_are_errors_at_close() -> None:
+    async def main() -> None:
+        s = mock("R a|ER")
+        assert await s.read() == b"a"
+        with pytest.raises(ProtocolError, match=r"action 2 \(ER\): expected a read \(to fail it\) but the socket was closed"):
+            await s.aclose()
+
+    run(main())
+
+
+def test_a_pause_left_at_close_is_not_an_error() -> None:
+    async def main() -> None:
+        s = mock("R a|T60000")
+        assert await s.read() == b"a"
+        await s.aclose()
+
+    run(main())
+
+
+def test_crate_examples_play_as_documented() -> None:
+    """The scenarios from the crate's docs, played by two tasks as a program would."""
+
+    async def main() -> None:
+        s = mock("R cat; echo qqq\\n| R 1234|W 1234| R 56|W 56| X | W qqq|")
+        reads: list[bytes] = []
+
+        async def reader() -> None:
+            while chunk := await s.read():
+                reads.append(chunk)
+                if chunk.isdigit():
+                    await s.write(chunk)
+            await s.write(b"qqq")
+
+        await reader()
+        assert reads == [b"cat; echo qqq\n", b"1234", b"56"]
+        await s.aclose()
+
+        z = mock(r"R \x55\x00| ZR x5500| R \x00\x03| ZR 3")
+        data = b"".join(await read_all(z))
+        assert data == b"\x55\x00" + bytes(0x5500) + b"\x00\x03" + bytes(3)
+        await z.aclose()
 
     run(main())

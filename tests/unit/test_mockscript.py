@@ -38,11 +38,27 @@ def test_websocat4_documentation_example() -> None:
         ("r abc", MockOp("R", b"abc")),
         ("w abc", MockOp("W", b"abc")),
         ("n x", MockOp("N", "x")),
-        ("er", MockOp("ER", b"")),
-        ("ew", MockOp("EW", b"")),
-        ("t3", MockOp("T", 3)),
+        ("Er", MockOp("ER", b"")),  # the second letter may be lower case
+        ("Ew", MockOp("EW", b"")),
+        ("X", MockOp("X", b"")),
+        ("x", MockOp("X", b"")),
+        ("D", MockOp("D", b"")),
+        ("d", MockOp("D", b"")),
+        ("Q", MockOp("Q", b"")),
+        ("q", MockOp("Q", b"")),
+        ("ZR5", MockOp("ZR", 5)),
+        ("zr5", MockOp("ZR", 5)),
+        ("Zr 70000", MockOp("ZR", 70000)),
+        ("ZW5", MockOp("ZW", 5)),
+        ("zW 5", MockOp("ZW", 5)),
+        ("Z W5", MockOp("ZW", 5)),
+        ("I4", MockOp("I", 4)),
+        ("i4", MockOp("I", 4)),
+        ("T333", MockOp("T", 333)),  # milliseconds, as the crate's T
         ("Rabc", MockOp("R", b"abc")),  # no space needed after the letter
         ("R    abc", MockOp("R", b"abc")),  # every space after the letter is skipped
+        ("R \t\n abc", MockOp("R", b"abc")),  # and tabs and newlines
+        ("R\rabc", MockOp("R", b"\rabc")),  # but not carriage returns, as in the crate
         ("R", MockOp("R", b"")),
         ("W ", MockOp("W", b"")),
         ("N", MockOp("N", "")),
@@ -56,9 +72,65 @@ def test_each_operation(text: str, op: MockOp) -> None:
     assert parse_mock_script(text) == (op,)
 
 
-@pytest.mark.parametrize("step", range(10))
-def test_every_sleep_step(step: int) -> None:
-    assert parse_mock_script(f"T{step}") == (MockOp("T", step),)
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("9", 9),
+        ("123", 123),
+        ("007", 7),
+        ("x456", 0x456),
+        ("X456", 0x456),
+        ("0x112233", 0x112233),
+        ("0XaB", 0xAB),
+        ("00x10", 16),  # zeros before the x are still a prefix
+        ("", 0),  # a missing number is 0
+        ("x", 0),
+        (" 1 2\t3 ", 123),  # whitespace anywhere in a number is skipped
+        ("18446744073709551615", 2**64 - 1),
+    ],
+)
+def test_numbers_decimal_or_hex(text: str, value: int) -> None:
+    for op in ("T", "ZR", "ZW", "I"):
+        assert parse_mock_script(f"{op}{text}|R a") == (MockOp(op, value), MockOp("R", b"a"))
+
+
+def test_crate_examples() -> None:
+    """The examples in tokio-io-mock-fork's text_scenario docs and tests."""
+    assert parse_mock_script("T4|ER|EW|N qwerty") == (
+        MockOp("T", 4), MockOp("ER", b""), MockOp("EW", b""), MockOp("N", "qwerty"),
+    )
+    assert parse_mock_script("ZR45|ZW0|ZRx34|zw0x20") == (
+        MockOp("ZR", 45), MockOp("ZW", 0), MockOp("ZR", 0x34), MockOp("ZW", 0x20),
+    )
+    assert parse_mock_script("X|Q|I55|D") == (
+        MockOp("X", b""), MockOp("Q", b""), MockOp("I", 55), MockOp("D", b""),
+    )
+    assert parse_mock_script(r"R \x55\x00| ZR x5500| R \x00\x03| ZR 3") == (
+        MockOp("R", b"\x55\x00"), MockOp("ZR", 0x5500), MockOp("R", b"\x00\x03"), MockOp("ZR", 3),
+    )
+    assert parse_mock_script("N calc|R 2+2|W 4|R 3+$RANDOM|Q") == (
+        MockOp("N", "calc"), MockOp("R", b"2+2"), MockOp("W", b"4"), MockOp("R", b"3+$RANDOM"),
+        MockOp("Q", b""),
+    )
+    assert parse_mock_script("R PING|W PONG|T5000|R PING|W PONG|T5000|ER")[2] == MockOp("T", 5000)
+
+
+def test_letters_without_data_need_no_separator() -> None:
+    assert parse_mock_script("XDQ R a") == (
+        MockOp("X", b""), MockOp("D", b""), MockOp("Q", b""), MockOp("R", b"a"),
+    )
+
+
+def test_one_e_injects_several_errors() -> None:
+    assert parse_mock_script("ERW|E r w|E|E") == (
+        MockOp("ER", b""), MockOp("EW", b""), MockOp("ER", b""), MockOp("EW", b""),
+    )
+
+
+def test_websocat4_mask_key_scenario() -> None:
+    """A masked empty Close from a client: known header, random key."""
+    assert parse_mock_script(r"W \x88\x80|I4") == (MockOp("W", b"\x88\x80"), MockOp("I", 4))
 
 
 @pytest.mark.parametrize(
@@ -124,15 +196,21 @@ def test_ops_are_plain_tuples() -> None:
 @pytest.mark.parametrize(
     ("text", "offset", "fragment"),
     [
-        ("R a|Q b", 4, "unknown operation 'Q' at 4; expected R, W, ER, EW, T0-T9 or N"),
-        ("R a|  x", 6, "unknown operation 'x' at 6"),
-        ("EX", 1, "expected er or ew"),
-        ("R a|E", 5, "found end of script at 5; expected er or ew"),
-        ("T", 1, "expected a digit 0-9 after t"),
-        ("Tx", 1, "found 'x' at 1"),
-        ("T10", 2, "unexpected '0' at 2 after t1"),
-        ("ER x", 3, "unexpected 'x' at 3 after er; expected '|' or end of script"),
-        ("EWW", 2, "after ew"),
+        ("R a|Y b", 4, "unknown operation 'Y' at 4; expected R, W, N, ER, EW, T, X, D, Q, ZR, ZW or I"),
+        ("R a|  y", 6, "unknown operation 'y' at 6"),
+        ("t5", 0, "unknown operation 't' at 0; expected r, w, n, er, ew, t, x, d, q, zr, zw or i (e and t are upper case only)"),
+        ("er", 0, "(e and t are upper case only)"),
+        ("R a|\rR b", 4, "unknown operation '\\r' at 4"),
+        ("EX", 1, "unexpected 'x' at 1 after e; expected r or w (er, ew), '|' or end of script"),
+        ("ER x", 3, "unexpected 'x' at 3 after e"),
+        ("Z", 1, "unknown operation 'z' at 0: found end of script at 1; expected zr or zw"),
+        ("ZQ1", 1, "found 'q' at 1; expected zr or zw"),
+        ("T5R", 2, "bad number at 2 after t: found 'r'; expected decimal digits then '|' or end of script"),
+        ("T1x", 2, "found 'x'; expected decimal digits"),
+        ("ZR0xg", 4, "bad number at 4 after zr: found 'g'; expected hex digits"),
+        ("ZWxx", 3, "after zw: found 'x'; expected hex digits"),
+        ("I-1", 1, "bad number at 1 after i: found '-'; expected digits, or x/0x and hex digits,"),
+        ("T18446744073709551616", 20, "number too large at 20 after t; the limit is 18446744073709551615"),
         (r"R a\x4", 3, "expected two hex digits after \\x"),
         (r"R a\xzz|W b", 3, "bad escape '\\\\xzz' at 3"),
         ("R a\\", 3, "lone backslash at 3"),
@@ -150,7 +228,7 @@ def test_errors_say_what_and_where(text: str, offset: int, fragment: str) -> Non
 
 
 def test_error_messages_are_lower_case_sentences() -> None:
-    for text in ("Q", "E", "T", "ERx", r"R \x", "R \\"):
+    for text in ("Y", "Ex", "Tq", "Z", "ERx", r"R \x", "R \\", "T99999999999999999999"):
         with pytest.raises(MockScriptError) as info:
             parse_mock_script(text)
         assert str(info.value)[0].islower()
@@ -160,14 +238,23 @@ def test_format_renders_canonical_text() -> None:
     ops = (
         MockOp("R", b"hello"),
         MockOp("W", b" ping |\\\x00\r\n\t\xff\x7f"),
-        MockOp("T", 9),
+        MockOp("T", 333),
         MockOp("ER", b""),
         MockOp("EW", b""),
         MockOp("N", "é"),
         MockOp("R", b""),
+        MockOp("X", b""),
+        MockOp("D", b""),
+        MockOp("Q", b""),
+        MockOp("ZR", 70000),
+        MockOp("ZW", 0),
+        MockOp("I", 4),
+        MockOp("W", b"\tx"),
     )
     text = format_mock_ops(ops)
-    assert text == r"R hello|W \x20ping \|\\\0\r\n\t\xff\x7f|T9|ER|EW|N \xc3\xa9|R"
+    assert text == (
+        r"R hello|W \x20ping \|\\\0\r\n\t\xff\x7f|T333|ER|EW|N \xc3\xa9|R|X|D|Q|ZR70000|ZW0|I4|W \tx"
+    )
     assert parse_mock_script(text) == ops
 
 
@@ -178,9 +265,11 @@ def test_format_accepts_plain_tuples() -> None:
 @pytest.mark.parametrize(
     ("op", "error"),
     [
-        (("Q", b""), ValueError),
-        (("T", 10), ValueError),
+        (("Y", b""), ValueError),
+        (("T", -1), ValueError),
         (("T", True), ValueError),
+        (("ZR", 2**64), ValueError),
+        (("I", "4"), ValueError),
         (("R", "text"), TypeError),
         (("N", b"bytes"), TypeError),
     ],
@@ -196,8 +285,8 @@ names = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 ops_strategy = st.lists(
     st.one_of(
         st.builds(MockOp, st.sampled_from(["R", "W"]), st.binary(max_size=24)),
-        st.builds(MockOp, st.sampled_from(["ER", "EW"]), st.just(b"")),
-        st.builds(MockOp, st.just("T"), st.integers(0, 9)),
+        st.builds(MockOp, st.sampled_from(["ER", "EW", "X", "D", "Q"]), st.just(b"")),
+        st.builds(MockOp, st.sampled_from(["T", "ZR", "ZW", "I"]), st.integers(0, 2**64 - 1)),
         st.builds(MockOp, st.just("N"), names),
     ),
     max_size=10,
@@ -209,7 +298,7 @@ def test_round_trip_format_then_parse(ops: list[MockOp]) -> None:
     assert parse_mock_script(format_mock_ops(ops)) == tuple(ops)
 
 
-@given(st.text(st.sampled_from(list("RWENT0123 |\\xaf9Qé")), max_size=30))
+@given(st.text(st.sampled_from(list("RWENTXDQZIrwzxq0123 \t\n|\\xaf9é")), max_size=30))
 def test_any_text_parses_or_fails_cleanly_and_formats_canonically(text: str) -> None:
     try:
         ops = parse_mock_script(text)
