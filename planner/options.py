@@ -1329,6 +1329,22 @@ def _split_tail(argv: list[str]) -> tuple[list[str], list[str], list[str] | None
     return argv, [], None
 
 
+# Options that only choose what to print instead of running: a dumped script's first
+# line, the command it runs, leaves them out.
+DUMP_FLAGS = ("--dump-spec", "--dump-spec-phase0", "--dump-spec-phase1", "--dump-spec-phase2")
+
+
+def without_dump_flags(argv: Sequence[str]) -> list[str]:
+    """``argv`` as the command that runs what it dumps: the dump flags removed.
+
+    Only words before ``--`` or ``--exec-args`` can be options, and a dump flag never
+    takes a value, so removing these exact words changes nothing else.
+    """
+    head, _positionals, exec_args = _split_tail(list(argv))
+    kept = [arg for arg in head if arg not in DUMP_FLAGS]
+    return kept + list(argv[len(head):])
+
+
 def parse_args(
     argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None
 ) -> argparse.Namespace:

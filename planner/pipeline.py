@@ -8,7 +8,7 @@ import pprint
 from websocat.planner.fixups import apply_fixups
 from websocat.planner.lints import apply_lints
 from websocat.planner.model import Invocation, NotImplementedYet
-from websocat.planner.options import OPTIONS, parse_args
+from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
 from websocat.planner.parse import parse
 from websocat.planner.render import render_script
 
@@ -47,7 +47,8 @@ def reject_unimplemented(opts: argparse.Namespace) -> None:
 def invocation(argv: list[str]) -> Invocation:
     """Phase 0: parsed options and positional arguments."""
     opts = parse_args(argv)
-    return Invocation(opts=opts, argv=tuple(argv), spec1=opts.spec1, spec2=opts.spec2)
+    command = tuple(without_dump_flags(argv))  # what the dumped script's first line shows
+    return Invocation(opts=opts, argv=command, spec1=opts.spec1, spec2=opts.spec2)
 
 
 def plan(argv: list[str]) -> Invocation:
