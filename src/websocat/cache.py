@@ -10,6 +10,11 @@ kinds of entry live under ~/.cache/websocat-py/:
   kept only when the two scripts differ in nothing but those ports' digits, so a port
   can only ever reach the script where the planner itself put it.
 
+Secrets stay out: a command line that carries a credential (see `carries_credential`)
+is never cached, and the cache can be turned off with WEBSOCAT_NO_CACHE=1.  What is
+cached is private: the folder is 0700 and each file 0600, written to a temporary file
+and renamed into place; a folder that someone else owns or can write is not used.
+
 Only the standard library's lightest modules are imported here: this runs on every start.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 import marshal
 import os
 import re
+import stat
 import sys
 import zlib
 from types import CodeType
@@ -28,6 +34,44 @@ from websocat import __version__
 # before a URL's path or query ('tcp:127.0.0.1:8080', 'ws://h:8080/p').
 _PORT = re.compile(r"(?<=:)(\d{1,5})(?=$|[/?#])")
 _SLOT = "\x00"  # never in argv (C strings), so it cannot clash with user text
+
+
+# What makes a command line secret, so that it is never cached.  Extend these lists when
+# an option that carries a credential is implemented.
+#
+# Headers whose value is a credential.  Any argument that holds "Name:" for one of them
+# counts, whichever option gives it (-H, --header=..., -HName:..., --server-header, ...);
+# a harmless match elsewhere (literal:Cookie: x) only costs the start-up time of planning.
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+# Options whose value is a credential (websocat v1's names; refused today, as not yet
+# implemented, and kept out of the cache when they come): Basic auth, proxy credentials,
+# TLS key passphrases.
+CREDENTIAL_OPTIONS = (
+    "--basic-auth",
+    "--socks5-user-pass",
+    "--pkcs12-passwd",
+    "--client-pkcs12-passwd",
+)
+_CREDENTIAL_HEADER = re.compile(
+    "(?:" + "|".join(map(re.escape, CREDENTIAL_HEADERS)) + r")\s*:", re.IGNORECASE
+)
+# URL userinfo: 'ws://user:pass@host/', '--ws-c-uri=wss://token@h/' (an '@' before the path).
+_URL_USERINFO = re.compile(r"://[^/?#]*@")
+
+
+def carries_credential(argv: list[str]) -> bool:
+    """True when a word of argv holds a credential: a credential header, URL userinfo, a secret option."""
+    for arg in argv:
+        if _CREDENTIAL_HEADER.search(arg) or _URL_USERINFO.search(arg):
+            return True
+        if arg.split("=", 1)[0] in CREDENTIAL_OPTIONS:
+            return True
+    return False
+
+
+def usable_for(argv: list[str]) -> bool:
+    """Whether this command line may be served from and stored in the cache."""
+    return not os.environ.get("WEBSOCAT_NO_CACHE") and not carries_credential(argv)
 
 
 def cache_dir() -> str:
@@ -81,8 +125,20 @@ def _path(key: bytes) -> str:
     return os.path.join(cache_dir(), f"{zlib.crc32(key):08x}-{zlib.adler32(key):08x}.marshal")
 
 
+def _private(folder: str) -> bool:
+    """True when folder is a real directory of ours that no one else can read or write."""
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    owner_ok = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return stat.S_ISDIR(st.st_mode) and owner_ok and not st.st_mode & 0o077
+
+
 def load(key: bytes) -> object:
-    """The payload stored under key, or None (missing, damaged, or another key's file)."""
+    """The payload stored under key, or None (missing, damaged, another key's file, unsafe folder)."""
+    if not _private(cache_dir()):
+        return None  # code from a folder that others can write is not run
     try:
         with open(_path(key), "rb") as f:
             stored_key, payload = marshal.load(f)
@@ -106,17 +162,36 @@ def _prune(folder: str) -> None:
             pass
 
 
-def store(key: bytes, payload: object) -> None:
-    path = _path(key)
+def _make_private(folder: str) -> bool:
+    """Create folder 0700 (or tighten ours to 0700); False when it cannot be made private."""
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        _prune(os.path.dirname(path))
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o077 and (not hasattr(os, "getuid") or st.st_uid == os.getuid()):
+            os.chmod(folder, 0o700)  # made by an older version, or under a wide umask
+    except OSError:
+        return False
+    return _private(folder)
+
+
+def store(key: bytes, payload: object) -> None:
+    """Write the entry 0600, atomically: a temporary file renamed into place."""
+    path = _path(key)
+    folder = os.path.dirname(path)
+    if not _make_private(folder):
+        return  # a read-only home only costs start-up time
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        _prune(folder)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as f:
             marshal.dump((key, payload), f)  # type: ignore[arg-type]  # plain data and code objects
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only home only costs start-up time
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 Template = list[str | int]  # text, and port slots by index

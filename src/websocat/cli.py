@@ -120,6 +120,8 @@ def remember(argv: list[str], stamp: bytes, source: str, warnings: tuple[str, ..
     from websocat import cache
     from websocat.planner import pipeline
 
+    if not cache.usable_for(argv):
+        return  # main() passes no stamp then; this keeps a stray caller from storing secrets
     cache.store(cache.exact_key(stamp, argv), (list(warnings), code))
     skeleton = cache.port_skeleton(argv)
     if skeleton is None or not cache.valid_ports(skeleton[1]):

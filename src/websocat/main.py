@@ -71,11 +71,12 @@ def _is_plain_run(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `websocat` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not _is_plain_run(argv) or os.environ.get("WEBSOCAT_NO_CACHE"):
+    from websocat import cache
+
+    if not _is_plain_run(argv) or not cache.usable_for(argv):  # WEBSOCAT_NO_CACHE, credentials
         from websocat.cli import plan_and_run  # noqa: PLC0415 - only when not cached
 
         return plan_and_run(argv, None)
-    from websocat import cache
 
     stamp = cache.stamp()
     hit: cache.Cached | None = cache.load(cache.exact_key(stamp, argv))  # type: ignore[assignment]
