@@ -74,7 +74,7 @@ def expand_websocket(inv: Invocation) -> Invocation:
         ep = stack.endpoint
         if isinstance(ep, WsUrl):
             tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
-            layers: tuple[Overlay, ...] = (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header))
+            layers: tuple[Overlay, ...] = (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header, authorization=ep.authorization))
             if isinstance(ep, WssUrl):
                 layers = (*layers, TlsClient(domain=ep.host))
             return Stack(tcp, layers, stack.source)

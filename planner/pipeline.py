@@ -11,6 +11,7 @@ from websocat.planner.model import Invocation, NotImplementedYet
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
 from websocat.planner.parse import parse
 from websocat.planner.render import render_script
+from websocat.planner.values import hide_credentials
 
 # Options that this version acts on; any other option given with a non-default value is
 # refused with "is not implemented yet" rather than silently ignored.
@@ -74,7 +75,17 @@ def dump_phase0(argv: list[str]) -> str:
         for k, v in sorted(vars(inv.opts).items())
         if v not in (None, False, [], ()) and v != defaults.get(k)
     }
+    given = {k: _hidden(v) for k, v in given.items()}
     return "options: " + pprint.pformat(given, sort_dicts=True) + "\n"
+
+
+def _hidden(value: object) -> object:
+    """An option's value with URL passwords shown as ***."""
+    if isinstance(value, str):
+        return hide_credentials(value)
+    if isinstance(value, list):
+        return [_hidden(v) for v in value]
+    return value
 
 
 def dump_phase1(argv: list[str]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from websocat.planner.fixups import simple_server
 from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
 from websocat.planner.specs import Stdio, TcpConnectByEarlyHostname
+from websocat.planner.values import hide_credentials
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
 
@@ -57,8 +58,8 @@ def comment_text(text: str) -> str:
 
 
 def command_text(argv: tuple[str, ...]) -> str:
-    """The command line, shell-quoted, on one comment line."""
-    return comment_text(shlex.join(["websocat", *argv]))
+    """The command line, shell-quoted, on one comment line; URL passwords shown as ***."""
+    return comment_text(shlex.join(["websocat", *map(hide_credentials, argv)]))
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _stack_steps(stack: Stack, opts: Namespace, names: _Names, side: int, setup_
     steps: list[Step] = []
     if skip_endpoint is None:
         step = _layer_step(stack.endpoint, opts, None, names, side, setup_vars, modules)
-        step.comment = f"{'left' if side == 1 else 'right'}: {comment_text(stack.source)}"
+        step.comment = f"{'left' if side == 1 else 'right'}: {comment_text(hide_credentials(stack.source))}"
         steps.append(step)
         var = step.var
     else:
@@ -192,7 +193,7 @@ def plan_scenario(inv: Invocation) -> Scenario:
         conn = names.new("conn", 1)
         left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules, skip_endpoint=conn)
         if left_steps:
-            left_steps[0].comment = f"left: {comment_text(left.source)}, one session per connection"
+            left_steps[0].comment = f"left: {comment_text(hide_credentials(left.source))}, one session per connection"
         session_params.insert(0, f"{conn}: tcp.Stream")
         serve = _serve_call(left, opts, [setup_vars[s] for s in sorted(setup_vars)], modules)
         main_call = f"await {serve}"

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from argparse import Namespace
 from typing import Any, Callable, ClassVar, Self, TypeVar
 
 from websocat.planner.model import Endpoint, Kind, Overlay, Spec, SpecError, Var
-from websocat.planner.values import is_ip, ip_host_port, os_bytes, os_value, parse_ws_url, split_host_port
+from websocat.planner.values import (
+    is_ip,
+    ip_host_port,
+    os_bytes,
+    os_value,
+    parse_ws_url,
+    split_host_port,
+    url_authorization,
+)
 
 Args = tuple[tuple[Any, ...], dict[str, Any]]
 SPECS: list[type[Spec]] = []
@@ -367,13 +375,16 @@ class WsUrl(Endpoint):
     port: int = 80
     path: str = "/"
     host_header: str = ""
+    # 'Basic ...' from the URL's user:password (kept out of repr, so out of phase dumps)
+    authorization: str | None = field(default=None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
     grammar: ClassVar[str] = "host[:port][/path][?query]"
 
     @classmethod
     def from_value(cls, value: str) -> Self:
-        secure, host, port, path, host_header = parse_ws_url(cls.prefixes[0] + value)
-        return cls(host, port, path, host_header)
+        url = cls.prefixes[0] + value
+        secure, host, port, path, host_header = parse_ws_url(url)
+        return cls(host, port, path, host_header, url_authorization(url))
 
 
 @register("wss://")
@@ -385,8 +396,9 @@ class WssUrl(WsUrl):
 
     @classmethod
     def from_value(cls, value: str) -> Self:
-        secure, host, port, path, host_header = parse_ws_url(cls.prefixes[0] + value)
-        return cls(host, port, path, host_header)
+        url = cls.prefixes[0] + value
+        secure, host, port, path, host_header = parse_ws_url(url)
+        return cls(host, port, path, host_header, url_authorization(url))
 
 
 # ---------------------------------------------------------------- overlays
@@ -467,14 +479,19 @@ class WsClient(Overlay):
     uri: str = "/"
     host: str | None = None
     no_close: bool = False
+    # from a ws://user:password@ URL; an Authorization given with -H wins over it
+    authorization: str | None = field(default=None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "with", "connect", "ws")
 
     def arguments(self, opts: Namespace) -> Args:
+        headers = request_headers(opts.header, "-H")
+        if self.authorization and not any(name.lower() == "authorization" for name, _ in headers):
+            headers = [("Authorization", self.authorization), *headers]
         return (), {
             "uri": self.uri,
             "host": self.host,
-            "headers": request_headers(opts.header, "-H") or None,
+            "headers": headers or None,
             "protocol": opts.protocol,
             "origin": opts.origin,
             "user_agent": opts.ua,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from websocat.planner.model import SpecError
 
@@ -59,17 +61,31 @@ def os_bytes(value: str) -> bytes:
 
 
 def parse_ws_url(url: str) -> tuple[bool, str, int, str, str]:
-    """'ws://host:port/path?q' -> (secure, host, port, path_and_query, host_header)."""
+    """'ws://host:port/path?q' -> (secure, host, port, path_and_query, host_header).
+
+    Userinfo (``user:pass@``) is left out here; `url_authorization` turns it into a
+    header.  Error messages show the URL with its password hidden.
+    """
+    shown = repr(hide_credentials(url))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise SpecError(f"bad WebSocket URL {url!r}: {exc}") from None
+        if "@" in url:  # the detail could quote a piece of the password: take it from the shown URL
+            try:
+                urlsplit(hide_credentials(url)).port
+            except ValueError as shown_exc:
+                raise SpecError(f"bad WebSocket URL {shown}: {shown_exc}") from None
+            raise SpecError(
+                f"bad WebSocket URL {shown}: expected ws://user:password@host:port/path, with '/', '?', "
+                "'#' and '@' in the user name or password percent-encoded (%2F, %3F, %23, %40)"
+            ) from None
+        raise SpecError(f"bad WebSocket URL {shown}: {exc}") from None
     if parts.scheme not in ("ws", "wss"):
-        raise SpecError(f"bad WebSocket URL {url!r}: expected ws:// or wss://")
+        raise SpecError(f"bad WebSocket URL {shown}: expected ws:// or wss://")
     host = parts.hostname
     if not host:
-        raise SpecError(f"bad WebSocket URL {url!r}: no host")
+        raise SpecError(f"bad WebSocket URL {shown}: no host")
     secure = parts.scheme == "wss"
     default_port = 443 if secure else 80
     netloc_host = parts.netloc.rpartition("@")[2]
@@ -77,3 +93,53 @@ def parse_ws_url(url: str) -> tuple[bool, str, int, str, str]:
     if parts.query:
         path += "?" + parts.query
     return secure, host, port if port is not None else default_port, path, netloc_host
+
+
+def url_authorization(url: str) -> str | None:
+    """The Authorization header value for a URL's userinfo: 'ws://u:p@h/' -> 'Basic dTpw'.
+
+    As websocat v1 does, 'user:password' goes out as HTTP Basic auth ('user' alone as
+    'user:').  Both parts are percent-decoded first, as curl, browsers and the
+    websockets library do, so that a password can hold ':' or '@' (%3A, %40); v1 sends
+    them still encoded.  None without userinfo (or with an empty one, 'ws://@h/').
+    """
+    netloc = urlsplit(url).netloc
+    userinfo, at, _host = netloc.rpartition("@")
+    if not at or not userinfo:
+        return None
+    user, _colon, password = os.fsencode(userinfo).partition(b":")
+    raw = unquote_to_bytes(user) + b":" + unquote_to_bytes(password)
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+_URL_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def hide_credentials(arg: str) -> str:
+    """One argument with a URL's password shown as ***: 'ws://u:p@h/' -> 'ws://u:***@h/'.
+
+    A user name without a password may be a token, so it is hidden whole ('***@h').  When
+    the part before the first '/' is not host:port and an '@' follows ('ws://u:p/w@h/',
+    a password that needed percent-encoding), everything up to the last '@' is hidden.
+    """
+    match = _URL_START.search(arg)
+    if match is None:
+        return arg
+    start, rest = arg[: match.end()], arg[match.end() :]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        userinfo, _at, host = authority.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        shown = f"{user}:***" if colon else "***"
+        return f"{start}{shown}@{host}{rest[len(authority):]}"
+    if "@" in rest and not _is_host_port(authority):
+        return f"{start}***@{rest.rpartition('@')[2]}"
+    return arg
+
+
+def _is_host_port(authority: str) -> bool:
+    try:
+        urlsplit("ws://" + authority).port
+    except ValueError:
+        return False
+    return True

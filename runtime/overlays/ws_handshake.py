@@ -267,11 +267,24 @@ async def server_handshake(
 
 
 def show(direction: str, lines: list[str]) -> None:
-    """-v: handshake lines on stderr, '>' sent and '<' received."""
+    """-v: handshake lines on stderr, '>' sent and '<' received; credentials shown as ***."""
     for line in lines:
         if line:
-            sys.stderr.write(f"websocat: {direction} {line}\n")
+            sys.stderr.write(f"websocat: {direction} {_hide_credential(line)}\n")
     sys.stderr.flush()
+
+
+# Request headers whose values are credentials; -v shows only their auth scheme.
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _hide_credential(line: str) -> str:
+    """'Authorization: Basic dTpw' -> 'Authorization: Basic ***'; other lines unchanged."""
+    name, colon, value = line.partition(":")
+    if not colon or name.strip().lower() not in _CREDENTIAL_HEADERS:
+        return line
+    scheme = value.split()[0] + " " if name.strip().lower() != "cookie" and len(value.split()) > 1 else ""
+    return f"{name}: {scheme}***"
 
 
 def _check_request(headers: list[tuple[str, str]], method: str, lax: bool) -> str | None:

@@ -107,12 +107,23 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
             return 0
         source, warnings = pipeline.script_source(argv)
     except (OptionError, SpecError) as exc:
-        return _fail(str(exc))
+        return _fail(without_credentials(str(exc), argv))
     _warn(warnings)
     code = compile(source, "<websocat>", "exec")
     if stamp is not None:
         remember(argv, stamp, source, warnings, code)
     return execute(code, "<websocat>")
+
+
+def without_credentials(message: str, argv: list[str]) -> str:
+    """message with every argument that holds a URL password replaced by its shown form (u:***@)."""
+    from websocat.planner.values import hide_credentials
+
+    for arg in argv:
+        shown = hide_credentials(arg)
+        if shown != arg:
+            message = message.replace(repr(arg), repr(shown)).replace(arg, shown)
+    return message
 
 
 def remember(argv: list[str], stamp: bytes, source: str, warnings: tuple[str, ...], code: CodeType) -> None:
