@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import ast
 import base64
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from websocat.planner.model import SpecError
-from websocat.planner.pipeline import dump_phase0, dump_phase1, dump_phase2, dump_spec
+from websocat.planner.pipeline import dump_phase0, dump_phase1, dump_phase2, dump_spec, script_source
 from websocat.planner.values import hide_credentials, parse_ws_url, url_authorization
+
+
+def shape(source: str) -> str:
+    """The script's AST with every constant blanked: the code it runs."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) in (str, bytes, int):
+            node.value = None
+    return ast.dump(tree)
+
+
+def constants(source: str) -> list[object]:
+    return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)]
+
+
+def header_is_comments(source: str) -> bool:
+    return all(line.startswith("#") for line in source.split("\nfrom ", 1)[0].splitlines())
 
 
 def basic(raw: bytes) -> str:
@@ -81,3 +102,15 @@ def test_url_errors_hide_the_password(url: str) -> None:
     with pytest.raises(SpecError) as info:
         parse_ws_url(url)
     assert "pw" not in str(info.value) and "123" not in str(info.value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=20), st.binary(min_size=1, max_size=20))
+def test_any_credential_reaches_the_script_as_a_constant_and_only_there(user: bytes, password: bytes) -> None:
+    url = f"ws://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:1234/"
+    source, _ = script_source([url])
+    assert header_is_comments(source)
+    assert shape(source) == shape(script_source(["ws://u:p@127.0.0.1:1234/"])[0])
+    assert basic(user + b":" + password) in constants(source)
+    comments = [line for line in source.splitlines() if line.lstrip().startswith("#")]
+    assert not any(f":{quote(password, safe='')}@" in line for line in comments)
