@@ -25,6 +25,8 @@ from typing import NamedTuple
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
+from websocat.planner.render import command_text
+
 WAYS = ("direct", "direct-again", "dump", "x")
 IN_BIN = b"line one\nline two\r\n\x00\xff binary tail"
 EXISTING = b"existing content\n"
@@ -55,7 +57,8 @@ def run_all_ways(websocat, base: Path, args: list[str], execute: Execute) -> dic
         if way in ("dump", "x"):
             dumped = websocat.run("--dump-spec", *args, cwd=workdir)
             assert dumped.returncode == 0, dumped.stderr
-            assert dumped.stdout.startswith(b"# websocat --dump-spec"), dumped.stdout[:200]
+            # line 1 is the command that runs the script: the dump flag left out
+            assert dumped.stdout.startswith(f"# {command_text(tuple(args))}\n".encode()), dumped.stdout[:200]
             script.write_bytes(dumped.stdout)
         if way == "dump":
             argv = [sys.executable, str(script)]
