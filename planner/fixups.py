@@ -31,7 +31,7 @@ from websocat.planner.specs import (
     WssUrl,
     request_headers,
 )
-from websocat.planner.values import ip_host_port
+from websocat.planner.values import ip_host_port, request_target
 
 Fixup = Callable[[Invocation], Invocation]
 
@@ -107,7 +107,8 @@ def apply_ws_options(inv: Invocation) -> Invocation:
         layers = []
         for layer in stack.overlays:
             if isinstance(layer, WsClient) and layer.host is None and opts.ws_c_uri:
-                layer = replace(layer, uri=opts.ws_c_uri)  # explicit ws-c:, not from a URL
+                uri, host, authorization = request_target(opts.ws_c_uri)  # explicit ws-c:, not from a URL
+                layer = replace(layer, uri=uri, host=host, authorization=authorization)
             if isinstance(layer, (WsClient, WsServer, WsFramerClient)):
                 layer = replace(layer, no_close=bool(opts.no_close))
             layers.append(layer)

@@ -20,6 +20,7 @@ from websocat.planner.values import (
     os_bytes,
     os_value,
     parse_ws_url,
+    request_target,
     split_host_port,
     url_authorization,
 )
@@ -514,7 +515,8 @@ class WsRequest(Overlay):
     render: ClassVar = Rendered("overlays.ws", "await", "request", "upgraded")
 
     def arguments(self, opts: Namespace) -> Args:
-        client = WsClient(uri=opts.ws_c_uri or self.uri).arguments(opts)[1]
+        uri, host, authorization = request_target(opts.ws_c_uri) if opts.ws_c_uri else (self.uri, None, None)
+        client = WsClient(uri=uri, host=host, authorization=authorization).arguments(opts)[1]
         return (), {k: v for k, v in client.items() if k in _HANDSHAKE_CLIENT}
 
 

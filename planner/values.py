@@ -95,6 +95,23 @@ def parse_ws_url(url: str) -> tuple[bool, str, int, str, str]:
     return secure, host, port if port is not None else default_port, path, netloc_host
 
 
+def request_target(uri: str) -> tuple[str, str | None, str | None]:
+    """--ws-c-uri as websocat4 reads it: (request target, Host header, Authorization).
+
+    A full URL ('ws://h:81/p?q') gives its path and query as the target and its
+    authority as Host; its user:password becomes Basic auth, as for a ws:// endpoint.  A
+    bare target ('/p?q') is sent as it is, with no Host header.
+    """
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:
+        raise SpecError(f"option '--ws-c-uri': bad URI {hide_credentials(uri)!r}: {exc}") from None
+    if not (parts.scheme and parts.netloc):
+        return uri, None, None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return target, parts.netloc.rpartition("@")[2] or None, url_authorization(uri)
+
+
 def url_authorization(url: str) -> str | None:
     """The Authorization header value for a URL's userinfo: 'ws://u:p@h/' -> 'Basic dTpw'.
 

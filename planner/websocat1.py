@@ -21,7 +21,7 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--async-stdio", "--no-async-stdio"), "not needed: stdin and stdout are always non-blocking here"),
     (("--autoreconnect-delay-millis",), None),
     (("--base64", "--base64-text"), None),
-    (("--basic-auth",), "use -H 'Authorization: Basic <base64 of user:password>'"),
+    (("--basic-auth",), "put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)"),
     (("--basic-auth-file",), None),
     (("--binary-prefix", "--text-prefix"), None),
     (("--byte-to-exit-on",), None),

@@ -394,7 +394,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["--ping-interval", "10", "ws://h/"], "unknown option '--ping-interval': it is websocat v1's, and has no counterpart here yet"),
         (["-1", "ws://h/"], "unknown option '-1': it is websocat v1's, and has no counterpart here yet"),
         (["--one-message"], "unknown option '--one-message': it is websocat v1's, and has no counterpart here yet"),
-        (["--basic-auth=u:secret", "ws://h/"], "unknown option '--basic-auth': it is websocat v1's; use -H 'Authorization: Basic <base64 of user:password>'"),
+        (["--basic-auth=u:secret", "ws://h/"], "unknown option '--basic-auth': it is websocat v1's; put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)"),
         (["--server-mode", "1234"], "unknown option '--server-mode': it is websocat v1's; use -s (--server)"),
         (["--udp-ttl", "3"], "unknown option '--udp-ttl': it is websocat v1's; use --socket-ttl (and --socket-multicast-ttl)"),
         (["-e", "-s", "1"], "unknown option '-e': it is websocat v1's, and has no counterpart here yet"),

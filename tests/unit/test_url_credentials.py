@@ -114,3 +114,37 @@ def test_any_credential_reaches_the_script_as_a_constant_and_only_there(user: by
     assert basic(user + b":" + password) in constants(source)
     comments = [line for line in source.splitlines() if line.lstrip().startswith("#")]
     assert not any(f":{quote(password, safe='')}@" in line for line in comments)
+
+
+# -- --ws-c-uri: a full URL gives the target, Host and Basic auth, as websocat4 splits it
+
+
+@pytest.mark.parametrize(
+    ("uri", "target", "host", "authorization"),
+    [
+        ("/chat", "/chat", None, None),
+        ("/chat?x=1", "/chat?x=1", None, None),
+        ("ws://example.com:81/x?y=1", "/x?y=1", "example.com:81", None),
+        ("ws://h", "/", "h", None),
+        ("ws://u:p@h/z", "/z", "h", "Basic " + base64.b64encode(b"u:p").decode()),
+    ],
+)
+def test_ws_c_uri_is_split_like_websocat4(uri: str, target: str, host: str | None, authorization: str | None) -> None:
+    from websocat.planner.values import request_target
+
+    assert request_target(uri) == (target, host, authorization)
+
+
+def test_ws_c_uri_with_credentials_authenticates_and_hides_them() -> None:
+    argv = ["--ws-c-uri", "ws://user:secret@example.com/x", "ws-c:tcp:127.0.0.1:1"]
+    source = dump_spec(argv)
+    assert 'uri="/x"' in source and 'host="example.com"' in source
+    assert ("Authorization", "Basic " + base64.b64encode(b"user:secret").decode()) in _header_pairs(source)
+    assert "secret" not in source and "secret" not in dump_phase2(argv)
+
+
+def _header_pairs(source: str) -> list[tuple[str, str]]:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg == "headers":
+            return [tuple(elt.value for elt in item.elts) for item in node.value.elts]  # type: ignore[attr-defined]
+    return []
