@@ -17,7 +17,7 @@ async def session(conn1: tcp.Stream, addrs2: tcp.Addrs) -> None:
 async def main() -> None:
     # resolved once, before any connection (--late-resolve: at each)
     addrs2 = await tcp.resolve("example.com", 80)
-    await tcp.serve("127.0.0.1", 1234, session, addrs2)
+    await tcp.serve("127.0.0.1", 1234, lambda conn1: session(conn1, addrs2))
 
 
 if __name__ == "__main__":

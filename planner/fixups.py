@@ -12,25 +12,13 @@ from typing import Callable
 
 from websocat.planner.model import BareAddress, Invocation, Kind, Overlay, SpecError, Stack
 from websocat.planner.parse import _BARE_ADDRESS
-from websocat.planner.specs import (
-    LineChunks,
-    Mirror,
-    MessageMirror,
-    Stdio,
-    StreamChunks,
-    TcpConnect,
-    TcpConnectByEarlyHostname,
-    TcpConnectByLateHostname,
-    TcpListen,
-    TlsClient,
-    WsClient,
-    WsFramerClient,
-    WsListen,
-    WsServer,
-    WsUrl,
-    WssUrl,
-    request_headers,
-)
+from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
+from websocat.planner.specs.chunking import LineChunks, StreamChunks
+from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
+from websocat.planner.specs.tls import TlsClient
+from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
+from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest, WssUrl, WsUrl
+from websocat.planner.specs import all_spec_classes, bind_layer, bind_stack, check_option_values
 from websocat.planner.values import ip_host_port, request_target
 
 Fixup = Callable[[Invocation], Invocation]
@@ -74,12 +62,12 @@ def expand_websocket(inv: Invocation) -> Invocation:
         ep = stack.endpoint
         if isinstance(ep, WsUrl):
             tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
-            layers: tuple[Overlay, ...] = (*stack.overlays, WsClient(uri=ep.path, host=ep.host_header, authorization=ep.authorization))
+            layers: tuple[Overlay, ...] = (*stack.overlays, WsConnect(uri=ep.path, host=ep.host_header, authorization=ep.authorization))
             if isinstance(ep, WssUrl):
                 layers = (*layers, TlsClient(domain=ep.host))
             return Stack(tcp, layers, stack.source)
         if isinstance(ep, WsListen):
-            return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, WsServer()), stack.source)
+            return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, WsAccept()), stack.source)
         return stack
 
     return _map_stacks(inv, expand)
@@ -99,20 +87,21 @@ def resolve_hostnames(inv: Invocation) -> Invocation:
     return _map_stacks(inv, resolve)
 
 
-def apply_ws_options(inv: Invocation) -> Invocation:
-    """-n and --ws-c-uri reach the WebSocket layers as their fields."""
-    opts = inv.opts
+def apply_ws_c_uri(inv: Invocation) -> Invocation:
+    """--ws-c-uri is the request target of an explicit ws-c: or ws-r: (not one made from a
+    ws:// URL); a full URL gives Host and Basic auth too, as websocat4 splits it."""
+    if not inv.opts.ws_c_uri:
+        return inv
+    uri, host, authorization = request_target(inv.opts.ws_c_uri)
 
     def apply(stack: Stack, _other: Stack | None) -> Stack:
-        layers = []
-        for layer in stack.overlays:
-            if isinstance(layer, WsClient) and layer.host is None and opts.ws_c_uri:
-                uri, host, authorization = request_target(opts.ws_c_uri)  # explicit ws-c:, not from a URL
-                layer = replace(layer, uri=uri, host=host, authorization=authorization)
-            if isinstance(layer, (WsClient, WsServer, WsFramerClient)):
-                layer = replace(layer, no_close=bool(opts.no_close))
-            layers.append(layer)
-        return replace(stack, overlays=tuple(layers))
+        layers = tuple(
+            replace(layer, uri=uri, host=host, authorization=authorization)
+            if isinstance(layer, (WsConnect, WsRequest)) and layer.host is None
+            else layer
+            for layer in stack.overlays
+        )
+        return replace(stack, overlays=layers)
 
     return _map_stacks(inv, apply)
 
@@ -123,11 +112,15 @@ def tls_domain(inv: Invocation) -> Invocation:
     def domain(stack: Stack, _other: Stack | None) -> Stack:
         if not any(isinstance(o, TlsClient) for o in stack.overlays):
             return stack
-        name = inv.opts.tls_domain or getattr(stack.endpoint, "host", None)
-        if not name:
-            raise SpecError(f"argument {stack.source!r}: tls: needs --tls-domain (no host under it to verify)")
-        layers = tuple(replace(o, domain=name) if isinstance(o, TlsClient) else o for o in stack.overlays)
-        return replace(stack, overlays=layers)
+        name = getattr(stack.endpoint, "host", None)
+        layers = []
+        for layer in stack.overlays:
+            if isinstance(layer, TlsClient) and layer.domain is None:  # no --tls-domain
+                if not name:
+                    raise SpecError(f"argument {stack.source!r}: tls: needs --tls-domain (no host under it to verify)")
+                layer = replace(layer, domain=name)
+            layers.append(layer)
+        return replace(stack, overlays=tuple(layers))
 
     return _map_stacks(inv, domain)
 
@@ -156,76 +149,54 @@ def insert_chunker(inv: Invocation) -> Invocation:
     return inv.with_(right=right.wrapped(chunker))
 
 
-def configure_lines(inv: Invocation) -> Invocation:
-    """--separator, --separator-n, -0, --separator-inline and substitution options reach every lines:."""
-    opts = inv.opts
-    separator = separator_byte(opts.separator, opts.null_terminated)
-    separator_n = opts.separator_n if opts.separator_n is not None else 1
-    if not 1 <= separator_n <= MAX_SEPARATOR_N:
-        raise SpecError(f"option '--separator-n': expected a number from 1 to {MAX_SEPARATOR_N}, got {separator_n}")
-    configured = LineChunks(
-        separator=separator,
-        separator_n=separator_n,
-        substitute=not opts.separator_inhibit_substitution,
-        inline=bool(opts.separator_inline),
-    )
-
-    def configure(stack: Stack, _other: Stack | None) -> Stack:
-        layers = tuple(configured if isinstance(o, LineChunks) else o for o in stack.overlays)
-        return replace(stack, overlays=layers)
-
-    return _map_stacks(inv, configure)
-
-
-MAX_SEPARATOR_N = 1 << 16  # a separator longer than a read buffer makes no sense
-
-
-def separator_byte(value: str | None, null_terminated: bool) -> int:
-    """--separator takes one character or a byte value (decimal or 0x..); -0 means NUL."""
-    if null_terminated:
-        return 0
-    if value is None:
-        return 0x0A
-    if len(value) == 1 and not value.isdigit():
-        code = ord(value)
-        if code > 255:
-            raise SpecError(f"option '--separator': {value!r} is not a single byte")
-        return code
-    try:
-        code = int(value, 0)
-    except ValueError:
-        raise SpecError(f"option '--separator': expected one character or a byte value, got {value!r}") from None
-    if not 0 <= code <= 255:
-        raise SpecError(f"option '--separator': {code} is not a byte value (0-255)")
-    return code
-
-
 FIXUPS: tuple[Fixup, ...] = (
     server_shorthand,  # -s 1234 -> ws-l:127.0.0.1:1234
     default_stdio,  # no SPEC2 -> stdio
     expand_websocket,  # ws:// -> ws-c: over tcp:, ws-l: -> ws-upgrade: over tcp-l:
     resolve_hostnames,  # skipped per connect with --late-resolve
-    apply_ws_options,
-    tls_domain,  # --tls-domain, else the TCP host
+    apply_ws_c_uri,
     choose_mirror,  # mirror: facing messages -> message mirror
     insert_chunker,  # bytes meet messages -> lines: / chunks:
-    configure_lines,
+)
+
+# After the options are bound: passes that read bound fields.
+LATE_FIXUPS: tuple[Fixup, ...] = (
+    tls_domain,  # --tls-domain, else the TCP host
 )
 
 
+def bind_options(inv: Invocation) -> Invocation:
+    """Fill every option-bound field: the layers' and the process-level ones (always run)."""
+    opts = inv.opts
+    check_option_values(opts, [*all_spec_classes(), *PROCESS_LEVEL])
+    left = bind_stack(inv.left, opts) if inv.left is not None else None
+    right = bind_stack(inv.right, opts) if inv.right is not None else None
+    exchange = bind_layer(Exchange(), opts)
+    if left is not None and left.listener and right is not None and isinstance(right.endpoint, Stdio):
+        if not exchange.exit_on_eof:  # -E: stdin's EOF ends the sessions, as before
+            exchange = replace(exchange, pass_right_eof=False)
+    serving = bind_layer(Serving(), opts)
+    if left is not None and left.listener and simple_server(left, opts):
+        serving = replace(serving, ready_message="Listening on ws://{}/")
+    return inv.with_(left=left, right=right, exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
+
+
 def apply_fixups(inv: Invocation) -> Invocation:
-    """Run every fixup pass in order (none with --no-fixups), then check the plan."""
+    """Run every fixup pass in order (none with --no-fixups), bind the options, check the plan."""
     if not inv.opts.no_fixups:
         for fixup in FIXUPS:
+            inv = fixup(inv)
+    inv = bind_options(inv)
+    if not inv.opts.no_fixups:
+        for fixup in LATE_FIXUPS:
             inv = fixup(inv)
     check_plan(inv)
     return inv
 
 
 def check_plan(inv: Invocation) -> None:
-    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches, bad headers."""
-    request_headers(inv.opts.header, "-H")
-    request_headers(inv.opts.server_header, "--server-header")
+    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches
+    (bad option values, such as a header without a colon, failed when they were bound)."""
     if inv.right is None:
         raise SpecError("missing SPEC2 (with --no-fixups it is not filled in with stdio)")
     for index, stack in ((1, inv.left), (2, inv.right)):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Callable
 
 from websocat.planner.model import Invocation, Stack
-from websocat.planner.specs import LineChunks, Stdio, WsClient, WsRequest, request_headers
+from websocat.planner.specs.chunking import LineChunks
+from websocat.planner.specs.trivial import Stdio
+from websocat.planner.specs.ws import WsConnect, WsRequest
 
 Lint = Callable[[Invocation], list[str]]
 
@@ -57,11 +59,12 @@ def options_without_effect(inv: Invocation) -> list[str]:
 def omitted_upgrade_headers(inv: Invocation) -> list[str]:
     """--ws-omit-headers on a client whose -H options do not put the upgrade back."""
     stacks = [s for s in (inv.left, inv.right) if s is not None]
-    client = any(isinstance(o, (WsClient, WsRequest)) for s in stacks for o in s.overlays)
-    given = {name.lower() for name, _value in request_headers(inv.opts.header, "-H")}
-    if inv.opts.ws_omit_headers and client and "sec-websocket-key" not in given:
-        return ["--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
-                " or -Key unless given with -H; most servers refuse it"]
+    clients = [o for s in stacks for o in s.overlays if isinstance(o, (WsConnect, WsRequest))]
+    for client in clients:
+        given = {name.lower() for name, _value in client.headers}
+        if client.omit_headers and "sec-websocket-key" not in given:
+            return ["--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
+                    " or -Key unless given with -H; most servers refuse it"]
     return []
 
 

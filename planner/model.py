@@ -41,13 +41,25 @@ class Spec:
         """The canonical prefix, as the manual lists it first."""
         return self.prefixes[0] if self.prefixes else f"<{type(self).__name__}>"
 
-    def arguments(self, opts: argparse.Namespace) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Literal arguments of this layer's runtime call (overlays get the inner socket first).
 
-        Keyword arguments whose value is None are left out, so scripts show only what
-        differs from the runtime's defaults.
+        Fields declared `positional` come first, in order; every other field whose value
+        differs from its declared default is a keyword (the runtime's default is the
+        same), so scripts show only what the command line changed.  Fields declared
+        `internal` are the planner's own.
         """
-        return (), {}
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for f in fields(self):
+            if f.metadata.get("internal"):
+                continue
+            value = getattr(self, f.name)
+            if f.metadata.get("positional"):
+                args.append(value)
+            elif value != f.default or (f.metadata.get("always") and value is not None):
+                kwargs[f.name] = value
+        return tuple(args), kwargs
 
     def describe(self) -> str:
         """Compact text for phase dumps: prefix plus the non-default fields."""
@@ -127,6 +139,10 @@ class Invocation:
     left: Stack | None = None
     right: Stack | None = None
     warnings: tuple[str, ...] = field(default=())
+    # Process-level options, bound like a spec's fields (planner/session.py)
+    exchange: Any = None
+    serving: Any = None
+    running: Any = None
 
     def with_(self, **changes: Any) -> Invocation:
         return replace(self, **changes)

@@ -1132,6 +1132,14 @@ _BY_NAME: dict[str, OptionSpec] = {
 }
 
 
+_BY_DEST: dict[str, OptionSpec] = {spec.dest: spec for spec in OPTIONS}
+
+
+def option_by_dest(dest: str) -> OptionSpec | None:
+    """The option whose parsed value is ``opts.<dest>``."""
+    return _BY_DEST.get(dest)
+
+
 def find_option(name: str) -> OptionSpec | None:
     """The option spelled ``name`` (``"--buffer-size"`` or ``"-B"``), if any."""
     return _BY_NAME.get(name)

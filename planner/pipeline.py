@@ -13,24 +13,33 @@ from websocat.planner.parse import parse
 from websocat.planner.render import render_script
 from websocat.planner.values import hide_credentials
 
-# Options that this version acts on; any other option given with a non-default value is
-# refused with "is not implemented yet" rather than silently ignored.
-IMPLEMENTED = frozenset(
-    """
-    dump_spec dump_spec_phase0 dump_spec_phase1 dump_spec_phase2 scenario text binary
-    late_resolve server ws_c_uri separator separator_n separator_inhibit_substitution
-    separator_inline null_terminated dummy_hangup exit_on_hangup exit_after_one_session
-    unidirectional unidirectional_reverse unidirectional_late_drop exit_on_eof buffer_size
-    no_close oneshot no_lints no_fixups less_fixups random_seed mirror_bufsize
-    global_timeout_ms global_timeout_force_exit sleep_ms_before_start
-    stdout_announce_listening_ports accept_from_fd write_file_no_overwrite
-    write_file_auto_rename random_fast tcp_race_interval_ms spec1 spec2 help version
-    header server_header protocol server_protocol origin ua ws_dont_check_headers
-    inhibit_pongs ws_ignore_invalid_masks ws_shutdown_socket_on_eof insecure tls_domain
-    enable_sslkeylog verbose server_protocol_lax server_protocol_choose_first ws_no_flush
-    ws_no_auto_buffer ws_omit_headers close_delay_ms
-    """.split()
-)
+# Options the planner itself consumes (parsing, fixups, lints, dumps, the command),
+# each with where it is read; every other implemented option fills a field of a spec
+# class or of planner/session.py, declared with `option(...)`.
+PLANNER_OPTIONS: dict[str, str] = {
+    "dump_spec": "cli", "dump_spec_phase0": "cli", "dump_spec_phase1": "cli", "dump_spec_phase2": "cli",
+    "scenario": "cli (-x)", "help": "cli", "version": "cli", "accept_from_fd": "cli (migration message)",
+    "spec1": "parse", "spec2": "parse",
+    "text": "fixups.insert_chunker", "binary": "fixups.insert_chunker",
+    "server": "fixups.server_shorthand", "late_resolve": "fixups.resolve_hostnames",
+    "ws_c_uri": "fixups.apply_ws_c_uri",
+    "no_fixups": "fixups.apply_fixups", "less_fixups": "fixups (nothing to skip yet)",
+    "no_lints": "lints.apply_lints",
+    "ws_no_flush": "lints.options_without_effect", "ws_no_auto_buffer": "lints.options_without_effect",
+}
+
+
+def implemented_options() -> frozenset[str]:
+    """Every option this version acts on: bound to a field, or consumed by the planner."""
+    from websocat.planner.session import PROCESS_LEVEL
+    from websocat.planner.specs import all_spec_classes, bound_options
+
+    classes = (*all_spec_classes(), *PROCESS_LEVEL)
+    bound = {dest for cls in classes for _f, dests in bound_options(cls) for dest in dests}
+    return frozenset(bound | PLANNER_OPTIONS.keys())
+
+
+IMPLEMENTED = implemented_options()
 
 
 def reject_unimplemented(opts: argparse.Namespace) -> None:
@@ -102,6 +111,10 @@ def _dump_stacks(inv: Invocation) -> str:
     lines = []
     for name, stack in (("left", inv.left), ("right", inv.right)):
         lines.append(f"{name}: " + (stack.describe() if stack is not None else "(none)"))
+    for name in ("exchange", "serving", "running"):
+        bound = getattr(inv, name)
+        if bound is not None:
+            lines.append(f"{name}: {bound!r}")
     lines += [f"warning: {w}" for w in inv.warnings]
     return "\n".join(lines) + "\n"
 

@@ -8,20 +8,30 @@ from __future__ import annotations
 
 import os
 import shlex
-from argparse import Namespace
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from websocat.planner.fixups import simple_server
 from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
-from websocat.planner.specs import Stdio, TcpConnectByEarlyHostname
+from websocat.planner.session import Exchange, keywords
+from websocat.planner.specs import Listening, Setup
 from websocat.planner.values import hide_credentials
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
 
 
+class SessionHandler(Var):
+    """``lambda conn1: session(conn1, addrs2)``: what a listener calls per connection,
+    built only from the script's own variable names."""
+
+    def __new__(cls, conn: str, passed: list[str]) -> SessionHandler:
+        assert all(name.isidentifier() for name in (conn, *passed)), (conn, passed)
+        return super().__new__(cls, f"lambda {conn}: session({', '.join([conn, *passed])})")
+
+
 def py_literal(value: Any) -> str:
     """repr() restricted to plain data, so no value can become code."""
+    if isinstance(value, SessionHandler):
+        return str(value)
     if isinstance(value, Var):
         assert value.isidentifier(), value
         return str(value)
@@ -84,10 +94,8 @@ class Scenario:
     session_steps: list[Step]
     exchange: str
     exchange_depth: int
-    main_steps: list[Step]
     main_call: str  # the last statement of main()
     run_call: str
-    modules: set[str] = field(default_factory=set)
 
 
 class _Names:
@@ -103,32 +111,38 @@ class _Names:
         return name if count == 0 else f"{name}_{count + 1}"
 
 
-def _layer_step(layer: Spec, opts: Namespace, inner: str | None, names: _Names, side: int,
-                setup_vars: dict[int, str], modules: set[str]) -> Step:
+def _layer_step(layer: Spec, inner: str | None, names: _Names, side: int, setup_vars: dict[int, str],
+                modules: set[str]) -> Step:
     render = layer.render  # type: ignore[attr-defined]
-    args, kwargs = layer.arguments(opts)
+    if getattr(layer, "setup", None) is not None:
+        args, kwargs = layer.call_arguments(setup_vars[side])  # type: ignore[call-arg]
+    else:
+        args, kwargs = layer.call_arguments()
     if inner is not None:
         args = (Var(inner), *args)
-    args = tuple(Var(setup_vars[side]) if isinstance(a, Var) and a == "addrs" else a for a in args)
-    module = render.module.rpartition(".")[2]
     modules.add(render.module)
     var = names.new(render.var, side)
-    return Step(render.form, call_text(f"{module}.{render.function}", args, kwargs), var)
+    return Step(render.form, call_text(f"{_short(render.module)}.{render.function}", args, kwargs), var)
 
 
-def _stack_steps(stack: Stack, opts: Namespace, names: _Names, side: int, setup_vars: dict[int, str],
-                 modules: set[str], skip_endpoint: str | None = None) -> tuple[list[Step], str]:
+def _short(module: str) -> str:
+    """'endpoints.tcp' -> 'tcp', the name the script imports it as."""
+    return module.rpartition(".")[2]
+
+
+def _stack_steps(stack: Stack, names: _Names, side: int, setup_vars: dict[int, str], modules: set[str],
+                 skip_endpoint: str | None = None) -> tuple[list[Step], str]:
     """Steps that open `stack` innermost first; returns them and the outermost variable."""
     steps: list[Step] = []
     if skip_endpoint is None:
-        step = _layer_step(stack.endpoint, opts, None, names, side, setup_vars, modules)
+        step = _layer_step(stack.endpoint, None, names, side, setup_vars, modules)
         step.comment = f"{'left' if side == 1 else 'right'}: {comment_text(hide_credentials(stack.source))}"
         steps.append(step)
         var = step.var
     else:
         var = skip_endpoint
     for overlay in reversed(stack.overlays):
-        step = _layer_step(overlay, opts, var, names, side, setup_vars, modules)
+        step = _layer_step(overlay, var, names, side, setup_vars, modules)
         steps.append(step)
         var = step.var
     return steps, var
@@ -143,64 +157,47 @@ def _nest(steps: list[Step], depth: int) -> int:
     return depth
 
 
-def _exchange(left: str, right: str, kind: Kind, opts: Namespace, shared_stdin: bool = False) -> str:
+def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
     function = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
-    kwargs: dict[str, Any] = {
-        "unidirectional": opts.unidirectional or None,
-        "unidirectional_reverse": opts.unidirectional_reverse or None,
-        "late_drop": opts.unidirectional_late_drop or None,
-        "exit_on_eof": opts.exit_on_eof or None,
-        # A listener's sessions share stdin: its EOF (a server under nohup, cron or
-        # systemd has /dev/null there) must not close every client (-E: it does).
-        "pass_right_eof": False if shared_stdin and not opts.exit_on_eof else None,
-    }
-    if kind is Kind.BYTES:
-        kwargs["buffer_size"] = opts.buffer_size
+    kwargs = keywords(exchange, leave_out=() if kind is Kind.BYTES else ("buffer_size",))
     return call_text(function, (Var(left), Var(right)), kwargs)
 
 
-def _run_call(opts: Namespace) -> str:
-    kwargs = {
-        "global_timeout_ms": opts.global_timeout_ms,
-        "global_timeout_force_exit": opts.global_timeout_force_exit or None,
-        "sleep_ms_before_start": opts.sleep_ms_before_start,
-        "exit_on_hangup": opts.exit_on_hangup or None,
-        "random_seed": opts.random_seed,
-    }
-    return call_text("run", (Var("main"),), kwargs)
-
-
 def plan_scenario(inv: Invocation) -> Scenario:
-    """The scenario model for a fixed-up invocation."""
-    left, right, opts = inv.left, inv.right, inv.opts
+    """The scenario model for a fixed-up, bound invocation."""
+    left, right = inv.left, inv.right
     assert left is not None and right is not None
     names = _Names()
     modules: set[str] = set()
     setup: list[Step] = []
     setup_vars: dict[int, str] = {}
+    session_params: list[str] = []
     for side, stack in ((1, left), (2, right)):
-        ep = stack.endpoint
-        if isinstance(ep, TcpConnectByEarlyHostname):
-            var = names.new("addrs", side)
-            setup_vars[side] = var
-            modules.add("endpoints.tcp")
-            setup.append(Step("await", call_text("tcp.resolve", (ep.host, ep.port), {}), var,
-                              comment="resolved once, before any connection (--late-resolve: at each)"))
-
-    session_params = [f"{setup_vars[s]}: tcp.Addrs" for s in sorted(setup_vars)]
-    main_steps: list[Step] = []
+        hook: Setup | None = getattr(stack.endpoint, "setup", None)
+        if hook is not None:
+            var = setup_vars[side] = names.new(hook.var, side)
+            modules.add(hook.module)
+            call = call_text(f"{_short(hook.module)}.{hook.function}", stack.endpoint.setup_arguments(), {})  # type: ignore[attr-defined]
+            setup.append(Step("await", call, var, comment=hook.comment))
+            session_params.append(f"{var}: {hook.var_type}")
+    passed = [setup_vars[s] for s in sorted(setup_vars)]
     if left.listener:
+        listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
         conn = names.new("conn", 1)
-        left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules, skip_endpoint=conn)
+        left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules, skip_endpoint=conn)
         if left_steps:
             left_steps[0].comment = f"left: {comment_text(hide_credentials(left.source))}, one session per connection"
-        session_params.insert(0, f"{conn}: tcp.Stream")
-        serve = _serve_call(left, opts, [setup_vars[s] for s in sorted(setup_vars)], modules)
+        session_params.insert(0, f"{conn}: {listening.conn_type}")
+        # What each session gets besides its connection is written out, not passed through.
+        handler = SessionHandler(conn, passed) if passed else Var("session")
+        args, _kwargs = left.endpoint.call_arguments()
+        modules.add(listening.module)
+        serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), keywords(inv.serving))
         main_call = f"await {serve}"
     else:
-        left_steps, left_var = _stack_steps(left, opts, names, 1, setup_vars, modules)
-        main_call = f"await session({', '.join(setup_vars[s] for s in sorted(setup_vars))})"
-    right_steps, right_var = _stack_steps(right, opts, names, 2, setup_vars, modules)
+        left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)
+        main_call = f"await session({', '.join(passed)})"
+    right_steps, right_var = _stack_steps(right, names, 2, setup_vars, modules)
     steps = left_steps + right_steps
     depth = _nest(steps, 1)
     return Scenario(
@@ -209,27 +206,11 @@ def plan_scenario(inv: Invocation) -> Scenario:
         setup=setup,
         session_params=session_params,
         session_steps=steps,
-        exchange=_exchange(left_var, right_var, left.provides, opts,
-                           shared_stdin=left.listener and isinstance(right.endpoint, Stdio)),
+        exchange=_exchange(left_var, right_var, left.provides, inv.exchange),
         exchange_depth=depth,
-        main_steps=main_steps,
         main_call=main_call,
-        run_call=_run_call(opts),
-        modules=modules,
+        run_call=call_text("run", (Var("main"),), keywords(inv.running)),
     )
-
-
-def _serve_call(left: Stack, opts: Namespace, extra: list[str], modules: set[str]) -> str:
-    ep = left.endpoint
-    modules.add("endpoints.tcp")
-    kwargs = {
-        "oneshot": opts.oneshot or None,
-        "exit_after_one_session": opts.exit_after_one_session or None,
-        "announce": opts.stdout_announce_listening_ports or None,
-        "ready_message": "Listening on ws://{}/" if simple_server(left, opts) else None,
-    }
-    args = (ep.host, ep.port, Var("session"), *(Var(v) for v in extra))  # type: ignore[attr-defined]
-    return call_text("tcp.serve", args, kwargs)
 
 
 def _imports(modules: set[str], kind: Kind) -> list[str]:
@@ -268,4 +249,4 @@ def render_script(inv: Invocation) -> str:
     """Python source of the scenario (not black-formatted; --dump-spec formats it)."""
     scenario = plan_scenario(inv)
     template = _environment().get_template("script.py.j2")
-    return str(template.render(s=scenario, warnings=inv.warnings))
+    return str(template.render(s=scenario))

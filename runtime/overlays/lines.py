@@ -41,7 +41,7 @@ class LineMessages(MessageSocket):
         self,
         stream: ByteStream,
         *,
-        separator: int = 0x0A,
+        separator: bytes | int = b"\n",
         separator_n: int = 1,
         substitute: bool = True,
         inline: bool = False,
@@ -49,8 +49,12 @@ class LineMessages(MessageSocket):
         text: bool = True,
         read_size: int = DEFAULT_READ,
     ) -> None:
-        if not 0 <= separator <= 255:
-            raise ValueError(f"separator must be a byte value 0..255, not {separator}")
+        if isinstance(separator, int):  # scripts dumped before separators were bytes
+            if not 0 <= separator <= 255:
+                raise ValueError(f"separator must be a byte value 0..255, not {separator}")
+            separator = bytes((separator,))
+        if len(separator) != 1:
+            raise ValueError(f"separator must be one byte, not {separator!r}")
         if separator_n < 1:
             raise ValueError(f"separator_n must be at least 1, not {separator_n}")
         if max_line < 1 or read_size < 1:
@@ -66,9 +70,9 @@ class LineMessages(MessageSocket):
         self.max_line = max_line
         self.text = text
 
-        self._sb = bytes((separator,))
+        self._sb = bytes(separator)
         self._sep = self._sb * separator_n
-        self._newline = separator == 0x0A
+        self._newline = separator == b"\n"
         self._read_size = read_size
         self._flags = TEXT if text else BINARY
 
@@ -233,7 +237,7 @@ class LineMessages(MessageSocket):
 def framed(
     stream: ByteStream,
     *,
-    separator: int = 0x0A,
+    separator: bytes | int = b"\n",
     separator_n: int = 1,
     substitute: bool = True,
     inline: bool = False,
@@ -243,7 +247,8 @@ def framed(
 ) -> LineMessages:
     """Turn a byte stream into messages, one per line (websocat4 ``lines:``).
 
-    separator: the byte that ends a line (``--separator``, ``-0`` for NUL); a line ends
+    separator: the byte that ends a line, as a one-byte ``bytes`` (``--separator``, ``-0``
+      for NUL; an int 0-255 is taken too); a line ends
       at ``separator_n`` of them in a row (``--separator-n 2``: an empty line).
     substitute: when writing, drop separator bytes at a message's start and end and
       break separators inside it with a space, so one message stays one line

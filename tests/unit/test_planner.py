@@ -9,23 +9,12 @@ from websocat.planner.model import Invocation, Kind, NotImplementedYet, SpecErro
 from websocat.planner.options import parse_args
 from websocat.planner.parse import parse, parse_stack
 from websocat.planner.pipeline import dump_phase0, dump_phase1, dump_phase2, plan
-from websocat.planner.specs import (
-    PREFIXES,
-    SPECS,
-    DummyDatagrams,
-    LineChunks,
-    MessageMirror,
-    Mirror,
-    Stdio,
-    StreamChunks,
-    TcpConnectByEarlyHostname,
-    TcpConnectByIp,
-    TcpConnectByLateHostname,
-    TcpListen,
-    WsClient,
-    WsListen,
-    WsServer,
-)
+from websocat.planner.specs import PREFIXES, SPECS
+from websocat.planner.specs.chunking import LineChunks, StreamChunks, separator_byte
+from websocat.planner.specs.tcp import TcpConnectByEarlyHostname, TcpConnectByIp, TcpConnectByLateHostname, TcpListen
+from websocat.planner.specs.tls import TlsClient
+from websocat.planner.specs.trivial import DummyDatagrams, MessageMirror, Mirror, Stdio
+from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest
 
 
 def inv(*argv: str) -> Invocation:
@@ -86,10 +75,10 @@ def test_default_stdio() -> None:
 
 def test_expand_websocket() -> None:
     got = fixups.expand_websocket(fixups.default_stdio(inv("ws://example.com:81/a?b")))
-    assert got.left.overlays == (WsClient(uri="/a?b", host="example.com:81"),)
+    assert got.left.overlays == (WsConnect(uri="/a?b", host="example.com:81"),)
     assert got.left.endpoint.host == "example.com" and got.left.endpoint.port == 81
     got = fixups.expand_websocket(fixups.default_stdio(inv("ws-l:127.0.0.1:9")))
-    assert got.left.endpoint == TcpListen("127.0.0.1", 9) and got.left.overlays == (WsServer(),)
+    assert got.left.endpoint == TcpListen("127.0.0.1", 9) and got.left.overlays == (WsAccept(),)
 
 
 def test_resolve_hostnames_early_and_late() -> None:
@@ -117,13 +106,35 @@ def test_insert_chunker_text_and_binary() -> None:
     assert fixups.insert_chunker(same) == same
 
 
-def test_configure_lines() -> None:
+def test_lines_options_bind_to_the_lines_layer() -> None:
     got = plan(["--separator-n", "2", "-0", "--separator-inline", "ws://127.0.0.1:1/"])
-    assert got.right.overlays[0] == LineChunks(separator=0, separator_n=2, substitute=True, inline=True)
-    assert fixups.separator_byte("0x3b", False) == 0x3B
-    assert fixups.separator_byte(";", False) == 0x3B
+    assert got.right.overlays[0] == LineChunks(separator=b"\0", separator_n=2, substitute=True, inline=True)
+    assert plan(["--separator", ";", "ws://127.0.0.1:1/"]).right.overlays[0] == LineChunks(separator=b";")
+    assert separator_byte("0x3b", False) == b";"
+    assert separator_byte(";", False) == b";"
     with pytest.raises(SpecError):
-        fixups.separator_byte("300", False)
+        separator_byte("300", False)
+    with pytest.raises(SpecError, match="--separator-n"):
+        plan(["--separator-n", "0", "ws://127.0.0.1:1/"])
+
+
+def test_ws_c_uri_fixup_sets_explicit_clients_only() -> None:
+    explicit = plan(["--ws-c-uri", "/chat", "ws-c:tcp:127.0.0.1:1"])
+    assert explicit.left.overlays == (WsConnect(uri="/chat"),)
+    request = plan(["--ws-c-uri", "ws://h:81/x", "ws-r:tcp:127.0.0.1:1"])
+    assert request.left.overlays[0] == WsRequest(uri="/x", host="h:81")
+    from_url = plan(["--ws-c-uri", "/chat", "ws://127.0.0.1:1/p"])
+    assert from_url.left.overlays == (WsConnect(uri="/p", host="127.0.0.1:1"),)
+
+
+def test_tls_domain_fixup() -> None:
+    host = plan(["wss://example.com/"])
+    assert host.left.overlays[1] == TlsClient(domain="example.com")
+    given = plan(["--tls-domain", "other.example", "wss://example.com/"])
+    assert given.left.overlays[1] == TlsClient(domain="other.example")
+    assert plan(["--tls-domain", "d", "tls:tcp:127.0.0.1:1"]).left.overlays == (TlsClient(domain="d"),)
+    with pytest.raises(SpecError, match="tls: needs --tls-domain"):
+        plan(["tls:mss:R x"])
 
 
 def test_mismatch_that_cannot_be_fixed() -> None:
@@ -183,10 +194,21 @@ def test_lints_warn_and_no_lints_silences() -> None:
 
 
 def test_phase_dumps_are_readable() -> None:
-    assert "'binary': True" in dump_phase0(["-b", "ws://127.0.0.1:1/"])
-    assert "WsUrl" in dump_phase1(["ws://127.0.0.1:1/"])
-    phase2 = dump_phase2(["ws://127.0.0.1:1/"])
-    assert "WsClient" in phase2 and "LineChunks" in phase2 and "Stdio" in phase2
+    assert dump_phase0(["-b", "ws://127.0.0.1:1/"]) == "options: {'binary': True, 'spec1': 'ws://127.0.0.1:1/'}\n"
+    assert dump_phase1(["ws://127.0.0.1:1/"]) == (
+        "left: WsUrl(host='127.0.0.1', port=1, path='/', host_header='127.0.0.1:1')\nright: (none)\n"
+    )
+    assert dump_phase2(["--protocol", "chat", "ws://127.0.0.1:1/"]).splitlines() == [
+        "left: WsConnect(uri='/', host='127.0.0.1:1', headers=(), protocol='chat', origin=None, user_agent=None,"
+        " omit_headers=False, no_close=False, lax=False, max_pongs=None, ignore_masks=False, shutdown_on_eof=False,"
+        " close_delay_ms=None, verbose=False) over TcpConnectByIp(host='127.0.0.1', port=1)",
+        "right: LineChunks(separator=b'\\n', separator_n=1, substitute=True, inline=False) over Stdio()",
+        "exchange: Exchange(unidirectional=False, unidirectional_reverse=False, late_drop=False, exit_on_eof=False,"
+        " pass_right_eof=True, buffer_size=None)",
+        "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None)",
+        "running: Running(global_timeout_ms=None, global_timeout_force_exit=False, sleep_ms_before_start=None,"
+        " exit_on_hangup=False, random_seed=None)",
+    ]
 
 
 def test_dummy_datagrams_kind() -> None:

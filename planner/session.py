@@ -1,0 +1,56 @@
+"""Process-level options: how the two sides are exchanged, how a listener serves, how
+the scenario runs.  Declared like a spec's fields (`option(...)`, default written once)
+and filled by the same binding pass; the phase 2 dump shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from websocat.planner.specs import keyword, option
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The keywords of exchange_bytes / exchange_packets."""
+
+    unidirectional: bool = option("--unidirectional", default=False)
+    unidirectional_reverse: bool = option("--unidirectional-reverse", default=False)
+    late_drop: bool = option("--unidirectional-late-drop", default=False)
+    exit_on_eof: bool = option("--exit-on-eof", default=False)
+    # False when a listener's sessions share stdin: its EOF must not close every client
+    pass_right_eof: bool = keyword(True)
+    buffer_size: int | None = option("--buffer-size", default=None)  # exchange_bytes only
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The keywords of a listener's serve function (on the left)."""
+
+    oneshot: bool = option("--oneshot", default=False)
+    exit_after_one_session: bool = option("--exit-after-one-session", default=False)
+    announce: bool = option("--stdout-announce-listening-ports", default=False)
+    ready_message: str | None = keyword(None)  # -s PORT says where it listens, as websocat v1
+
+
+@dataclass(frozen=True)
+class Running:
+    """The keywords of run()."""
+
+    global_timeout_ms: int | None = option("--global-timeout-ms", default=None)
+    global_timeout_force_exit: bool = option("--global-timeout-force-exit", default=False)
+    sleep_ms_before_start: int | None = option("--sleep-ms-before-start", default=None)
+    exit_on_hangup: bool = option("--exit-on-hangup", default=False)
+    random_seed: int | None = option("--random-seed", default=None)
+
+
+def keywords(obj: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of ``obj`` that differ from their defaults, as call keywords."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in fields(obj)
+        if f.name not in leave_out and getattr(obj, f.name) != f.default
+    }
+
+
+PROCESS_LEVEL = (Exchange, Serving, Running)

@@ -1,0 +1,48 @@
+"""File endpoints: readfile:, writefile:, appendfile: (runtime/endpoints/files.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from websocat.planner.model import Endpoint, SpecError
+from websocat.planner.specs import Rendered, option, positional, register
+from websocat.planner.values import os_value
+
+
+@dataclass(frozen=True)
+class FileEndpoint(Endpoint):
+    path: str | bytes = positional("")
+    grammar: ClassVar[str] = "a file path"
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        if not value:
+            raise SpecError(f"'{cls.prefixes[0]}' expects a file path")
+        return cls(os_value(value))
+
+
+@register("readfile:")
+@dataclass(frozen=True)
+class ReadFile(FileEndpoint):
+    """Read specified file. Ignores writes."""
+
+    render: ClassVar = Rendered("endpoints.files", "with", "read", "file")
+
+
+@register("writefile:")
+@dataclass(frozen=True)
+class WriteFile(FileEndpoint):
+    """Write specified file."""
+
+    no_overwrite: bool = option("--write-file-no-overwrite", default=False)
+    auto_rename: bool = option("--write-file-auto-rename", default=False)
+    render: ClassVar = Rendered("endpoints.files", "with", "write", "file")
+
+
+@register("appendfile:")
+@dataclass(frozen=True)
+class AppendFile(FileEndpoint):
+    """Append to specified file."""
+
+    render: ClassVar = Rendered("endpoints.files", "with", "append", "file")

@@ -1,0 +1,82 @@
+"""TCP endpoints: tcp: (by IP, by hostname resolved once or per connection) and tcp-listen: (runtime/endpoints/tcp.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from websocat.planner.model import Endpoint, Var
+from websocat.planner.specs import Listening, Rendered, Setup, internal, option, positional, register
+from websocat.planner.values import ip_host_port, is_ip, split_host_port
+
+
+@register("tcp:", "tcp-connect:", "connect-tcp:", "tcp-c:", "c-tcp:")
+@dataclass(frozen=True)
+class TcpConnect(Endpoint):
+    """Connect to a TCP socket by IP address or hostname (the planner picks one of the three below)."""
+
+    host: str = positional("")
+    port: int = positional(0)
+    grammar: ClassVar[str] = "host:port, [ipv6]:port"
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        host, port = split_host_port(value, "tcp:")
+        if is_ip(host):
+            return TcpConnectByIp(host, port)  # type: ignore[return-value]
+        return cls(host, port)
+
+
+@dataclass(frozen=True)
+class TcpConnectByIp(TcpConnect):
+    """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address."""
+
+    render: ClassVar = Rendered("endpoints.tcp", "with", "connect", "tcp")
+
+
+@dataclass(frozen=True)
+class TcpConnectByEarlyHostname(TcpConnect):
+    """Connect to a TCP socket by hostname, resolved once when the scenario starts; several addresses are raced."""
+
+    host: str = internal("")
+    port: int = internal(0)
+    race_interval_ms: int = option("--tcp-race-interval-ms", default=20)
+    render: ClassVar = Rendered("endpoints.tcp", "with", "connect_any", "tcp")
+    setup: ClassVar = Setup(
+        "endpoints.tcp", "resolve", "addrs", "tcp.Addrs", "resolved once, before any connection (--late-resolve: at each)"
+    )
+
+    def setup_arguments(self) -> tuple[Any, ...]:
+        return (self.host, self.port)
+
+    def call_arguments(self, setup_var: str = "addrs") -> tuple[tuple[Any, ...], dict[str, Any]]:
+        _args, kwargs = super().call_arguments()
+        return (Var(setup_var),), kwargs
+
+
+@dataclass(frozen=True)
+class TcpConnectByLateHostname(TcpConnect):
+    """Connect to a TCP socket by hostname, resolved again at each connection; several addresses are raced."""
+
+    race_interval_ms: int = option("--tcp-race-interval-ms", default=20)
+    render: ClassVar = Rendered("endpoints.tcp", "with", "connect_late", "tcp")
+
+
+@register("tcp-listen:", "listen-tcp:", "tcp-l:", "l-tcp:")
+@dataclass(frozen=True)
+class TcpListen(Endpoint):
+    """Listen for incoming TCP connections on one TCP socket, bound to the specified IPv4 or IPv6 address."""
+
+    host: str = positional("")
+    port: int = positional(0)
+    announce: bool = option("--stdout-announce-listening-ports", default=False)
+    listener: ClassVar[bool] = True
+    grammar: ClassVar[str] = "ip:port"
+    # On the right (one connection for the session) it is opened like any endpoint;
+    # on the left it serves, one session per connection.
+    render: ClassVar = Rendered("endpoints.tcp", "with", "accept_one", "tcp")
+    listening: ClassVar = Listening("endpoints.tcp", "serve", "tcp.Stream")
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*ip_host_port(value, cls.prefixes[0]))

@@ -1,0 +1,167 @@
+"""The manual's kinds not implemented yet: one row each, recognised by the parser and
+refused with '... is not implemented yet'.
+
+Implementing a kind means deleting its row and writing its class in
+``planner/specs/<family>.py`` (the row's family), with its runtime module and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from websocat.planner.model import Endpoint, Kind, Overlay, Spec
+from websocat.planner.specs import register
+
+
+class Row(NamedTuple):
+    name: str  # the manual's class name
+    family: str  # the planner/specs and runtime module it will live in
+    kind: tuple[bool, Kind]  # (is an overlay, what it gives)
+    grammar: str  # what the value after the prefix looks like
+    doc: str
+    prefixes: tuple[str, ...]  # canonical first
+
+
+ENDPOINT = (False, Kind.BYTES)
+ENDPOINT_M = (False, Kind.MESSAGES)
+OVERLAY = (True, Kind.BYTES)
+OVERLAY_M = (True, Kind.MESSAGES)
+ADDR = "host:port"
+PATH = "a filesystem path"
+ABSTRACT = "an abstract socket name"
+FD = "a file descriptor number"
+FDNAME = "a name from LISTEN_FDNAMES"
+REG = "a registry address (any text)"
+
+# fmt: off
+TABLE: tuple[Row, ...] = (
+    Row("AbstractConnect", "unix", ENDPOINT, ABSTRACT,
+        "Connect to the specified abstract-namespaced UNIX socket (Linux).",
+        ("abstract:", "abstract-connect:", "connect-abstract:", "abstract-c:", "c-abstract:", "abs:",)),
+    Row("AbstractListen", "unix", ENDPOINT, ABSTRACT,
+        "Listen UNIX socket on specified abstract path (Linux).",
+        ("abstract-listen:", "listen-abstract:", "abstract-l:", "l-abstract:", "l-abs:", "abs-l:",)),
+    Row("AbstractSeqpacketConnect", "unix", ENDPOINT_M, ABSTRACT,
+        "Connect to specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
+        ("seqpacket-abstract:", "seqpacket-abstract-connect:", "seqpacket-abstract-c:", "abstract-seqpacket:", "abstract-seqpacket-connect:", "abstract-seqpacket-c:", "abs-seqp:", "seqp-abs:",)),
+    Row("AbstractSeqpacketListen", "unix", ENDPOINT_M, ABSTRACT,
+        "Listen specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
+        ("seqpacket-abstract-listen:", "seqpacket-abstract-l:", "abstract-seqpacket-listen:", "abstract-seqpacket-l:", "abs-seqp-l:", "seqp-abs-l:", "l-abs-seqp:", "l-seqp-abs:",)),
+    Row("AsyncFd", "fd", ENDPOINT, FD,
+        "Use specified inherited file descriptor for reading and writing.",
+        ("async-fd:", "open-fd:",)),
+    Row("Cmd", "process", ENDPOINT, 'a shell command line',
+        "Execute given command line and use its stdin/stdout as a socket.",
+        ("cmd:", "sh-c:",)),
+    Row("Exec", "process", ENDPOINT, 'a program (arguments: --exec-args)',
+        "Execute given program as a subprocess and use its stdin/stdout as a socket.",
+        ("exec:",)),
+    Row("RegistryDatagramConnect", "registry", ENDPOINT_M, REG,
+        "Connect to a virtual intra-Websocat address using a datagram socket.",
+        ("registry-datagram-connect:", "regdg-c:",)),
+    Row("RegistryDatagramListen", "registry", ENDPOINT_M, REG,
+        "Listen for virtual intra-Websocat datagram connections at specified address.",
+        ("registry-datagram-listen:", "regdg-l:",)),
+    Row("RegistrySend", "registry", ENDPOINT, REG,
+        "Send the socket this endpoint is paired with to a virtual intra-Websocat address.",
+        ("registry-send:", "regsend:",)),
+    Row("RegistryStreamConnect", "registry", ENDPOINT, REG,
+        "Connect to a virtual intra-Websocat address using a stream socket.",
+        ("registry-stream-connect:", "regstr-c:",)),
+    Row("RegistryStreamListen", "registry", ENDPOINT, REG,
+        "Listen for virtual intra-Websocat stream connections at specified address.",
+        ("registry-stream-listen:", "regstr-l:",)),
+    Row("SeqpacketConnect", "unix", ENDPOINT_M, PATH,
+        "Connect to specified UNIX SOCK_SEQPACKET socket by path.",
+        ("seqpacket:", "seqpacket-connect:", "connect-seqpacket:", "seqpacket-c:", "c-seqpacket:", "seqp:",)),
+    Row("SeqpacketListen", "unix", ENDPOINT_M, PATH,
+        "Listen specified UNIX SOCK_SEQPACKET socket.",
+        ("seqpacket-listen:", "listen-seqpacket:", "seqpacket-l:", "l-seqpacket:", "l-seqp:", "seqp-l:",)),
+    Row("SeqpacketListenFd", "unix", ENDPOINT_M, FD,
+        "Listen for SOCK_SEQPACKET connections on an inherited listening socket (file descriptor).",
+        ("seqpacket-listen-fd:", "listen-seqpacket-fd:", "seqpacket-l-fd:", "l-seqpacket-fd:", "l-seqp-fd:", "seqp-l-fd:",)),
+    Row("SeqpacketListenFdNamed", "unix", ENDPOINT_M, FDNAME,
+        "Listen for SOCK_SEQPACKET connections on an inherited socket named by LISTEN_FDNAMES.",
+        ("seqpacket-listen-fdname:", "listen-seqpacket-fdname:", "seqpacket-l-fdname:", "l-seqpacket-fdname:", "l-seqp-fdname:", "seqp-l-fdname:",)),
+    Row("TcpListenFd", "fd", ENDPOINT, FD,
+        "Listen for incoming TCP connections on an inherited listening socket (file descriptor).",
+        ("tcp-listen-fd:", "listen-tcp-fd:", "tcp-l-fd:", "l-tcp-fd:",)),
+    Row("TcpListenFdNamed", "fd", ENDPOINT, FDNAME,
+        "Listen for incoming TCP connections on an inherited socket named by LISTEN_FDNAMES.",
+        ("tcp-listen-fdname:", "listen-tcp-fdname:", "tcp-l-fdname:", "l-tcp-fdname:",)),
+    Row("UdpBind", "udp", ENDPOINT_M, ADDR,
+        "Bind UDP socket to this address; --udp-bind-* options shape its behaviour.",
+        ("udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:",)),
+    Row("UdpConnect", "udp", ENDPOINT_M, ADDR,
+        "Connect to this UDP socket. Not affected by --udp-bind-* options.",
+        ("udp:", "udp-connect:", "connect-udp:", "udp-c:", "c-udp:",)),
+    Row("UdpFd", "udp", ENDPOINT_M, FD,
+        "Use inherited pre-bound UDP socket from specified file descriptor.",
+        ("udp-fd:", "udp-bind-fd:",)),
+    Row("UdpFdNamed", "udp", ENDPOINT_M, FDNAME,
+        "Use inherited pre-bound UDP socket from specified file descriptor (using LISTEN_FDNAMES).",
+        ("udp-fdname:", "udp-bind-fdname:",)),
+    Row("UdpServer", "udp", ENDPOINT_M, ADDR,
+        "Bind UDP socket and spawn a separate task for each client.",
+        ("udp-server:",)),
+    Row("UdpServerFd", "udp", ENDPOINT_M, FD,
+        "Use inherited pre-bound UDP socket, spawning a task for each client.",
+        ("udp-server-fd:",)),
+    Row("UdpServerFdNamed", "udp", ENDPOINT_M, FDNAME,
+        "Use inherited pre-bound UDP socket (LISTEN_FDNAMES), spawning a task for each client.",
+        ("udp-server-fdname:",)),
+    Row("UnixConnect", "unix", ENDPOINT, PATH,
+        "Connect to the specified UNIX socket path using stream socket.",
+        ("unix:", "unix-connect:", "connect-unix:", "unix-c:", "c-unix:",)),
+    Row("UnixListen", "unix", ENDPOINT, PATH,
+        "Listen specified UNIX socket path for SOCK_STREAM connections.",
+        ("unix-listen:", "listen-unix:", "unix-l:", "l-unix:",)),
+    Row("UnixListenFd", "unix", ENDPOINT, FD,
+        "Listen for AF_UNIX SOCK_STREAM connections on an inherited listening socket.",
+        ("unix-listen-fd:", "listen-unix-fd:", "unix-l-fd:", "l-unix-fd:",)),
+    Row("UnixListenFdNamed", "unix", ENDPOINT, FDNAME,
+        "Listen for AF_UNIX SOCK_STREAM connections on an inherited socket (LISTEN_FDNAMES).",
+        ("unix-listen-fdname:", "listen-unix-fdname:", "unix-l-fdname:", "l-unix-fdname:",)),
+    Row("Defragment", "lengthprefixed", OVERLAY_M, "",
+        "Defragment potential partial messages into complete messages.",
+        ("defragment:",)),
+    Row("LengthPrefixedChunks", "lengthprefixed", OVERLAY_M, "",
+        "Convert a byte stream to messages by prefixing each message with its length.",
+        ("lengthprefixed:",)),
+    Row("Log", "log", OVERLAY, "",
+        "Print encountered data to stderr for debugging.",
+        ("log:",)),
+    Row("ReadChunkLimiter", "limits", OVERLAY, "",
+        "Limit this stream's read buffer size to --read-buffer-limit.",
+        ("read_chunk_limiter:",)),
+    Row("SimpleReuser", "reuse", OVERLAY_M, "",
+        "Share underlying datagram connection between multiple outer users.",
+        ("reuse-raw:", "raw-reuse:",)),
+    Row("Tee", "tee", OVERLAY_M, "",
+        "Use both this underlying datagram specifier and also additional ones specified by --tee.",
+        ("tee:",)),
+    Row("WriteBuffer", "limits", OVERLAY, "",
+        "Insert write buffering layer that combines multiple write calls to one bigger.",
+        ("write_buffer:",)),
+    Row("WriteChunkLimiter", "limits", OVERLAY, "",
+        "Limit this stream's write buffer size to --write-buffer-limit.",
+        ("write_chunk_limiter:",)),
+    Row("WriteSplitoff", "splitoff", OVERLAY, "",
+        "Only read from inner specifier, route writes to other, CLI-specified Socket.",
+        ("write-splitoff:", "write-divert:", "wrdvrt:",)),
+)
+# fmt: on
+
+
+def declare(row: Row) -> type[Spec]:
+    """A recognised class for a row: the parser refuses it as not implemented yet."""
+    is_overlay, provides = row.kind
+    base: type[Spec] = Overlay if is_overlay else Endpoint
+    attrs = {"__doc__": row.doc, "implemented": False, "provides": provides, "grammar": row.grammar,
+             "family": row.family, "__module__": __name__}
+    return register(*row.prefixes)(dataclass(frozen=True)(type(row.name, (base,), attrs)))
+
+
+for _row in TABLE:
+    declare(_row)

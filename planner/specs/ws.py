@@ -1,0 +1,265 @@
+"""WebSocket specifiers: ws://, wss://, ws-listen: and the overlays ws-c:, ws-r:,
+ws-upgrade:, ws-accept:, ws-ll-*: (runtime/overlays/ws.py).
+
+Class names follow the runtime functions they render: `WsConnect` -> ``ws.connect``,
+`WsRequest` -> ``ws.request``, `WsAccept` -> ``ws.accept``, `WsAcceptUpgrade` ->
+``ws.accept_upgrade``, `WsFramedClient`/`WsFramedServer` -> ``ws.framed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from websocat.planner.model import Endpoint, Kind, Overlay, SpecError
+from websocat.planner.specs import Rendered, internal, keyword, option, register
+from websocat.planner.values import ip_host_port, parse_ws_url, url_authorization
+
+MAX_HEADER = 8192  # a longer header line is refused by common servers (and by ours: 64 KiB in all)
+
+
+def request_headers(items: list[str], option: str = "-H") -> tuple[tuple[str, str], ...]:
+    """-H / --server-header values 'Name: value' as (name, value) pairs."""
+    pairs = []
+    for item in items:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip() or any(c in item for c in "\r\n"):
+            raise SpecError(f"option '{option}': expected 'Name: value', got {item!r}")
+        if len(item) > MAX_HEADER:
+            raise SpecError(f"option '{option}': header of {len(item)} bytes, longer than {MAX_HEADER}")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
+
+
+def server_headers(items: list[str]) -> tuple[tuple[str, str], ...]:
+    return request_headers(items, "--server-header")
+
+
+# The options every WebSocket layer shares, declared once (each class lists them in the
+# order of its runtime function's keywords).
+def _no_close() -> Any:
+    return option("--no-close", default=False)
+
+
+def _lax() -> Any:
+    return option("--ws-dont-check-headers", default=False)
+
+
+def _max_pongs() -> Any:
+    return option("--inhibit-pongs", default=None)
+
+
+def _ignore_masks() -> Any:
+    return option("--ws-ignore-invalid-masks", default=False)
+
+
+def _shutdown_on_eof() -> Any:
+    return option("--ws-shutdown-socket-on-eof", default=False)
+
+
+def _close_delay_ms() -> Any:
+    return option("--close-delay-ms", default=None)
+
+
+def _verbose() -> Any:
+    return option("--verbose", default=False)
+
+
+def _omit_headers() -> Any:
+    return option("--ws-omit-headers", default=False)
+
+
+def _with_authorization(kwargs: dict[str, Any], authorization: str | None) -> dict[str, Any]:
+    """Headers as the script shows them (a list of pairs), with URL credentials first
+    unless -H gave an Authorization."""
+    headers = list(kwargs.get("headers", ()))
+    if authorization and not any(name.lower() == "authorization" for name, _ in headers):
+        headers.insert(0, ("Authorization", authorization))
+    if headers:
+        kwargs["headers"] = headers
+    return kwargs
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+@register("ws-listen:", "ws-l:", "l-ws:", "listen-ws:")
+@dataclass(frozen=True)
+class WsListen(Endpoint):
+    """Listen for incoming WebSocket connections at specified TCP socket address."""
+
+    host: str = internal("")
+    port: int = internal(0)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    listener: ClassVar[bool] = True
+    grammar: ClassVar[str] = "ip:port"
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*ip_host_port(value, cls.prefixes[0]))
+
+
+@register("ws://")
+@dataclass(frozen=True)
+class WsUrl(Endpoint):
+    """Connect to specified WebSocket plain (insecure) URL."""
+
+    host: str = internal("")
+    port: int = internal(80)
+    path: str = internal("/")
+    host_header: str = internal("")
+    # 'Basic ...' from the URL's user:password (kept out of repr, so out of phase dumps)
+    authorization: str | None = internal(None, repr=False)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    grammar: ClassVar[str] = "host[:port][/path][?query]"
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        url = cls.prefixes[0] + value
+        _secure, host, port, path, host_header = parse_ws_url(url)
+        return cls(host, port, path, host_header, url_authorization(url))
+
+
+@register("wss://")
+@dataclass(frozen=True)
+class WssUrl(WsUrl):
+    """Connect to specified WebSocket TLS URL."""
+
+    port: int = internal(443)
+
+
+# ---------------------------------------------------------------- overlays
+
+
+@register("ws-connect:", "connect-ws:", "ws-c:", "c-ws:")
+@dataclass(frozen=True)
+class WsConnect(Overlay):
+    """Combined WebSocket upgrader and framer, but without TCP or TLS things.
+
+    URI is taken from --ws-c-uri; if it is not specified, it defaults to /, with a
+    missing Host: header.
+    """
+
+    uri: str = keyword("/", always=True)
+    host: str | None = keyword(None)
+    headers: tuple[tuple[str, str], ...] = option("--header", default=(), convert=request_headers)
+    protocol: str | None = option("--protocol", default=None)
+    origin: str | None = option("--origin", default=None)
+    user_agent: str | None = option("--ua", default=None)
+    omit_headers: bool = _omit_headers()
+    no_close: bool = _no_close()
+    lax: bool = _lax()
+    max_pongs: int | None = _max_pongs()
+    ignore_masks: bool = _ignore_masks()
+    shutdown_on_eof: bool = _shutdown_on_eof()
+    close_delay_ms: int | None = _close_delay_ms()
+    verbose: bool = _verbose()
+    # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
+    authorization: str | None = internal(None, repr=False)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("overlays.ws", "with", "connect", "ws")
+
+    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super().call_arguments()
+        return args, _with_authorization(kwargs, self.authorization)
+
+
+@register("ws-request:", "ws-r:")
+@dataclass(frozen=True)
+class WsRequest(Overlay):
+    """Send HTTP/1 WebSocket upgrade to specified stream-oriented connection and accept and parse a reply.
+
+    Then connects (exchanges bytes) the downstream connection to upstream. Does not
+    provide WebSocket framing. URI from --ws-c-uri (default /), no Host header.
+    """
+
+    uri: str = keyword("/", always=True)
+    host: str | None = keyword(None)
+    headers: tuple[tuple[str, str], ...] = option("--header", default=(), convert=request_headers)
+    protocol: str | None = option("--protocol", default=None)
+    origin: str | None = option("--origin", default=None)
+    user_agent: str | None = option("--ua", default=None)
+    omit_headers: bool = _omit_headers()
+    lax: bool = _lax()
+    verbose: bool = _verbose()
+    authorization: str | None = internal(None, repr=False)
+    render: ClassVar = Rendered("overlays.ws", "await", "request", "upgraded")
+
+    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super().call_arguments()
+        return args, _with_authorization(kwargs, self.authorization)
+
+
+@register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")
+@dataclass(frozen=True)
+class WsAccept(Overlay):
+    """Combined WebSocket acceptor and framer."""
+
+    headers: tuple[tuple[str, str], ...] = option("--server-header", default=(), convert=server_headers)
+    protocol: str | None = option("--server-protocol", default=None)
+    protocol_lax: bool = option("--server-protocol-lax", default=False)
+    choose_first: bool = option("--server-protocol-choose-first", default=False)
+    omit_headers: bool = _omit_headers()
+    no_close: bool = _no_close()
+    lax: bool = _lax()
+    max_pongs: int | None = _max_pongs()
+    ignore_masks: bool = _ignore_masks()
+    shutdown_on_eof: bool = _shutdown_on_eof()
+    close_delay_ms: int | None = _close_delay_ms()
+    verbose: bool = _verbose()
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("overlays.ws", "with", "accept", "ws")
+
+    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super().call_arguments()
+        return args, _with_authorization(kwargs, None)
+
+
+@register("ws-accept:")
+@dataclass(frozen=True)
+class WsAcceptUpgrade(Overlay):
+    """Expects a HTTP/1 WebSocket upgrade request from downstream stream socket; if valid, replies with Upgrade.
+
+    Then connects (exchanges bytes) downstream to upstream. Does not provide WebSocket framing.
+    """
+
+    headers: tuple[tuple[str, str], ...] = option("--server-header", default=(), convert=server_headers)
+    protocol: str | None = option("--server-protocol", default=None)
+    protocol_lax: bool = option("--server-protocol-lax", default=False)
+    choose_first: bool = option("--server-protocol-choose-first", default=False)
+    omit_headers: bool = _omit_headers()
+    lax: bool = _lax()
+    verbose: bool = _verbose()
+    render: ClassVar = Rendered("overlays.ws", "await", "accept_upgrade", "upgraded")
+
+    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super().call_arguments()
+        return args, _with_authorization(kwargs, None)
+
+
+@register("ws-lowlevel-client:", "ws-ll-client:", "ws-ll-c:")
+@dataclass(frozen=True)
+class WsFramedClient(Overlay):
+    """Converts downstream stream to upstream packets using WebSocket framing (client side: masks frames).
+
+    Automatically handles WebSocket pings and CloseFrames, but does not fully terminate
+    the connection on CloseFrame, only signaling EOF instead.
+    """
+
+    client: bool = keyword(True, always=True)
+    no_close: bool = _no_close()
+    max_pongs: int | None = _max_pongs()
+    ignore_masks: bool = _ignore_masks()
+    shutdown_on_eof: bool = _shutdown_on_eof()
+    close_delay_ms: int | None = _close_delay_ms()
+    verbose: bool = _verbose()
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("overlays.ws", "with", "framed", "ws")
+
+
+@register("ws-lowlevel-server:", "ws-ll-server:", "ws-ll-s:")
+@dataclass(frozen=True)
+class WsFramedServer(WsFramedClient):
+    """Converts downstream stream to upstream packets using WebSocket framing (server side: expects masked frames)."""
+
+    client: bool = keyword(False, always=True)
