@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
+from websocat.runtime import serving
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
 
@@ -111,19 +112,24 @@ def connect_late(host: str, port: int, *, race_interval_ms: int = 20) -> Any:
     return _closing(opening())
 
 
-def announce_port(server: asyncio.base_events.Server) -> None:
-    """--stdout-announce-listening-ports: one line per bound socket, flushed."""
-    for sock in server.sockets:
-        host, port = sock.getsockname()[:2]
-        sys.stdout.write(f"LISTEN proto=tcp,ip={host},port={port}\n")
-    sys.stdout.flush()
+def _announcements(server: asyncio.base_events.Server) -> list[str]:
+    return [f"proto=tcp,ip={sock.getsockname()[0]},port={sock.getsockname()[1]}" for sock in server.sockets]
 
 
-def say_ready(server: asyncio.base_events.Server, message: str) -> None:
-    """-s: 'Listening on ws://127.0.0.1:1234/' on stderr, as websocat v1, once the port is bound."""
-    for sock in server.sockets:
-        sys.stderr.write(message.format(_show(*sock.getsockname()[:2])) + "\n")
-    sys.stderr.flush()
+class TcpListener:
+    """A listening TCP socket, as runtime/serving.py drives it."""
+
+    def __init__(self, server: asyncio.base_events.Server) -> None:
+        self.server = server
+
+    def close(self) -> None:
+        self.server.close()
+
+    def announcements(self) -> list[str]:
+        return _announcements(self.server)
+
+    def addresses(self) -> list[str]:
+        return [_show(*sock.getsockname()[:2]) for sock in self.server.sockets]
 
 
 async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol]) -> asyncio.base_events.Server:
@@ -151,7 +157,8 @@ async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIt
 
     server = await _listen(host, port, factory)
     if announce:
-        announce_port(server)
+        sys.stdout.write("".join(f"LISTEN {text}\n" for text in _announcements(server)))
+        sys.stdout.flush()
     try:
         protocol = await accepted
     finally:
@@ -174,76 +181,20 @@ async def serve(
     announce: bool = False,
     ready_message: str | None = None,
 ) -> None:
-    """Listen for TCP connections and run `session(stream, *args)` for each, concurrently.
+    """Listen for TCP connections and run `session(stream, *args)` for each, concurrently
+    (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
 
-    A failing session is reported on stderr and the server goes on, except with
-    --oneshot, where its failure is the process's.  Once listening, `ready_message` (if
-    given) is printed on stderr with {} replaced by the bound address, e.g. the port
-    that port 0 got.
-    """
-    loop = asyncio.get_running_loop()
-    first_done: asyncio.Future[BaseException | None] = loop.create_future()
-    server: asyncio.base_events.Server | None = None
+    async def open_listener(accept: Callable[[ByteStream], None]) -> TcpListener:
+        def made(protocol: StreamProtocol) -> None:
+            peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
+            accept(TransportStream(protocol, _show(*peer[:2]) if peer else ""))
 
-    async def run_session(protocol: StreamProtocol) -> None:
-        peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
-        stream = TransportStream(protocol, _show(*peer[:2]) if peer else "")
-        error: BaseException | None = None
-        try:
-            await session(stream, *args)
-        except (Exception, ExceptionGroup) as exc:
-            error = exc
-            if not oneshot:
-                _report_session_error(stream.peer, exc)
-        finally:
-            await stream.aclose()
-            if not first_done.done():
-                first_done.set_result(error)
+        return TcpListener(await _listen(host, port, lambda: StreamProtocol(on_made=made)))
 
-    async with asyncio.TaskGroup() as sessions:  # every session has an owner
-
-        accepted = 0
-
-        def start(protocol: StreamProtocol) -> None:
-            nonlocal accepted
-            accepted += 1
-            if oneshot and accepted > 1:
-                protocol.transport.close()  # type: ignore[union-attr]  # serve only the first one
-                return
-            if oneshot and server is not None:
-                server.close()  # not from the factory: asyncio attaches the transport after it
-            sessions.create_task(run_session(protocol))
-
-        def factory() -> StreamProtocol:
-            return StreamProtocol(on_made=start)
-
-        server = await _listen(host, port, factory)
-        if announce:
-            announce_port(server)
-        if ready_message is not None:
-            say_ready(server, ready_message)
-        try:
-            if oneshot or exit_after_one_session:
-                error = await first_done
-                if error is not None and oneshot:
-                    raise error
-                return
-            await asyncio.Future()  # serve until cancelled
-        finally:
-            server.close()
-            if exit_after_one_session:
-                for task in asyncio.all_tasks():
-                    if task is not asyncio.current_task() and task.get_coro().__name__ == "run_session":  # type: ignore[union-attr]
-                        task.cancel()
-
-
-def _report_session_error(peer: str, exc: BaseException) -> None:
-    from websocat.runtime.process import describe_error, report
-
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    message, _status = describe_error(exc)
-    report(f"{peer}: {message}" if peer else message)
+    await serving.serve(
+        open_listener, session, *args,
+        oneshot=oneshot, exit_after_one_session=exit_after_one_session, announce=announce, ready_message=ready_message,
+    )
 
 
 __all__ = ["Addrs", "Stream", "WebsocatError", "accept_one", "connect", "connect_any", "connect_late", "resolve", "serve"]

@@ -1,0 +1,114 @@
+"""Serving sessions for any listener: one session per connection, owned by a TaskGroup.
+
+A listener family (TCP today; UNIX sockets, UDP and inherited fds later) supplies only
+its listen primitive: ``open_listener(accept)`` starts listening, calls ``accept(stream)``
+for each new connection, and returns a `Listener`.  This module owns the rest:
+``--oneshot`` and ``--exit-after-one-session``, the announced addresses, the ready line
+of ``-s``, and the one-line error of each failed session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from websocat.runtime.sockets import ByteStream
+
+__all__ = ["Listener", "serve"]
+
+
+class Listener(Protocol):
+    """What a family's listen primitive returns."""
+
+    def close(self) -> None:
+        """Stop accepting connections (open sessions go on)."""
+
+    def announcements(self) -> list[str]:
+        """One ``proto=tcp,ip=...,port=...`` text per bound socket (--stdout-announce-listening-ports)."""
+
+    def addresses(self) -> list[str]:
+        """Each bound address as a user reads it, e.g. ``127.0.0.1:1234`` (the -s ready line)."""
+
+
+Session = Callable[..., Awaitable[None]]
+
+
+async def serve(
+    open_listener: Callable[[Callable[[ByteStream], None]], Awaitable[Listener]],
+    session: Session,
+    *args: Any,
+    oneshot: bool = False,
+    exit_after_one_session: bool = False,
+    announce: bool = False,
+    ready_message: str | None = None,
+) -> None:
+    """Run ``session(stream, *args)`` for each connection, concurrently, until cancelled.
+
+    A failing session is reported on stderr and serving goes on, except with
+    ``oneshot`` (serve the first connection only), where its failure is the process's.
+    ``exit_after_one_session``: return when the first session ends, cancelling the
+    others.  ``ready_message``: printed on stderr once listening, ``{}`` replaced by the
+    bound address (the port that port 0 got, say).
+    """
+    first_done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+    listener: Listener | None = None
+    running: set[asyncio.Task[None]] = set()
+
+    async def run_session(stream: ByteStream) -> None:
+        error: BaseException | None = None
+        try:
+            await session(stream, *args)
+        except (Exception, ExceptionGroup) as exc:
+            error = exc
+            if not oneshot:
+                _report_session_error(getattr(stream, "peer", ""), exc)
+        finally:
+            await stream.aclose()
+            if not first_done.done():
+                first_done.set_result(error)
+
+    async with asyncio.TaskGroup() as sessions:  # every session has an owner
+        accepted = 0
+
+        def accept(stream: ByteStream) -> None:
+            nonlocal accepted
+            accepted += 1
+            if oneshot and accepted > 1:
+                asyncio.ensure_future(stream.aclose())  # serve only the first one
+                return
+            if oneshot and listener is not None:
+                listener.close()
+            task = sessions.create_task(run_session(stream))
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+        listener = await open_listener(accept)
+        if announce:
+            sys.stdout.write("".join(f"LISTEN {text}\n" for text in listener.announcements()))
+            sys.stdout.flush()
+        if ready_message is not None:
+            sys.stderr.write("".join(ready_message.format(address) + "\n" for address in listener.addresses()))
+            sys.stderr.flush()
+        try:
+            if oneshot or exit_after_one_session:
+                error = await first_done
+                if error is not None and oneshot:
+                    raise error
+                return
+            await asyncio.Future()  # serve until cancelled
+        finally:
+            listener.close()
+            if exit_after_one_session:
+                for task in running:
+                    task.cancel()
+
+
+def _report_session_error(peer: str, exc: BaseException) -> None:
+    from websocat.runtime.process import describe_error, report
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    message, _status = describe_error(exc)
+    report(f"{peer}: {message}" if peer else message)
