@@ -10,7 +10,7 @@ from dataclasses import replace
 from argparse import Namespace
 from typing import Callable
 
-from websocat.planner.model import BareAddress, Invocation, Kind, Overlay, SpecError, Stack
+from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overlay, SpecError, Stack, fits, gives
 from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
@@ -141,12 +141,12 @@ def insert_chunker(inv: Invocation) -> Invocation:
     """Where a byte stream meets messages, add lines: (text mode, default) or chunks: (-b)."""
     left, right = inv.left, inv.right
     assert left is not None and right is not None
-    if left.provides is right.provides:
-        return inv
     chunker = StreamChunks() if inv.opts.binary else LineChunks()
-    if left.provides is Kind.BYTES:
+    if BRIDGES.get((left.provides, right.provides)) == "chunker":
         return inv.with_(left=left.wrapped(chunker))
-    return inv.with_(right=right.wrapped(chunker))
+    if BRIDGES.get((right.provides, left.provides)) == "chunker":
+        return inv.with_(right=right.wrapped(chunker))
+    return inv
 
 
 FIXUPS: tuple[Fixup, ...] = (
@@ -210,11 +210,12 @@ def check_plan(inv: Invocation) -> None:
             raise SpecError(f"{where}: '{ep.prefix}' is a shorthand that needs the planner's fixups (drop --no-fixups)")
         inner = ep.provides
         for layer in reversed(stack.overlays):
-            if layer.accepts is not inner:
+            if not fits(layer, inner):
+                assert layer.accepts is not None
                 raise SpecError(
                     f"{where}: '{layer.prefix}' expects {layer.accepts.value} but the layer under it gives {inner.value}"
                 )
-            inner = layer.provides
+            inner = gives(layer, inner)
     assert inv.left is not None
     if inv.left.provides is not inv.right.provides:
         raise SpecError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import enum
 from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 
@@ -92,11 +93,33 @@ class BareAddress(Endpoint):
 
 @dataclass(frozen=True)
 class Overlay(Spec):
-    """A specifier that wraps the socket of the specifier under it."""
+    """A specifier that wraps the socket of the specifier under it.
+
+    ``accepts`` None: it works over either kind (log:, tee:), and ``provides`` None: it
+    gives what it gets.
+    """
 
     is_overlay: ClassVar[bool] = True
-    accepts: ClassVar[Kind] = Kind.BYTES
-    provides: ClassVar[Kind] = Kind.BYTES
+    accepts: ClassVar[Kind | None] = Kind.BYTES
+    provides: ClassVar[Kind | None] = Kind.BYTES
+
+
+# -- kind rules: read by Stack.provides, the chunker fixup and check_plan
+
+
+def fits(overlay: Overlay, inner: Kind) -> bool:
+    """Whether ``overlay`` can sit on a socket of kind ``inner``."""
+    return overlay.accepts is None or overlay.accepts is inner
+
+
+def gives(overlay: Overlay, inner: Kind) -> Kind:
+    """What ``overlay`` carries when its inner socket carries ``inner``."""
+    return inner if overlay.provides is None else overlay.provides
+
+
+# Where one side gives `key[0]` and the other `key[1]`, the planner wraps the first side
+# in the named bridge (fixups.insert_chunker picks lines: or chunks: by -t/-b).
+BRIDGES: dict[tuple[Kind, Kind], str] = {(Kind.BYTES, Kind.MESSAGES): "chunker"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,10 @@ class Stack:
     @property
     def provides(self) -> Kind:
         """What the outermost layer carries."""
-        return self.overlays[0].provides if self.overlays else self.endpoint.provides
+        kind = self.endpoint.provides
+        for overlay in reversed(self.overlays):
+            kind = gives(overlay, kind)
+        return kind
 
     @property
     def listener(self) -> bool:
@@ -128,24 +154,104 @@ class Stack:
         return " over ".join(layer.describe() for layer in self.layers())
 
 
+class Role(enum.Enum):
+    """What a stack is for in a session.  Today the planner fills LEFT and RIGHT; the
+    others are where --filter, --filter-reverse, --tee and --write-splitoff will add
+    their stacks."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    FILTER = "filter"
+    FILTER_REVERSE = "filter-reverse"
+    TEE = "tee"
+    WRITE_SPLITOFF = "write-splitoff"
+
+
 @dataclass(frozen=True)
 class Invocation:
-    """Everything the planner knows about one run: options and the two stacks."""
+    """Everything the planner knows about one run: options and its role-tagged stacks."""
 
     opts: argparse.Namespace
     argv: tuple[str, ...]
     spec1: str | None = None
     spec2: str | None = None
-    left: Stack | None = None
-    right: Stack | None = None
+    stacks: tuple[tuple[Role, Stack], ...] = ()
     warnings: tuple[str, ...] = field(default=())
     # Process-level options, bound like a spec's fields (planner/session.py)
     exchange: Any = None
     serving: Any = None
     running: Any = None
 
+    def stack(self, role: Role) -> Stack | None:
+        """The (first) stack with this role."""
+        return next((stack for r, stack in self.stacks if r is role), None)
+
+    @property
+    def left(self) -> Stack | None:
+        return self.stack(Role.LEFT)
+
+    @property
+    def right(self) -> Stack | None:
+        return self.stack(Role.RIGHT)
+
     def with_(self, **changes: Any) -> Invocation:
-        return replace(self, **changes)
+        """A copy with fields changed; ``left=``/``right=`` replace (or add, or with None
+        remove) the stack of that role."""
+        stacks = list(self.stacks)
+        for role in (Role.LEFT, Role.RIGHT):
+            if role.value not in changes:
+                continue
+            new = changes.pop(role.value)
+            at = next((i for i, (r, _s) in enumerate(stacks) if r is role), None)
+            if at is not None:
+                del stacks[at]
+            if new is not None:
+                stacks.insert(at if at is not None else len(stacks), (role, new))
+        return replace(self, stacks=tuple(stacks), **changes)
 
     def warn(self, message: str) -> Invocation:
         return replace(self, warnings=(*self.warnings, message))
+
+
+# ---------------------------------------------------------------- composition (--compose)
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """``A & B``: run together, in one TaskGroup; done when all are."""
+
+    parts: tuple[Composition, ...]
+    operator: ClassVar[str] = "&"
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """``A ; B``: one after the other."""
+
+    parts: tuple[Composition, ...]
+    operator: ClassVar[str] = ";"
+
+
+@dataclass(frozen=True)
+class Race:
+    """``A ^ B``: run together; the first to finish cancels the others."""
+
+    parts: tuple[Composition, ...]
+    operator: ClassVar[str] = "^"
+
+
+Composition = Invocation | Parallel | Sequence | Race
+"""What one command line plans: one invocation, or (with --compose, in a later version)
+a tree of them; parentheses nest."""
+
+
+def describe_tree(node: Composition, describe: Callable[[Invocation], list[str]], depth: int = 0) -> list[str]:
+    """Lines for a phase dump: an invocation as ``describe`` gives it, an operator node as
+    its operator with its parts indented under it."""
+    pad = "  " * depth
+    if isinstance(node, Invocation):
+        return [pad + line for line in describe(node)]
+    lines = [f"{pad}{type(node).__name__.lower()} ({node.operator})"]
+    for part in node.parts:
+        lines += describe_tree(part, describe, depth + 1)
+    return lines

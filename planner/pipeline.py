@@ -7,7 +7,7 @@ import pprint
 
 from websocat.planner.fixups import apply_fixups
 from websocat.planner.lints import apply_lints
-from websocat.planner.model import Invocation, NotImplementedYet
+from websocat.planner.model import Composition, Invocation, NotImplementedYet, Role, describe_tree
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
 from websocat.planner.parse import parse
 from websocat.planner.render import render_script
@@ -107,16 +107,24 @@ def dump_phase2(argv: list[str]) -> str:
     return _dump_stacks(plan(argv))
 
 
-def _dump_stacks(inv: Invocation) -> str:
+def _dump_stacks(plan: Composition) -> str:
+    """A phase dump: the composition tree (today always one invocation), each invocation
+    as its role-tagged stacks, its process-level options and its warnings."""
+    return "\n".join(describe_tree(plan, _invocation_lines)) + "\n"
+
+
+def _invocation_lines(inv: Invocation) -> list[str]:
     lines = []
-    for name, stack in (("left", inv.left), ("right", inv.right)):
-        lines.append(f"{name}: " + (stack.describe() if stack is not None else "(none)"))
+    for role in (Role.LEFT, Role.RIGHT):
+        stack = inv.stack(role)
+        lines.append(f"{role.value}: " + (stack.describe() if stack is not None else "(none)"))
+    lines += [f"{role.value}: {stack.describe()}" for role, stack in inv.stacks if role not in (Role.LEFT, Role.RIGHT)]
     for name in ("exchange", "serving", "running"):
         bound = getattr(inv, name)
         if bound is not None:
             lines.append(f"{name}: {bound!r}")
     lines += [f"warning: {w}" for w in inv.warnings]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def dump_spec(argv: list[str]) -> str:
