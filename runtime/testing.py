@@ -171,9 +171,13 @@ async def stacked(
 # skipped silently.  Each check opens fresh pairs and fails after CHECK_TIMEOUT seconds
 # instead of hanging.  A test module runs them one by one for readable reports:
 #
+#     KINDS = {"tcp": (tcp_pair, StreamTraits()), "tls": (tls_pair, StreamTraits(half_close=False))}
+#
 #     @pytest.mark.parametrize("check", BYTE_STREAM_CHECKS)
-#     def test_tcp(check: str) -> None:
-#         asyncio.run(BYTE_STREAM_CHECKS[check](tcp_pair, StreamTraits()))
+#     @pytest.mark.parametrize("kind", KINDS)
+#     def test_byte_stream(kind: str, check: str) -> None:
+#         make_pair, traits = KINDS[kind]
+#         asyncio.run(run_check(check, BYTE_STREAM_CHECKS[check](make_pair, traits)))
 
 CHECK_TIMEOUT = 10.0
 SETTLE = 0.05  # seconds in which a socket that would act on its own has done so
