@@ -245,14 +245,34 @@ def test_accept_from_fd_prints_migration_message(websocat) -> None:
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
-def test_help_lists_prefixes(websocat, flag: str) -> None:
+def test_help_lists_options_then_prefixes(websocat: Websocat, flag: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help is the option parser's, ending with the prefix lists, examples and exit codes."""
+    from websocat import __version__
+    from websocat.cli import help_epilog
+    from websocat.planner.options import build_parser
+    from websocat.planner.specs import endpoint_prefixes, overlay_prefixes
+    from websocat.runtime.errors import EXIT_CODES
+
+    # argparse wraps to $COLUMNS (else the terminal): the same width here and there.
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setitem(websocat.env, "COLUMNS", "100")
     result = websocat.run(flag)
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     text = result.stdout.decode()
-    assert text.startswith("usage: websocat")
-    for word in ("ws-listen:", "lines:", "tcp:", "mirror:", "--oneshot", "--binary", "Exit codes"):
-        assert word in text, word
+    assert text == build_parser(epilog=help_epilog(), version=__version__).format_help()
+    epilog = help_epilog().split("\n")
+    assert text.endswith("\n".join(epilog) + "\n")
+    endpoints = epilog.index("Short list of endpoint prefixes:")
+    overlays = epilog.index("Short list of overlay prefixes:")
+    assert endpoints == 0
+    assert epilog[1:overlays] == [f"  {prefix}" for prefix in endpoint_prefixes()] + [""]
+    assert epilog[overlays + 1 : epilog.index("Examples:")] == [f"  {prefix}" for prefix in overlay_prefixes()] + [""]
+    codes = epilog.index("Exit codes:")
+    assert epilog[codes + 1 :] == [f"  {code:<4}{meaning}" for code, meaning in EXIT_CODES] + [
+        "",
+        "Set WEBSOCAT_DEBUG=1 for a traceback with errors.",
+    ]
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])

@@ -13,8 +13,24 @@ from websocat.planner.pipeline import script_source
 CASES = cases()
 
 
-def test_enough_cases() -> None:
-    assert len(CASES) >= 60
+def test_every_rendered_kind_has_a_case() -> None:
+    """Each endpoint and overlay the planner renders shows in a golden case, under one of its prefixes."""
+    commands = [command_of(path) for path in CASES]
+    missing = [
+        cls.__name__
+        for cls, prefixes in _prefix_groups().items()
+        if not any(_using(prefix, argv) is not None for prefix in prefixes for argv in commands)
+    ]
+    assert missing == []
+
+
+def test_cases_are_distinct() -> None:
+    """No two cases pin the same command line."""
+    seen: dict[tuple[str, ...], str] = {}
+    for path in CASES:
+        command = tuple(command_of(path))
+        assert command not in seen, f"{path.name} repeats {seen[command]}"
+        seen[command] = path.name
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
@@ -44,14 +60,19 @@ def test_header_and_imports(path: Path) -> None:
     assert imported <= used, f"unused imports: {imported - used}"
 
 
-def _alias_groups() -> dict[type, list[str]]:
+def _prefix_groups() -> dict[type, list[str]]:
+    """The prefixes of each endpoint and overlay class that renders its own code."""
     from websocat.planner.specs import PREFIXES
 
     groups: dict[type, list[str]] = {}
     for prefix, cls in PREFIXES.items():
         if prefix.endswith(":") and hasattr(cls, "render"):
             groups.setdefault(cls, []).append(prefix)
-    return {cls: prefixes for cls, prefixes in groups.items() if len(prefixes) > 1}
+    return groups
+
+
+def _alias_groups() -> dict[type, list[str]]:
+    return {cls: prefixes for cls, prefixes in _prefix_groups().items() if len(prefixes) > 1}
 
 
 def _using(prefix: str, argv: list[str]) -> int | None:

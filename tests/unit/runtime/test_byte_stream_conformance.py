@@ -1,0 +1,163 @@
+"""Every byte stream kind runs the conformance checks of runtime/testing.py.
+
+A new kind is one more line in KINDS: a pair factory (an async context manager yielding
+two connected sockets) and the traits it declares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import functools
+import ipaddress
+import socket
+import ssl
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from websocat.runtime.endpoints import tcp, trivial
+from websocat.runtime.overlays import tls, ws
+from websocat.runtime.sockets import StreamProtocol, TransportStream
+from websocat.runtime.testing import (
+    BYTE_STREAM_CHECKS,
+    ConformanceError,
+    StreamPair,
+    StreamPairFactory,
+    StreamTraits,
+    run_check,
+    small_kernel_buffers,
+    stacked,
+    tcp_pair,
+)
+
+
+@asynccontextmanager
+async def socketpair_pair() -> AsyncIterator[StreamPair]:
+    """TransportStream over a Unix socketpair (the transport the unix: family will use)."""
+    loop = asyncio.get_running_loop()
+    left, right = socket.socketpair()
+    _t, a = await loop.create_connection(StreamProtocol, sock=left)
+    _t, b = await loop.create_connection(StreamProtocol, sock=right)
+    ends = TransportStream(a), TransportStream(b)
+    for end in ends:
+        small_kernel_buffers(end)
+    try:
+        yield ends
+    finally:
+        for end in ends:
+            await end.aclose()
+
+
+@asynccontextmanager
+async def mirror_pair() -> AsyncIterator[StreamPair]:
+    mirror = trivial.mirror()
+    yield mirror, mirror
+    await mirror.aclose()
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+@functools.cache
+def _contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a self-signed certificate for 127.0.0.1, and a client context trusting it."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(_name("127.0.0.1"))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "cert.pem").write_bytes(pem)
+        (Path(folder) / "key.pem").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        server.load_cert_chain(Path(folder) / "cert.pem", Path(folder) / "key.pem")
+    client = tls.client_context()
+    client.load_verify_locations(cadata=pem.decode())
+    return server, client
+
+
+@asynccontextmanager
+async def tls_pair() -> AsyncIterator[StreamPair]:
+    """(tls: client over a TCP connection, the accepted end of an asyncio TLS server)."""
+    server_context, client_context = _contexts()
+    loop = asyncio.get_running_loop()
+    accepted: asyncio.Future[StreamProtocol] = loop.create_future()
+
+    def made(protocol: StreamProtocol) -> None:  # after the server's side of the handshake
+        if not accepted.done():
+            accepted.set_result(protocol)
+
+    # tls: sends no close_notify when it closes: the server would wait for one 30 s.
+    server = await loop.create_server(lambda: StreamProtocol(on_made=made), "127.0.0.1", 0, ssl=server_context,
+                                      ssl_shutdown_timeout=0.2)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with tcp.connect("127.0.0.1", port) as stream:
+            client = tls.TlsStream(stream, client_context, "127.0.0.1")  # what tls.connect makes
+            _done, protocol = await asyncio.gather(client.handshake(), accepted)
+            server.close()
+            accepted_end = TransportStream(protocol)
+            small_kernel_buffers(stream)
+            try:
+                yield client, accepted_end
+            finally:
+                await client.aclose()
+                await accepted_end.aclose()
+    finally:
+        server.close()
+
+
+KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
+    "tcp": (partial(tcp_pair, tcp.connect), StreamTraits()),
+    "socketpair": (socketpair_pair, StreamTraits()),
+    # The accepted end is asyncio's TLS transport, which queues MiBs of its writes.
+    "tls": (tls_pair, StreamTraits(half_close=False, buffered=6 << 20)),
+    "ws-upgraded": (partial(stacked, tcp_pair, ws.request, ws.accept_upgrade), StreamTraits()),
+    "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
+}
+
+# Runtime bugs these checks found, left to the runtime's owners: (kind, check) -> why.
+KNOWN_BUGS = {
+    ("mirror", "zero_length"): "ByteMirror.write(b'') wakes a waiting read, which returns b'' (EOF) early",
+}
+
+
+@pytest.mark.parametrize("check", BYTE_STREAM_CHECKS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_byte_stream(kind: str, check: str, request: pytest.FixtureRequest) -> None:
+    if (kind, check) in KNOWN_BUGS:
+        request.applymarker(pytest.mark.xfail(raises=ConformanceError, strict=True, reason=KNOWN_BUGS[kind, check]))
+    make_pair, traits = KINDS[kind]
+    asyncio.run(run_check(check, BYTE_STREAM_CHECKS[check](make_pair, traits)))
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["mirror", "zero_length"])
+def test_mirror_empty_write_is_not_eof() -> None:
+    """The bug in KNOWN_BUGS' mirror entry, without the checks' machinery."""
+
+    async def main() -> bytes | None:
+        mirror = trivial.mirror()
+        reading = asyncio.ensure_future(mirror.read())
+        await asyncio.sleep(0)
+        await mirror.write(b"")
+        await asyncio.sleep(0.01)
+        return reading.result() if reading.done() else None
+
+    assert asyncio.run(main()) is None  # still waiting: nothing was written
