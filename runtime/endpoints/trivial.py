@@ -145,6 +145,8 @@ class ByteMirror(ByteStream):
         return data
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return  # an empty chunk would read as EOF
         while self._size >= self._bufsize and self._chunks:
             self._changed.clear()
             await self._changed.wait()
@@ -169,9 +171,15 @@ class MessageMirror(MessageSocket):
 
     def __init__(self, bufsize: int = 1024) -> None:
         self._queue: asyncio.Queue[list[Message]] = asyncio.Queue(maxsize=max(1, bufsize // 1024))
+        self._eof = False
 
     async def recv_batch(self) -> list[Message]:
-        return await self._queue.get()
+        if self._eof:
+            return []  # EOF stays EOF
+        batch = await self._queue.get()
+        if not batch:
+            self._eof = True
+        return batch
 
     async def send_batch(self, batch: list[Message]) -> None:
         if batch:

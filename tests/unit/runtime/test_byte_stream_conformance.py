@@ -133,10 +133,8 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
 }
 
-# Runtime bugs these checks found, left to the runtime's owners: (kind, check) -> why.
-KNOWN_BUGS = {
-    ("mirror", "zero_length"): "ByteMirror.write(b'') wakes a waiting read, which returns b'' (EOF) early",
-}
+# Runtime bugs these checks found and that are not fixed yet: (kind, check) -> why.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("check", BYTE_STREAM_CHECKS)
@@ -148,9 +146,8 @@ def test_byte_stream(kind: str, check: str, request: pytest.FixtureRequest) -> N
     asyncio.run(run_check(check, BYTE_STREAM_CHECKS[check](make_pair, traits)))
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["mirror", "zero_length"])
 def test_mirror_empty_write_is_not_eof() -> None:
-    """The bug in KNOWN_BUGS' mirror entry, without the checks' machinery."""
+    """Found by the zero_length check: an empty write woke a waiting read, which returned b''."""
 
     async def main() -> bytes | None:
         mirror = trivial.mirror()

@@ -57,9 +57,8 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
 }
 
-# Runtime bugs these checks found, left to the runtime's owners: (kind, check) -> why.
-MIRROR_EOF = "MessageMirror.recv_batch after EOF waits forever instead of returning [] again"
-KNOWN_BUGS = {("mirror", "eof"): MIRROR_EOF, ("mirror", "half_close"): MIRROR_EOF}
+# Runtime bugs these checks found and that are not fixed yet: (kind, check) -> why.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("check", MESSAGE_SOCKET_CHECKS)
@@ -71,9 +70,8 @@ def test_message_socket(kind: str, check: str, request: pytest.FixtureRequest) -
     asyncio.run(run_check(check, MESSAGE_SOCKET_CHECKS[check](make_pair, traits)))
 
 
-@pytest.mark.xfail(raises=TimeoutError, strict=True, reason=MIRROR_EOF)
 def test_message_mirror_stays_at_eof() -> None:
-    """The bug in KNOWN_BUGS' mirror entries, without the checks' machinery."""
+    """Found by the eof check: a second recv_batch after EOF waited forever."""
 
     async def main() -> list[list[tuple[bytes, int]]]:
         mirror = trivial.message_mirror()
