@@ -19,7 +19,7 @@ from websocat.planner.options import (
     parse_args,
 )
 
-MANUAL = Path(__file__).resolve().parents[2] / "docs" / "websocat4-manual.txt"
+MANUAL = Path(__file__).resolve().parents[3] / "docs" / "websocat4-manual.txt"
 
 # Headings: "  -B, --buffer-size <BUFFER_SIZE>", "      --dump-spec",
 # "      --exec-args [<EXEC_ARGS>...]".

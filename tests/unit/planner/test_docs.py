@@ -4,7 +4,7 @@ from pathlib import Path
 
 from websocat.planner.docs import render_manpage, render_reference
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def test_reference_is_fresh() -> None:

@@ -26,7 +26,7 @@ def test_every_manual_prefix_is_in_the_table() -> None:
     import re
     from pathlib import Path
 
-    manual = Path(__file__).resolve().parents[2] / "docs" / "websocat4-manual.txt"
+    manual = Path(__file__).resolve().parents[3] / "docs" / "websocat4-manual.txt"
     text = manual.read_text()
     start, end = text.index("List of endpoints:"), text.index("Scenario functions")
     listed = set(re.findall(r"^  • (\S+)$", text[start:end], re.M))
