@@ -17,6 +17,24 @@ import asyncio
 from collections.abc import Callable
 from typing import ClassVar
 
+__all__ = [
+    "BINARY",
+    "CLOSE",
+    "CONTINUES",
+    "CONTROL",
+    "DEFAULT_READ",
+    "PING",
+    "PONG",
+    "TEXT",
+    "ByteStream",
+    "Message",
+    "MessageSocket",
+    "Socket",
+    "StreamProtocol",
+    "TransportStream",
+    "UnsupportedDirection",
+]
+
 # -- message flags ---------------------------------------------------------------
 # A message is a plain tuple (data, flags): creating one costs ~50 ns, a dataclass 4x that.
 TEXT = 1  # text message (UTF-8); without TEXT or a control bit a message is binary
@@ -30,17 +48,6 @@ CONTROL = PING | PONG | CLOSE
 Message = tuple[bytes, int]
 
 DEFAULT_READ = 1 << 16  # 64 KiB: below glibc's mmap threshold, so buffers are reused, not mapped per read
-WRITE_HIGH_WATER = 1 << 20  # pause writers when this much is queued in a transport
-
-
-def describe_flags(flags: int) -> str:
-    """Human-readable flags, for logs and test failures."""
-    names = [n for bit, n in ((PING, "ping"), (PONG, "pong"), (CLOSE, "close")) if flags & bit]
-    if not names:
-        names.append("text" if flags & TEXT else "binary")
-    if flags & CONTINUES:
-        names.append("continues")
-    return "|".join(names)
 
 
 class ByteStream:
