@@ -4,6 +4,6 @@ Scripts import what they use, e.g. ``from websocat.runtime import exchange_bytes
 """
 
 from websocat.runtime.copying import exchange_bytes, exchange_packets
-from websocat.runtime.process import run
+from websocat.runtime.running import run
 
 __all__ = ["exchange_bytes", "exchange_packets", "run"]

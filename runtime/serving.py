@@ -106,7 +106,7 @@ async def serve(
 
 
 def _report_session_error(peer: str, exc: BaseException) -> None:
-    from websocat.runtime.process import describe_error, report
+    from websocat.runtime.running import describe_error, report
 
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]

@@ -659,7 +659,7 @@ def framed(
 
 def _reason(exc: BaseException) -> str:
     """The reason sent with Close 1011: what went wrong, without addresses or paths."""
-    from websocat.runtime.process import describe_error  # noqa: PLC0415 - process imports the copy loops
+    from websocat.runtime.running import describe_error  # noqa: PLC0415 - running imports the copy loops
 
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]

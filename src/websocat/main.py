@@ -47,7 +47,7 @@ def run_script_file(path: str) -> int:
     try:
         return execute(code, path)
     except Exception as exc:  # noqa: BLE001 - raised before run(): at import or top level
-        from websocat.runtime.process import DEBUG_ENV, located
+        from websocat.runtime.running import DEBUG_ENV, located
 
         if os.environ.get(DEBUG_ENV):
             import traceback

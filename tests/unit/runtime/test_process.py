@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from websocat.runtime.process import run_status
+from websocat.runtime.running import run_status
 
 
 def test_global_timeout_is_a_normal_end(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,8 @@ from websocat.runtime.errors import (
     os_error_text,
 )
 
+__all__ = ["DEBUG_ENV", "STOP_GRACE", "describe_error", "located", "report", "run", "run_status"]
+
 DEBUG_ENV = "WEBSOCAT_DEBUG"  # set to 1 for a traceback with every error
 
 
