@@ -6,7 +6,7 @@ import sys
 from types import CodeType
 
 from websocat import __version__
-from websocat.main import _fail, execute, run_script_file
+from websocat.scenario import execute, fail, run_script_file
 from websocat.planner.model import SpecError
 from websocat.planner.options import OptionError, build_parser, parse_args
 
@@ -76,18 +76,18 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
             build_parser(epilog=help_epilog(), version=__version__).parse_args(["--help"])
         opts = parse_args(argv, parser=build_parser(epilog="", version=__version__))
         if opts.accept_from_fd:
-            return _fail(ACCEPT_FROM_FD)
+            return fail(ACCEPT_FROM_FD)
         if opts.scenario:
             if not opts.spec1:
-                return _fail("-x expects the scenario file as SPEC1")
+                return fail("-x expects the scenario file as SPEC1")
             if opts.spec2 is not None:
-                return _fail(
+                return fail(
                     f"-x {opts.spec1}: unexpected extra argument {opts.spec2!r};"
                     " a scenario file takes no arguments (edit the values in it)"
                 )
             ignored = _options_given(opts, keep=("scenario", "spec1", "spec2"))
             if ignored:
-                return _fail(
+                return fail(
                     f"-x {opts.spec1}: option '{ignored[0]}' has no effect on a scenario file,"
                     " whose values are in it (edit the script, or run the command line instead)"
                 )
@@ -107,7 +107,7 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
             return 0
         source, warnings = pipeline.script_source(argv)
     except (OptionError, SpecError) as exc:
-        return _fail(without_credentials(str(exc), argv))
+        return fail(without_credentials(str(exc), argv))
     _warn(warnings)
     code = compile(source, "<websocat>", "exec")
     if stamp is not None:
