@@ -18,9 +18,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from websocat.runtime.endpoints.trivial import MessageMirror
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
+
+__all__ = [
+    "HANGUP_EXITS",
+    "HANGUP_GRACE",
+    "HangupExit",
+    "close_both",
+    "copy_bytes",
+    "copy_packets",
+    "exchange_bytes",
+    "exchange_packets",
+]
 
 # Set by run(exit_on_hangup=True): a hangup ends the whole process, not just the session.
 HANGUP_EXITS = False
@@ -92,7 +102,7 @@ async def exchange_packets(
 
     ``pass_right_eof``: as for exchange_bytes.
     """
-    if isinstance(right, MessageMirror) and not (unidirectional or unidirectional_reverse or exit_on_eof):
+    if right.mirrors and not (unidirectional or unidirectional_reverse or exit_on_eof):
         await _echo(left, right)  # the same data flow, without a queue and a second task per message
         return
     await _exchange(
@@ -101,19 +111,10 @@ async def exchange_packets(
     )
 
 
-async def _echo(sock: MessageSocket, mirror: MessageMirror) -> None:
+async def _echo(sock: MessageSocket, mirror: MessageSocket) -> None:
     """What exchange_packets(sock, mirror) does, in one loop: each batch goes straight back."""
-    recv, send = sock.recv_batch, sock.send_batch
     try:
-        can_echo_inline = getattr(sock, "can_echo_inline", None)  # a WebSocket over TCP
-        if can_echo_inline is not None and can_echo_inline():
-            await sock.echo_inline()  # type: ignore[attr-defined]  # answers inside the data callback
-        else:
-            while True:
-                batch = await recv()
-                if not batch:
-                    break
-                await send(batch)
+        await sock.echo_back()
         await sock.send_eof()
     finally:
         failure = await close_both(sock, mirror, sys.exc_info()[1])

@@ -84,6 +84,9 @@ class MessageSocket:
     writable: bool = True
     hangup: asyncio.Event | None = None
     name: ClassVar[str] = "datagrams"
+    # Messages sent come back on receive, unchanged (mirror:): a session between a socket
+    # and this one may have the socket echo its own messages (echo_back) instead.
+    mirrors: ClassVar[bool] = False
 
     async def recv_batch(self) -> list[Message]:
         raise UnsupportedDirection(f"{self.name} cannot be read")
@@ -107,6 +110,18 @@ class MessageSocket:
 
     async def send_eof(self) -> None:
         """No more messages will be sent."""
+
+    async def echo_back(self) -> None:
+        """Send every message received back, until EOF: a session with a mirror, in one loop.
+
+        A socket may do it faster (a WebSocket over TCP answers inside the data callback).
+        """
+        recv, send = self.recv_batch, self.send_batch
+        while True:
+            batch = await recv()
+            if not batch:
+                break
+            await send(batch)
 
     async def aclose(self) -> None:
         """Release the socket; idempotent."""

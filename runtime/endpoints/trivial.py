@@ -6,6 +6,23 @@ import asyncio
 
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, Message, MessageSocket
 
+__all__ = [
+    "ByteMirror",
+    "DevNull",
+    "DummyDatagrams",
+    "LiteralStream",
+    "MessageMirror",
+    "RandomStream",
+    "ZeroStream",
+    "devnull",
+    "empty",
+    "literal",
+    "message_mirror",
+    "mirror",
+    "random_bytes",
+    "zero",
+]
+
 
 def _hangup(signal: bool) -> asyncio.Event | None:
     """--dummy-hangup: the socket signals hangup at once."""
@@ -168,6 +185,7 @@ class MessageMirror(MessageSocket):
     """Messages sent come back on receive, whole and with their flags; one batch in flight."""
 
     name = "mirror:"
+    mirrors = True
 
     def __init__(self, bufsize: int = 1024) -> None:
         self._queue: asyncio.Queue[list[Message]] = asyncio.Queue(maxsize=max(1, bufsize // 1024))

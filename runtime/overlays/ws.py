@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from typing import Any, ParamSpec
 
+from websocat.runtime.overlays import ws_echo
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
     FrameError,
@@ -178,122 +179,16 @@ class WsSocket(MessageSocket):
             self.close_code = 1006
         return []
 
-    def can_echo_inline(self) -> bool:
-        """Whether echo_inline() may serve this socket (a plain TCP connection, nothing pending)."""
-        return (
-            isinstance(self.stream, TransportStream)
-            and self.stream.protocol.transport is not None
-            and not self._verbose
-            and not self._eof
-            and self._pending_error is None
-            and not self._queued
-            and not self._write_lock.locked()
-        )
+    async def echo_back(self) -> None:
+        """Send every message back as it arrives, until EOF or the peer's Close (answered).
 
-    async def echo_inline(self) -> None:
-        """Send every message back as it arrives, inside the event loop's data callback.
-
-        What ``exchange_packets(sock, mirror)`` does, without a task wake-up per message:
-        frames are parsed and the echoes built and written in ``data_received``.  Returns
-        at EOF or after the peer's Close (answered); raises after a protocol violation
-        (answered with its close code), like recv_batch.
+        Over a plain TCP connection this runs inside the event loop's data callback
+        (see ws_echo.py); otherwise it is the recv_batch/send_batch loop.
         """
-        assert isinstance(self.stream, TransportStream)
-        protocol = self.stream.protocol
-        transport = protocol.transport
-        parser, builder = self._parser, self._builder
-        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        parts: list[bytes] = [self._buf] if self._buf else []
-        size = len(self._buf)
-        self._buf = b""
-
-        def fail(exc: BaseException) -> None:
-            if not finished.done():
-                finished.set_exception(exc)
-
-        def feed(data: bytes) -> None:
-            nonlocal parts, size
-            if finished.done():
-                return
-            if not data:
-                finished.set_result(None)  # EOF, or the connection is gone
-                return
-            parts.append(data)
-            size += len(data)
-            if size < parser.need:
-                if self._partial_check_due(size) and parser.partial_is_text(parts[0]):
-                    try:
-                        parser.check_partial(b"".join(parts))
-                    except FrameError as exc:
-                        self._fail_now(exc, [])
-                        fail(exc)
-                return
-            buf = parts[0] if len(parts) == 1 else b"".join(parts)
-            out: list[Message] = []
-            try:
-                used = parser.parse(buf, out)  # control frames stay in order among the messages
-            except FrameError as exc:
-                keep = len(out)
-                while keep and out[keep - 1][1] & CONTINUES:
-                    keep -= 1  # not the first fragments of the message that failed
-                self._fail_now(exc, out[:keep])
-                fail(exc)
-                return
-            rest = buf[used:]
-            parts, size = ([rest] if rest else []), len(rest)
-            for _data, flags in out:
-                if flags & CONTROL:
-                    out = self._answer_in_order(out)
-                    break
-            frames = builder.build(out) if out else b""
-            if frames:
-                transport.write(frames)  # type: ignore[union-attr]
-                protocol.pause_reading_until_drained()
-            if self._eof:  # the peer's Close arrived: answer it, and the session is over
-                if not builder.closed and self._peer_close is not None:
-                    transport.write(builder.build([(self._peer_close[:2], CLOSE)]))  # type: ignore[union-attr]
-                finished.set_result(None)
-
-        buffered, at_eof = protocol.take_buffered()  # bytes that arrived before the feed was set
-        protocol.feed = feed
-        try:
-            pending, parts, size = parts + buffered, [], 0
-            for chunk in pending:
-                feed(chunk)
-            if at_eof:
-                feed(b"")
-            await finished
-        finally:
-            protocol.feed = None
-            self._eof = True
-
-    def _answer_in_order(self, parsed: list[Message]) -> list[Message]:
-        """The echo of a parse with control frames in it: pings become pongs in place, pongs
-        are dropped, a Close ends it (recorded; its reply follows the echoes)."""
-        answer: list[Message] = []
-        for payload, flags in parsed:
-            if not flags & CONTROL:
-                answer.append((payload, flags))
-            elif flags & PING:
-                if self._pongs_left is None:
-                    answer.append((payload, PONG))
-                elif self._pongs_left > 0:
-                    self._pongs_left -= 1
-                    answer.append((payload, PONG))
-            elif flags & CLOSE:
-                self._eof = True
-                self._closed_by_peer(payload)
-                break
-        return answer
-
-    def _fail_now(self, exc: FrameError, before: list[Message]) -> None:
-        """Echo what came before a bad frame, then the Close with the error's code."""
-        self._eof = True
-        self.close_code = exc.code
-        if not self._builder.closed:
-            self.stream.protocol.transport.write(  # type: ignore[attr-defined]
-                self._builder.build([*before, (close_payload(exc.code), CLOSE)])
-            )
+        if ws_echo.can_echo_inline(self):
+            await ws_echo.echo_inline(self)
+        else:
+            await super().echo_back()
 
     def _partial_check_due(self, size: int) -> bool:
         """Whether to re-check a text frame still arriving, now that `size` bytes are here.
