@@ -3,14 +3,19 @@
 Each turns a stream socket into a datagram socket of ``(data, flags)`` messages.  Pings
 are answered and pongs dropped; a Close frame is answered and reads as EOF, while the
 underlying stream stays open until ``aclose`` (as in websocat4).
+
+The upgrade without framing (``ws.request``, ``ws.accept_upgrade``) lives in
+ws_upgrade.py, the handshake in ws_handshake.py, the frames in ws_framing.py and the
+mirror's echo fast path in ws_echo.py; this module re-exports what scripts call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import functools
+import sys
 from collections.abc import Callable, Coroutine, Generator, Iterable
+from dataclasses import dataclass
 from typing import Any, ParamSpec
 
 from websocat.runtime.overlays import ws_echo
@@ -22,45 +27,73 @@ from websocat.runtime.overlays.ws_framing import (
     parse_close,
 )
 from websocat.runtime.overlays.ws_handshake import (
+    ClientOptions,
     HandshakeRequest,
     HeaderItem,
+    ServerOptions,
     client_handshake,
     server_handshake,
 )
+from websocat.runtime.overlays.ws_upgrade import Upgraded, accept_upgrade, request
 from websocat.runtime.sockets import (
     BINARY,
     CLOSE,
     CONTINUES,
-    CONTROL,
-    DEFAULT_READ,
     PING,
     PONG,
     TEXT,
     ByteStream,
     Message,
     MessageSocket,
-    TransportStream,
 )
 
-__all__ = ["WsSocket", "accept", "connect", "framed"]
+__all__ = [
+    "SETTLE_PING",
+    "SETTLE_TIMEOUT",
+    "Opening",
+    "SocketOptions",
+    "Upgraded",
+    "WsSocket",
+    "accept",
+    "accept_upgrade",
+    "connect",
+    "framed",
+    "request",
+]
 
 SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
 SETTLE_TIMEOUT = 1.0  # seconds to wait for its Pong (a peer that ignores pings)
+
+
+@dataclass(frozen=True, slots=True)
+class SocketOptions:
+    """How a WsSocket frames, answers pings and closes.
+
+    ``no_close``: ``send_eof`` sends no Close frame.  ``ignore_masks``: accept frames
+    masked the wrong way.  ``max_pongs``: stop answering pings after this many pongs.
+    ``shutdown_on_eof``: ``send_eof`` also shuts the stream's write half.  ``settle``:
+    before the Close at EOF, when messages were sent and someone reads, send a Ping and
+    wait (up to SETTLE_TIMEOUT) for its Pong, so a peer that answers each message has
+    answered before it sees our Close.  ``close_delay_ms``: instead, keep reading that
+    long after EOF before the Close.  ``verbose``: control frames on stderr.
+    """
+
+    no_close: bool = False
+    ignore_masks: bool = False
+    max_pongs: int | None = None
+    shutdown_on_eof: bool = False
+    settle: bool = False
+    close_delay_ms: int | None = None
+    verbose: bool = False
 
 
 class WsSocket(MessageSocket):
     """A WebSocket over a stream socket: messages in and out, pings answered.
 
     ``client``: mask outgoing frames and expect unmasked ones.  ``leftover``: bytes read
-    past the handshake, parsed first.  ``no_close``: ``send_eof`` sends no Close frame.
-    ``ignore_masks``: accept frames masked the wrong way.  ``max_pongs``: stop answering
-    pings after this many pongs.  ``shutdown_on_eof``: ``send_eof`` also shuts the
-    stream's write half.  ``settle``: before the Close at EOF, when messages were sent
-    and someone reads, send a Ping and wait (up to SETTLE_TIMEOUT) for its Pong, so a
-    peer that answers each message has answered before it sees our Close.
-    ``close_delay_ms``: instead, keep reading that long after EOF before the Close.
-    After the connection closed, ``close_code`` and
-    ``close_reason`` say how (1005: no code; 1006: the stream ended without a Close).
+    past the handshake, parsed first.  ``options``: see SocketOptions.  After the
+    connection closed, ``close_code`` and ``close_reason`` say how (1005: no code; 1006:
+    the stream ended without a Close).
     """
 
     name = "websocket"
@@ -72,16 +105,11 @@ class WsSocket(MessageSocket):
         *,
         client: bool,
         leftover: bytes = b"",
-        no_close: bool = False,
-        ignore_masks: bool = False,
-        max_pongs: int | None = None,
-        shutdown_on_eof: bool = False,
-        settle: bool = False,
-        close_delay_ms: int | None = None,
-        verbose: bool = False,
+        options: SocketOptions = SocketOptions(),
     ) -> None:
         self.stream = stream
-        self._verbose = verbose
+        self.options = options
+        self._verbose = options.verbose
         self.readable = stream.readable
         self.writable = stream.writable
         # Set when the peer's Close arrives: nothing more can be sent either way.
@@ -90,16 +118,12 @@ class WsSocket(MessageSocket):
         self.request: HandshakeRequest | None = None  # set by accept()
         self.close_code: int | None = None
         self.close_reason = ""
-        self._parser = FrameParser(expect_masked=None if ignore_masks else not client)
+        self._parser = FrameParser(expect_masked=None if options.ignore_masks else not client)
         self._builder = FrameBuilder(mask=client)
         self._buf = bytes(leftover)
         self._control: list[Message] = []
         self._eof = False
-        self._no_close = no_close
-        self._pongs_left = max_pongs
-        self._shutdown_on_eof = shutdown_on_eof
-        self._settle = settle
-        self._close_delay_ms = close_delay_ms
+        self._pongs_left = options.max_pongs
         self._sent_data = False  # a data message went out: the peer may still answer it
         self._reading = False  # recv_batch was called: a Pong would be seen
         self._settled: asyncio.Future[None] | None = None  # our settle Ping's Pong arrived
@@ -243,10 +267,10 @@ class WsSocket(MessageSocket):
         The Close goes out in a write of its own, after the peer had its chance to answer
         what we sent (``settle``, ``close_delay_ms``).
         """
-        if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+        if not self._builder.closed and self.writable and (self._peer_close is not None or not self.options.no_close):
             await self._let_peer_answer()
             await self._send_close()
-        if self._shutdown_on_eof and self.writable:
+        if self.options.shutdown_on_eof and self.writable:
             await self.stream.write_eof()
 
     async def _let_peer_answer(self) -> None:
@@ -262,10 +286,10 @@ class WsSocket(MessageSocket):
         if self._peer_close is not None or not self.readable:
             return
         delay: float | None = None
-        if self._close_delay_ms:
-            delay = self._close_delay_ms / 1000
+        if self.options.close_delay_ms:
+            delay = self.options.close_delay_ms / 1000
             waiter: asyncio.Future[Any] = asyncio.ensure_future(self._closed.wait())
-        elif self._settle and self._sent_data and self._reading and not self._eof:
+        elif self.options.settle and self._sent_data and self._reading and not self._eof:
             delay = SETTLE_TIMEOUT
             waiter = self._settled = asyncio.get_running_loop().create_future()
             try:
@@ -305,7 +329,7 @@ class WsSocket(MessageSocket):
         error's gist as the reason, e.g. ``upstream: connection refused``.  With
         ``no_close`` only the peer's Close is answered.
         """
-        if not self._builder.closed and self.writable and (self._peer_close is not None or not self._no_close):
+        if not self._builder.closed and self.writable and (self._peer_close is not None or not self.options.no_close):
             payload = None
             if self._peer_close is None and exc is not None:
                 if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
@@ -450,11 +474,10 @@ async def connect(
     ("Name", "value") pairs or "Name: value" strings.  Raises ProtocolError when the
     server refuses the upgrade.
     """
-    leftover = await client_handshake(
-        stream,
+    handshake = ClientOptions(
         uri=uri,
         host=host,
-        headers=headers,
+        headers=tuple(headers),
         protocol=protocol,
         origin=origin,
         user_agent=user_agent,
@@ -462,10 +485,7 @@ async def connect(
         omit_headers=omit_headers,
         verbose=verbose,
     )
-    return WsSocket(
-        stream,
-        client=True,
-        leftover=leftover,
+    options = SocketOptions(
         no_close=no_close,
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
@@ -474,6 +494,8 @@ async def connect(
         close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
+    leftover = await client_handshake(stream, handshake)
+    return WsSocket(stream, client=True, leftover=leftover, options=options)
 
 
 @_opening
@@ -499,9 +521,8 @@ async def accept(
     require and answer with.  The request is kept as ``.request``.  Raises
     ProtocolError (after replying 400) on a bad request.
     """
-    request, leftover = await server_handshake(
-        stream,
-        headers=headers,
+    handshake = ServerOptions(
+        headers=tuple(headers),
         protocol=protocol,
         lax=lax,
         protocol_lax=protocol_lax,
@@ -509,10 +530,7 @@ async def accept(
         omit_headers=omit_headers,
         verbose=verbose,
     )
-    sock = WsSocket(
-        stream,
-        client=False,
-        leftover=leftover,
+    options = SocketOptions(
         no_close=no_close,
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
@@ -521,7 +539,9 @@ async def accept(
         close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
-    sock.request = request
+    accepted, leftover = await server_handshake(stream, handshake)
+    sock = WsSocket(stream, client=False, leftover=leftover, options=options)
+    sock.request = accepted
     return sock
 
 
@@ -540,9 +560,7 @@ def framed(
 
     ``client=True`` masks outgoing frames and expects unmasked ones.
     """
-    return WsSocket(
-        stream,
-        client=client,
+    options = SocketOptions(
         no_close=no_close,
         ignore_masks=ignore_masks,
         max_pongs=max_pongs,
@@ -550,6 +568,7 @@ def framed(
         close_delay_ms=close_delay_ms,
         verbose=verbose,
     )
+    return WsSocket(stream, client=client, options=options)
 
 
 def _reason(exc: BaseException) -> str:
@@ -590,77 +609,3 @@ def _text_to_binary(batch: list[Message], start: int) -> list[Message]:
                     print("websocat: warning: text that is not UTF-8 is sent as binary messages", file=sys.stderr)
         out.append((data, flags))
     return out
-
-
-class Upgraded(ByteStream):
-    """The byte stream after an HTTP upgrade: bytes read past the HTTP head come first."""
-
-    name = "upgraded"
-
-    def __init__(self, stream: ByteStream, leftover: bytes) -> None:
-        self.stream = stream
-        self._leftover = leftover
-        self.readable, self.writable, self.hangup = stream.readable, stream.writable, stream.hangup
-        self.write = stream.write  # type: ignore[method-assign]
-        self.write_eof = stream.write_eof  # type: ignore[method-assign]
-        self.aclose = stream.aclose  # type: ignore[method-assign]
-
-    async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
-        if self._leftover:
-            data, self._leftover = self._leftover[:max_bytes], self._leftover[max_bytes:]
-            return data
-        return await self.stream.read(max_bytes)
-
-
-async def request(
-    stream: ByteStream,
-    *,
-    uri: str = "/",
-    host: str | None = None,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    origin: str | None = None,
-    user_agent: str | None = None,
-    lax: bool = False,
-    omit_headers: bool = False,
-    verbose: bool = False,
-) -> ByteStream:
-    """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
-    leftover = await client_handshake(
-        stream,
-        uri=uri,
-        host=host,
-        headers=headers,
-        protocol=protocol,
-        origin=origin,
-        user_agent=user_agent,
-        lax=lax,
-        omit_headers=omit_headers,
-        verbose=verbose,
-    )
-    return Upgraded(stream, leftover)
-
-
-async def accept_upgrade(
-    stream: ByteStream,
-    *,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    lax: bool = False,
-    protocol_lax: bool = False,
-    choose_first: bool = False,
-    omit_headers: bool = False,
-    verbose: bool = False,
-) -> ByteStream:
-    """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
-    _request, leftover = await server_handshake(
-        stream,
-        headers=headers,
-        protocol=protocol,
-        lax=lax,
-        protocol_lax=protocol_lax,
-        choose_first=choose_first,
-        omit_headers=omit_headers,
-        verbose=verbose,
-    )
-    return Upgraded(stream, leftover)

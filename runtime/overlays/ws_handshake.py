@@ -2,7 +2,10 @@
 
 ``client_handshake`` sends the upgrade request and checks the 101 reply;
 ``server_handshake`` reads a request and answers it.  Both return the bytes that
-arrived after the HTTP header block: they belong to the WebSocket framer.
+arrived after the HTTP header block: they belong to the WebSocket framer.  Each takes
+its options as one frozen object (``ClientOptions``, ``ServerOptions``), which
+``ws.connect``, ``ws.accept``, ``ws.request`` and ``ws.accept_upgrade`` build from their
+keywords.
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import ByteStream
 
 __all__ = [
+    "BODY_WAIT",
     "MAX_HEADER_BLOCK",
+    "SHOWN_BODY",
+    "ClientOptions",
     "HandshakeRequest",
     "HeaderItem",
+    "ServerOptions",
     "accept_key",
     "client_handshake",
     "server_handshake",
+    "show",
 ]
 
 MAX_HEADER_BLOCK = 64 * 1024  # a longer request or response head fails the handshake
@@ -33,6 +41,53 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 # A custom header: ("Name", "value") or "Name: value" (the -H / --server-header syntax).
 HeaderItem = tuple[str, str] | str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """How a client upgrades: what its request says, and how the reply is checked.
+
+    ``host=None`` omits the Host header.  ``headers``: extra request headers.  ``lax``
+    accepts any 101 reply without checking its Upgrade, Connection, Sec-WebSocket-Accept
+    and -Protocol headers.  ``omit_headers`` (--ws-omit-headers) leaves out Connection,
+    Upgrade, Sec-WebSocket-Version and -Key, for a caller who sends its own in
+    ``headers``; the reply's Sec-WebSocket-Accept is then checked against that
+    Sec-WebSocket-Key, and not at all when there is none.  ``verbose``: the request and
+    reply on stderr.
+    """
+
+    uri: str = "/"
+    host: str | None = None
+    headers: tuple[HeaderItem, ...] = ()
+    protocol: str | None = None
+    origin: str | None = None
+    user_agent: str | None = None
+    lax: bool = False
+    omit_headers: bool = False
+    verbose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """How a server answers an upgrade request.
+
+    ``headers``: extra reply headers.  ``protocol``: the Sec-WebSocket-Protocol to answer
+    with; a client that does not offer it is rejected (with ``lax`` or ``protocol_lax``
+    the header is just left out then).  ``choose_first`` (--server-protocol-choose-first):
+    with no ``protocol`` of our own, answer with the first one the client offers.  ``lax``
+    also skips the checks of Upgrade, Connection, Sec-WebSocket-Version and -Key (a
+    request without a key gets a reply without Sec-WebSocket-Accept).  ``omit_headers``
+    (--ws-omit-headers) replies with the status line, the chosen protocol and ``headers``
+    only.  ``verbose``: the request and reply on stderr.
+    """
+
+    headers: tuple[HeaderItem, ...] = ()
+    protocol: str | None = None
+    lax: bool = False
+    protocol_lax: bool = False
+    choose_first: bool = False
+    omit_headers: bool = False
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,36 +113,18 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
 
 
-async def client_handshake(
-    stream: ByteStream,
-    *,
-    uri: str = "/",
-    host: str | None = None,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    origin: str | None = None,
-    user_agent: str | None = None,
-    lax: bool = False,
-    omit_headers: bool = False,
-    verbose: bool = False,
-) -> bytes:
+async def client_handshake(stream: ByteStream, options: ClientOptions) -> bytes:
     """Upgrade ``stream`` to a WebSocket as a client; return bytes read past the reply.
 
-    ``host=None`` omits the Host header.  ``lax`` accepts any 101 reply without
-    checking its Upgrade, Connection, Sec-WebSocket-Accept and -Protocol headers.
-    ``omit_headers`` (--ws-omit-headers) leaves out Connection, Upgrade,
-    Sec-WebSocket-Version and -Key, for a caller who sends its own in ``headers``; the
-    reply's Sec-WebSocket-Accept is then checked against that Sec-WebSocket-Key, and not
-    at all when there is none.
     Raises ProtocolError("websocket handshake failed: HTTP/1.1 404 Not Found") and the
     like.
     """
-    custom = _header_pairs(headers)
-    lines = [f"GET {_no_breaks(uri or '/')} HTTP/1.1"]
-    if host is not None:
-        lines.append(f"Host: {_no_breaks(host)}")
+    custom = _header_pairs(options.headers)
+    lines = [f"GET {_no_breaks(options.uri or '/')} HTTP/1.1"]
+    if options.host is not None:
+        lines.append(f"Host: {_no_breaks(options.host)}")
     key: str | None
-    if omit_headers:
+    if options.omit_headers:
         keys = _values(custom, "sec-websocket-key")
         key = keys[0] if len(keys) == 1 else None
     else:
@@ -98,30 +135,30 @@ async def client_handshake(
             "Sec-WebSocket-Version: 13",
             f"Sec-WebSocket-Key: {key}",
         ]
-    if protocol is not None:
-        lines.append(f"Sec-WebSocket-Protocol: {_no_breaks(protocol)}")
-    if origin is not None:
-        lines.append(f"Origin: {_no_breaks(origin)}")
-    if user_agent is not None:
-        lines.append(f"User-Agent: {_no_breaks(user_agent)}")
+    if options.protocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {_no_breaks(options.protocol)}")
+    if options.origin is not None:
+        lines.append(f"Origin: {_no_breaks(options.origin)}")
+    if options.user_agent is not None:
+        lines.append(f"User-Agent: {_no_breaks(options.user_agent)}")
     lines += _header_lines(custom)
-    if verbose:
+    if options.verbose:
         show(">", lines)
     await stream.write(_encode_head(lines))
 
     head, leftover = await _read_head(stream, "reply")
     if head is None:
         raise ProtocolError("websocket handshake failed: connection closed before the HTTP reply")
-    if verbose:
+    if options.verbose:
         show("<", head.decode("latin-1").split("\r\n"))
     status, reply_headers = _parse_head(head, "reply")
     parts = status.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
-        if verbose:
+        if options.verbose:
             show("<", await _body_start(stream, leftover, reply_headers, parts[1]))
         raise ProtocolError(f"websocket handshake failed: {status}{_explaining(reply_headers)}")
-    if not lax:
-        _check_client_reply(reply_headers, key, protocol)
+    if not options.lax:
+        _check_client_reply(reply_headers, key, options.protocol)
     return leftover
 
 
@@ -213,54 +250,40 @@ def _check_client_reply(headers: list[tuple[str, str]], key: str | None, protoco
             )
 
 
-async def server_handshake(
-    stream: ByteStream,
-    *,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    lax: bool = False,
-    protocol_lax: bool = False,
-    choose_first: bool = False,
-    omit_headers: bool = False,
-    verbose: bool = False,
-) -> tuple[HandshakeRequest, bytes]:
+async def server_handshake(stream: ByteStream, options: ServerOptions) -> tuple[HandshakeRequest, bytes]:
     """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
 
-    ``protocol``: the Sec-WebSocket-Protocol to answer with; a client that does not offer
-    it is rejected (with ``lax`` the header is just left out then).  ``lax`` also skips
-    the checks of Upgrade, Connection, Sec-WebSocket-Version and -Key (a request without
-    a key gets a reply without Sec-WebSocket-Accept).  ``omit_headers``
-    (--ws-omit-headers) replies with the status line, the chosen protocol and
-    ``headers`` only.  A bad request gets a 400 reply, then
-    ProtocolError("websocket handshake failed: ...").
+    A bad request gets a 400 reply, then ProtocolError("websocket handshake failed: ...").
     """
     head: bytes | None = b""
     try:
         head, leftover = await _read_head(stream, "request")
         if head is None:
             raise ProtocolError("websocket handshake failed: connection closed before the HTTP request")
-        if verbose:
+        if options.verbose:
             show("<", head.decode("latin-1").split("\r\n"))
         request_line, request_headers = _parse_head(head, "request")
         parts = request_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             raise ProtocolError(f"websocket handshake failed: bad request line {request_line!r}")
         method, target, _version = parts
-        key = _check_request(request_headers, method, lax)
-        chosen = _choose_protocol(request_headers, protocol, lax or protocol_lax, choose_first)
+        key = _check_request(request_headers, method, options.lax)
+        chosen = _choose_protocol(
+            request_headers, options.protocol, options.lax or options.protocol_lax, options.choose_first
+        )
     except ProtocolError as exc:
         if head is not None:  # a peer that hung up gets no reply
             await _reject(stream, exc.message)
         raise
     lines = ["HTTP/1.1 101 Switching Protocols"]
-    if not omit_headers:
+    if not options.omit_headers:
         lines += ["Upgrade: websocket", "Connection: Upgrade"]
         if key is not None:
             lines.append(f"Sec-WebSocket-Accept: {accept_key(key)}")
     if chosen is not None:
         lines.append(f"Sec-WebSocket-Protocol: {chosen}")
-    lines += _header_lines(_header_pairs(headers))
-    if verbose:
+    lines += _header_lines(_header_pairs(options.headers))
+    if options.verbose:
         show(">", lines)
     await stream.write(_encode_head(lines))
     return HandshakeRequest(method, target, tuple(request_headers), chosen), leftover

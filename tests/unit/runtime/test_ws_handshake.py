@@ -24,7 +24,8 @@ class KeptOpen(MemoryStream):
 def refused(chunks: list[bytes], capsys: pytest.CaptureFixture[str]) -> list[str]:
     async def attempt() -> None:
         with pytest.raises(ProtocolError, match="403"):
-            await asyncio.wait_for(ws_handshake.client_handshake(KeptOpen(chunks), verbose=True), 1.0)
+            options = ws_handshake.ClientOptions(verbose=True)
+            await asyncio.wait_for(ws_handshake.client_handshake(KeptOpen(chunks), options), 1.0)
 
     asyncio.run(attempt())
     err = capsys.readouterr().err.splitlines()

@@ -1,0 +1,94 @@
+"""The HTTP upgrade alone, no framing: ``ws.request`` (ws-request:) and ``ws.accept_upgrade`` (ws-accept:).
+
+Each returns the byte stream after the upgrade, for ``ws.framed`` or anything else to
+go on with.  Scripts call them as ``ws.request`` and ``ws.accept_upgrade``: ws.py
+re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from websocat.runtime.overlays.ws_handshake import (
+    ClientOptions,
+    HeaderItem,
+    ServerOptions,
+    client_handshake,
+    server_handshake,
+)
+from websocat.runtime.sockets import DEFAULT_READ, ByteStream
+
+__all__ = ["Upgraded", "accept_upgrade", "request"]
+
+
+class Upgraded(ByteStream):
+    """The byte stream after an HTTP upgrade: bytes read past the HTTP head come first."""
+
+    name = "upgraded"
+
+    def __init__(self, stream: ByteStream, leftover: bytes) -> None:
+        self.stream = stream
+        self._leftover = leftover
+        self.readable, self.writable, self.hangup = stream.readable, stream.writable, stream.hangup
+        self.write = stream.write  # type: ignore[method-assign]
+        self.write_eof = stream.write_eof  # type: ignore[method-assign]
+        self.aclose = stream.aclose  # type: ignore[method-assign]
+
+    async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
+        if self._leftover:
+            data, self._leftover = self._leftover[:max_bytes], self._leftover[max_bytes:]
+            return data
+        return await self.stream.read(max_bytes)
+
+
+async def request(
+    stream: ByteStream,
+    *,
+    uri: str = "/",
+    host: str | None = None,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    origin: str | None = None,
+    user_agent: str | None = None,
+    lax: bool = False,
+    omit_headers: bool = False,
+    verbose: bool = False,
+) -> ByteStream:
+    """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
+    options = ClientOptions(
+        uri=uri,
+        host=host,
+        headers=tuple(headers),
+        protocol=protocol,
+        origin=origin,
+        user_agent=user_agent,
+        lax=lax,
+        omit_headers=omit_headers,
+        verbose=verbose,
+    )
+    return Upgraded(stream, await client_handshake(stream, options))
+
+
+async def accept_upgrade(
+    stream: ByteStream,
+    *,
+    headers: Iterable[HeaderItem] = (),
+    protocol: str | None = None,
+    lax: bool = False,
+    protocol_lax: bool = False,
+    choose_first: bool = False,
+    omit_headers: bool = False,
+    verbose: bool = False,
+) -> ByteStream:
+    """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
+    options = ServerOptions(
+        headers=tuple(headers),
+        protocol=protocol,
+        lax=lax,
+        protocol_lax=protocol_lax,
+        choose_first=choose_first,
+        omit_headers=omit_headers,
+        verbose=verbose,
+    )
+    _request, leftover = await server_handshake(stream, options)
+    return Upgraded(stream, leftover)
