@@ -257,6 +257,39 @@ def test_server_messages_round_trip_with_websockets_client() -> None:
     run(main())
 
 
+def test_a_mirror_session_echoes_inside_the_data_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ws-l: mirror: takes the fast path (ws_echo.echo_inline) and echoes pings, text and binary."""
+    from websocat.runtime import exchange_packets
+    from websocat.runtime.endpoints import trivial
+    from websocat.runtime.overlays import ws_echo
+
+    inline: list[ws.WsSocket] = []
+    echo_inline = ws_echo.echo_inline
+
+    async def spied(sock: ws.WsSocket) -> None:
+        inline.append(sock)
+        await echo_inline(sock)
+
+    monkeypatch.setattr(ws_echo, "echo_inline", spied)
+
+    async def mirror_session(stream: TransportStream) -> None:
+        await exchange_packets(await ws.accept(stream), trivial.message_mirror())
+
+    async def main() -> None:
+        async with our_server(mirror_session) as port:
+            async with ws_client(f"ws://127.0.0.1:{port}/", max_size=None) as conn:
+                for data, flags in payloads():
+                    message: str | bytes = data.decode() if flags & TEXT else data
+                    await conn.send(message)
+                    assert await conn.recv() == message
+                    await asyncio.wait_for(await conn.ping(b"p"), 10)
+                await conn.close(1000)
+                assert conn.close_code == 1000
+
+    run(main())
+    assert len(inline) == 1
+
+
 def test_server_sees_close_code_from_client(capsys: pytest.CaptureFixture[str]) -> None:
     async def main() -> None:
         seen: list[tuple[int | None, str]] = []

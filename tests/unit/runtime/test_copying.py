@@ -182,3 +182,43 @@ def test_a_protocol_error_from_closing_fails_an_echo_too() -> None:
     left = chunks.framed(MockStream([("R", b"a"), ("W", b"a"), ("X", b""), ("R", b"never read")]))
     with pytest.raises(ProtocolError, match=r"action 4 \(R\)"):
         run(exchange_packets(left, trivial.message_mirror()))
+
+
+def test_a_socket_facing_a_mirror_echoes_its_own_messages() -> None:
+    """exchange_packets(sock, mirror) is sock.echo_back(): any socket may answer faster."""
+    from websocat.runtime.sockets import Message, MessageSocket
+
+    class Echoing(MessageSocket):
+        def __init__(self) -> None:
+            self.batches: list[list[Message]] = [[(b"a", TEXT)], [(b"b", 0)]]
+            self.sent: list[Message] = []
+            self.echoed = self.eof_sent = False
+
+        async def recv_batch(self) -> list[Message]:
+            return self.batches.pop(0) if self.batches else []
+
+        async def send_batch(self, batch: list[Message]) -> None:
+            self.sent += batch
+
+        async def send_eof(self) -> None:
+            self.eof_sent = True
+
+        async def echo_back(self) -> None:
+            self.echoed = True
+            await super().echo_back()
+
+    sock = Echoing()
+    mirror = trivial.message_mirror()
+    assert mirror.mirrors and not sock.mirrors
+    run(exchange_packets(sock, mirror))
+    assert sock.echoed and sock.sent == [(b"a", TEXT), (b"b", 0)] and sock.eof_sent
+
+
+def test_the_copy_loops_import_no_endpoint_or_overlay() -> None:
+    """copying.py depends on sockets only: a mirror says so itself (MessageSocket.mirrors)."""
+    import subprocess
+    import sys
+
+    code = "import sys, websocat.runtime.copying; print('\\n'.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert not [m for m in loaded if m.startswith(("websocat.runtime.endpoints", "websocat.runtime.overlays"))]
