@@ -161,7 +161,8 @@ def test_edited_loop_closes_properly(websocat: Websocat, tmp_path: Path) -> None
         result = websocat.run(argv=[sys.executable, str(script)])
         assert result.returncode == 0, result.stderr
         assert handler.received == ["MESSAGE 0", "MESSAGE 1", "MESSAGE 2"]
-        assert settled(handler) == [1005], "the edited script left without a Close frame"
+        codes = settled(handler)
+        assert codes == [1005], f"the edited script left without an empty Close: {codes}; stderr {result.stderr!r}"
 
 
 @pytest.fixture
