@@ -62,7 +62,10 @@ def expand_websocket(inv: Invocation) -> Invocation:
         ep = stack.endpoint
         if isinstance(ep, WsUrl):
             tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
-            layers: tuple[Overlay, ...] = (*stack.overlays, WsConnect(uri=ep.path, host=ep.host_header, authorization=ep.authorization))
+            layers: tuple[Overlay, ...] = (
+                *stack.overlays,
+                WsConnect(uri=ep.path, host=ep.host_header, authorization=ep.authorization),
+            )
             if isinstance(ep, WssUrl):
                 layers = (*layers, TlsClient(domain=ep.host))
             return Stack(tcp, layers, stack.source)
@@ -96,9 +99,11 @@ def apply_ws_c_uri(inv: Invocation) -> Invocation:
 
     def apply(stack: Stack, _other: Stack | None) -> Stack:
         layers = tuple(
-            replace(layer, uri=uri, host=host, authorization=authorization)
-            if isinstance(layer, (WsConnect, WsRequest)) and layer.host is None
-            else layer
+            (
+                replace(layer, uri=uri, host=host, authorization=authorization)
+                if isinstance(layer, (WsConnect, WsRequest)) and layer.host is None
+                else layer
+            )
             for layer in stack.overlays
         )
         return replace(stack, overlays=layers)
@@ -160,9 +165,7 @@ FIXUPS: tuple[Fixup, ...] = (
 )
 
 # After the options are bound: passes that read bound fields.
-LATE_FIXUPS: tuple[Fixup, ...] = (
-    tls_domain,  # --tls-domain, else the TCP host
-)
+LATE_FIXUPS: tuple[Fixup, ...] = (tls_domain,)  # --tls-domain, else the TCP host
 
 
 def bind_options(inv: Invocation) -> Invocation:

@@ -63,8 +63,10 @@ def omitted_upgrade_headers(inv: Invocation) -> list[str]:
     for client in clients:
         given = {name.lower() for name, _value in client.headers}
         if client.omit_headers and "sec-websocket-key" not in given:
-            return ["--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
-                    " or -Key unless given with -H; most servers refuse it"]
+            return [
+                "--ws-omit-headers: the upgrade request has no Upgrade, Connection, Sec-WebSocket-Version"
+                " or -Key unless given with -H; most servers refuse it"
+            ]
     return []
 
 
@@ -80,8 +82,10 @@ def stdio_global_timeout_without_exit(inv: Invocation) -> list[str]:
         _is_stdio(inv.right) and not opts.unidirectional
     )
     if stdin_read and opts.global_timeout_ms is not None and not opts.global_timeout_force_exit:
-        return ["--global-timeout-ms with stdio: when it expires the session is cut and websocat exits"
-                " with 0, as after a normal end; add --global-timeout-force-exit to exit with 1 instead"]
+        return [
+            "--global-timeout-ms with stdio: when it expires the session is cut and websocat exits"
+            " with 0, as after a normal end; add --global-timeout-force-exit to exit with 1 instead"
+        ]
     return []
 
 

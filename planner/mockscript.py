@@ -117,17 +117,14 @@ def parse_mock_script(text: str) -> tuple[MockOp, ...]:
             which = text[pos].upper() if pos < end else ""
             if which not in ("R", "W"):
                 raise MockScriptError(
-                    f"unknown operation 'Z' at {start}: found {_found(text, pos)} at {pos}; "
-                    "expected ZR or ZW",
+                    f"unknown operation 'Z' at {start}: found {_found(text, pos)} at {pos}; " "expected ZR or ZW",
                     pos,
                 )
             number, pos = _parse_number(text, pos + 1, "Z" + which)
             ops.append(MockOp("Z" + which, number))
         else:
             hint = " (E and T are upper case only)" if char in "et" else ""
-            raise MockScriptError(
-                f"unknown operation {char!r} at {start}; {_EXPECTED_OP}{hint}", start
-            )
+            raise MockScriptError(f"unknown operation {char!r} at {start}; {_EXPECTED_OP}{hint}", start)
     return tuple(ops)
 
 
@@ -149,8 +146,7 @@ def _parse_errors(text: str, pos: int, ops: list[MockOp]) -> int:
             return pos + 1
         if which not in ("R", "W"):
             raise MockScriptError(
-                f"unexpected {text[pos]!r} at {pos} after E; expected R or W (ER, EW), "
-                "'|' or end of script",
+                f"unexpected {text[pos]!r} at {pos} after E; expected R or W (ER, EW), " "'|' or end of script",
                 pos,
             )
         ops.append(MockOp("E" + which, b""))
@@ -179,14 +175,11 @@ def _parse_number(text: str, pos: int, op: str) -> tuple[int, int]:
         else:
             kind = {0: "digits, or x/0x and hex digits,", 10: "decimal digits", 16: "hex digits"}[base]
             raise MockScriptError(
-                f"bad number at {pos} after {op}: found {char!r}; expected {kind} "
-                "then '|' or end of script",
+                f"bad number at {pos} after {op}: found {char!r}; expected {kind} " "then '|' or end of script",
                 pos,
             )
         if value > MAX_NUMBER:
-            raise MockScriptError(
-                f"number too large at {pos} after {op}; the limit is {MAX_NUMBER}", pos
-            )
+            raise MockScriptError(f"number too large at {pos} after {op}; the limit is {MAX_NUMBER}", pos)
         pos += 1
     return value, pos
 
@@ -238,32 +231,20 @@ def format_mock_ops(ops: Iterable[tuple[str, bytes | int | str]]) -> str:
     for kind, data in ops:
         if kind in ("R", "W"):
             if not isinstance(data, bytes | bytearray):
-                raise TypeError(
-                    f"{kind} operation needs bytes, not {type(data).__name__}"
-                )
+                raise TypeError(f"{kind} operation needs bytes, not {type(data).__name__}")
             parts.append(kind + (" " + _escape(bytes(data)) if data else ""))
         elif kind == "N":
             if not isinstance(data, str):
-                raise TypeError(
-                    f"N operation needs a str name, not {type(data).__name__}"
-                )
+                raise TypeError(f"N operation needs a str name, not {type(data).__name__}")
             parts.append("N" + (" " + _escape(data.encode("utf-8")) if data else ""))
         elif kind in ("ER", "EW", "X", "D", "Q"):
             parts.append(kind)
         elif kind in NUMBERED:
-            if (
-                not isinstance(data, int)
-                or isinstance(data, bool)
-                or not 0 <= data <= MAX_NUMBER
-            ):
-                raise ValueError(
-                    f"{kind} operation needs a number 0-{MAX_NUMBER}, not {data!r}"
-                )
+            if not isinstance(data, int) or isinstance(data, bool) or not 0 <= data <= MAX_NUMBER:
+                raise ValueError(f"{kind} operation needs a number 0-{MAX_NUMBER}, not {data!r}")
             parts.append(f"{kind}{data}")
         else:
-            raise ValueError(
-                f"unknown operation {kind!r}; expected one of {sorted(KINDS)}"
-            )
+            raise ValueError(f"unknown operation {kind!r}; expected one of {sorted(KINDS)}")
     return "|".join(parts)
 
 

@@ -19,12 +19,8 @@ ValueType = Literal["int", "str", "bool", "float"]
 Default = bool | int | float | str | tuple[()] | None
 
 DESCRIPTION = "Command-line client for web sockets, like netcat/curl/socat for ws://."
-SPEC1_HELP = (
-    "Left endpoint (e.g. a WebSocket URL). May be prefixed by one or more overlays"
-)
-SPEC2_HELP = (
-    "Right endpoint (or stdout if omitted). May be prefixed by one or more overlays"
-)
+SPEC1_HELP = "Left endpoint (e.g. a WebSocket URL). May be prefixed by one or more overlays"
+SPEC2_HELP = "Right endpoint (or stdout if omitted). May be prefixed by one or more overlays"
 
 
 class OptionError(ValueError):
@@ -95,26 +91,19 @@ def _value(
     )
 
 
-def _append(
-    long: str, *, short: str | None = None, group: str, help: str
-) -> OptionSpec:
-    return OptionSpec(
-        long, short, _dest(long), "append", "str", _dest(long).upper(), (), help, group
-    )
+def _append(long: str, *, short: str | None = None, group: str, help: str) -> OptionSpec:
+    return OptionSpec(long, short, _dest(long), "append", "str", _dest(long).upper(), (), help, group)
 
 
 def _rest(long: str, *, group: str, help: str) -> OptionSpec:
-    return OptionSpec(
-        long, None, _dest(long), "rest", "str", _dest(long).upper(), (), help, group
-    )
+    return OptionSpec(long, None, _dest(long), "rest", "str", _dest(long).upper(), (), help, group)
 
 
 OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--dump-spec",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print the equivalent Python "
-        "script instead",
+        help="do not execute this Websocat invocation, print the equivalent Python " "script instead",
     ),
     _flag(
         "--dump-spec-phase0",
@@ -126,21 +115,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--dump-spec-phase1",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print debug representation "
-        "of specified arguments",
+        help="do not execute this Websocat invocation, print debug representation " "of specified arguments",
     ),
     _flag(
         "--dump-spec-phase2",
         group="planner/debug",
-        help="do not execute this Websocat invocation, print debug representation "
-        "of specified arguments",
+        help="do not execute this Websocat invocation, print debug representation " "of specified arguments",
     ),
     _flag(
         "--scenario",
         short="-x",
         group="mode",
-        help="execute specified file as a Python scenario script (e.g. resulting from "
-        "--dump-spec option output)",
+        help="execute specified file as a Python scenario script (e.g. resulting from " "--dump-spec option output)",
     ),
     _flag(
         "--text",
@@ -170,15 +156,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--tls-domain",
         "str",
         group="tls",
-        help="manually specify domain for `tls:` overlay or override domain for "
-        "`wss://` URLs",
+        help="manually specify domain for `tls:` overlay or override domain for " "`wss://` URLs",
     ),
     _flag(
         "--server",
         short="-s",
         group="mode",
-        help="listen for WebSocket connections instead of establishing client "
-        "WebSocket connection",
+        help="listen for WebSocket connections instead of establishing client " "WebSocket connection",
     ),
     _flag(
         "--log-verbose",
@@ -188,8 +172,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--log-omit-content",
         group="log",
-        help="do not log full content of the data from `log:` overlay, just chunk "
-        "lengths",
+        help="do not log full content of the data from `log:` overlay, just chunk " "lengths",
     ),
     _flag(
         "--log-hex",
@@ -236,8 +219,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--separator-n",
         "int",
         group="text mode",
-        help="require this number of newline (or other) bytes to separate "
-        "WebSocket messages",
+        help="require this number of newline (or other) bytes to separate " "WebSocket messages",
     ),
     _flag(
         "--separator-inhibit-substitution",
@@ -269,14 +251,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--udp-bind-restrict-to-one-address",
         group="udp",
-        help="only allow incoming datagrams from specified target address for "
-        "`upd-bind:` mode",
+        help="only allow incoming datagrams from specified target address for " "`upd-bind:` mode",
     ),
     _flag(
         "--udp-bind-redirect-to-last-seen-address",
         group="udp",
-        help="automatically change target address for `udp-bind:` mode based in "
-        "coming datagrams",
+        help="automatically change target address for `udp-bind:` mode based in " "coming datagrams",
     ),
     _flag(
         "--udp-bind-connect-to-first-seen-address",
@@ -306,8 +286,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--udp-server-buffer-size",
         "int",
         group="udp",
-        help="Size of receive buffer for udp-server: mode. `-B` is distinct, but "
-        "can also affect operation",
+        help="Size of receive buffer for udp-server: mode. `-B` is distinct, but " "can also affect operation",
     ),
     _value(
         "--udp-server-qlen",
@@ -318,8 +297,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--udp-server-backpressure",
         group="udp",
-        help="Delay receiving more datagrams in udp-server: mode instead of "
-        "dropping them in case of slow handlers",
+        help="Delay receiving more datagrams in udp-server: mode instead of " "dropping them in case of slow handlers",
     ),
     _rest(
         "--exec-args",
@@ -379,8 +357,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--exec-dup2-keep-nonblocking",
         group="exec",
-        help="When using --exec-dup2, do not set inherited file descriptors to "
-        "blocking mode",
+        help="When using --exec-dup2, do not set inherited file descriptors to " "blocking mode",
     ),
     _flag(
         "--exec-dup2-execve",
@@ -401,8 +378,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--exit-after-one-session",
         group="process",
-        help="Exit the whole process after serving one connection; alternative to "
-        "to --oneshot",
+        help="Exit the whole process after serving one connection; alternative to " "to --oneshot",
     ),
     _flag(
         "--unidirectional",
@@ -442,8 +418,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--no-close",
         short="-n",
         group="websocket",
-        help="Do not send WebSocket close message when there is no more data to "
-        "send there",
+        help="Do not send WebSocket close message when there is no more data to " "send there",
     ),
     _flag(
         "--ws-no-flush",
@@ -453,20 +428,17 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--ws-shutdown-socket-on-eof",
         group="websocket",
-        help="Shutdown write direction of the underlying socket backing a "
-        "WebSocket on EOF",
+        help="Shutdown write direction of the underlying socket backing a " "WebSocket on EOF",
     ),
     _flag(
         "--ws-ignore-invalid-masks",
         group="websocket",
-        help="Do not fail WebSocket connections if masked frame arrives instead of "
-        "unmasked or vice versa",
+        help="Do not fail WebSocket connections if masked frame arrives instead of " "unmasked or vice versa",
     ),
     _flag(
         "--ws-dont-check-headers",
         group="websocket",
-        help="Ignore absence or invalid values of `Sec-Websocket-*` things and "
-        "just continue connecting",
+        help="Ignore absence or invalid values of `Sec-Websocket-*` things and " "just continue connecting",
     ),
     _flag(
         "--ws-no-auto-buffer",
@@ -496,8 +468,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--protocol",
         "str",
         group="websocket",
-        help="Specify this Sec-WebSocket-Protocol: header when connecting to a "
-        "WebSocket",
+        help="Specify this Sec-WebSocket-Protocol: header when connecting to a " "WebSocket",
     ),
     _value(
         "--server-protocol",
@@ -522,14 +493,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--unlink",
         group="unix",
-        help="When listening UNIX sockets, attempt to delete the file first to "
-        "avoid the failure to bind",
+        help="When listening UNIX sockets, attempt to delete the file first to " "avoid the failure to bind",
     ),
     _flag(
         "--chmod-owner",
         group="unix",
-        help="When listening UNIX sockets, change socket filesystem permissions to "
-        "only allow owner connections",
+        help="When listening UNIX sockets, change socket filesystem permissions to " "only allow owner connections",
     ),
     _flag(
         "--chmod-group",
@@ -562,16 +531,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--less-fixups",
         group="planner/debug",
-        help="Inhibit some optional transformations of specifier stacks, such as "
-        "auto-inserting of a reuser",
+        help="Inhibit some optional transformations of specifier stacks, such as " "auto-inserting of a reuser",
     ),
     _value(
         "--udp-max-send-datagram-size",
         "int",
         default=4096,
         group="udp",
-        help="Maximum size of an outgoing UDP datagram. Incoming datagram size is "
-        "likely limited by --buffer-size",
+        help="Maximum size of an outgoing UDP datagram. Incoming datagram size is " "likely limited by --buffer-size",
     ),
     _value(
         "--seqpacket-max-send-datagram-size",
@@ -604,20 +571,17 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--lengthprefixed-little-endian",
         group="lengthprefixed",
-        help="Use little-endian framing headers instead of big-endian for "
-        "`lengthprefixed:` overlay",
+        help="Use little-endian framing headers instead of big-endian for " "`lengthprefixed:` overlay",
     ),
     _flag(
         "--lengthprefixed-skip-read-direction",
         group="lengthprefixed",
-        help="Only affect one direction of the `lengthprefixed:` overlay, bypass "
-        "transformation for the other one",
+        help="Only affect one direction of the `lengthprefixed:` overlay, bypass " "transformation for the other one",
     ),
     _flag(
         "--lengthprefixed-skip-write-direction",
         group="lengthprefixed",
-        help="Only affect one direction of the `lengthprefixed:` overlay, bypass "
-        "transformation for the other one",
+        help="Only affect one direction of the `lengthprefixed:` overlay, bypass " "transformation for the other one",
     ),
     _value(
         "--lengthprefixed-nbytes",
@@ -689,8 +653,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--stdout-announce-listening-ports",
         group="process",
-        help="Print a line to stdout when a port you requested to be listened is "
-        "ready to accept connections",
+        help="Print a line to stdout when a port you requested to be listened is " "ready to accept connections",
     ),
     _value(
         "--exec-after-listen",
@@ -710,8 +673,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag(
         "--accept-from-fd",
         group="planner/debug",
-        help="Show dedicated error message explaining how to migrate Websocat1's "
-        "--accept-from-fd to the new scheme",
+        help="Show dedicated error message explaining how to migrate Websocat1's " "--accept-from-fd to the new scheme",
     ),
     _flag(
         "--reuser-tolerate-torn-msgs",
@@ -781,8 +743,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _append(
         "--filter-reverse",
         group="transfer",
-        help="Pass traffic through this socket prior to transfer data from right "
-        "to left specifiers",
+        help="Pass traffic through this socket prior to transfer data from right " "to left specifiers",
     ),
     _flag(
         "--async-fd-force",
@@ -847,8 +808,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--bind-before-connect",
         "str",
         group="socket options",
-        help="Bind outgoing TCP socket to this address and/or port prior to "
-        "connecting to the destination",
+        help="Bind outgoing TCP socket to this address and/or port prior to " "connecting to the destination",
     ),
     _value(
         "--reuseaddr",
@@ -1127,9 +1087,7 @@ GROUPS: tuple[str, ...] = (
 )
 """Every ``OptionSpec.group``, in ``--help`` order; options keep the manual's order."""
 
-_BY_NAME: dict[str, OptionSpec] = {
-    name: spec for spec in OPTIONS for name in spec.option_strings
-}
+_BY_NAME: dict[str, OptionSpec] = {name: spec for spec in OPTIONS for name in spec.option_strings}
 
 
 _BY_DEST: dict[str, OptionSpec] = {spec.dest: spec for spec in OPTIONS}
@@ -1201,18 +1159,12 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         for index, paragraph in enumerate(text.split("\n\n")):
             if index:
                 lines.append("")
-            lines.extend(
-                textwrap.wrap(
-                    " ".join(paragraph.split()), width, break_on_hyphens=False
-                )
-            )
+            lines.extend(textwrap.wrap(" ".join(paragraph.split()), width, break_on_hyphens=False))
         return lines
 
     def _format_action(self, action: argparse.Action) -> str:
         # Otherwise the blank line between paragraphs keeps the help column's indent.
-        return "\n".join(
-            line.rstrip() for line in super()._format_action(action).split("\n")
-        )
+        return "\n".join(line.rstrip() for line in super()._format_action(action).split("\n"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -1247,9 +1199,7 @@ def _help_text(spec: OptionSpec) -> str:
     return text.replace("%", "%%")
 
 
-def build_parser(
-    *, prog: str = "websocat", epilog: str = "", version: str = ""
-) -> argparse.ArgumentParser:
+def build_parser(*, prog: str = "websocat", epilog: str = "", version: str = "") -> argparse.ArgumentParser:
     """One parser for the whole option table; its errors raise OptionError."""
     parser = _Parser(
         prog=prog,
@@ -1317,9 +1267,7 @@ def _unexpected(extra: str) -> OptionError:
         close = closest(name, [spec.long for spec in OPTIONS]) if name.startswith("--") else None
         hint = f"; did you mean '{close}'?" if close else ""
         return OptionError(f"unknown option {name!r}{hint}")
-    return OptionError(
-        f"unexpected extra argument {extra!r}; only SPEC1 and SPEC2 are accepted"
-    )
+    return OptionError(f"unexpected extra argument {extra!r}; only SPEC1 and SPEC2 are accepted")
 
 
 def _split_tail(argv: list[str]) -> tuple[list[str], list[str], list[str] | None]:
@@ -1350,12 +1298,10 @@ def without_dump_flags(argv: Sequence[str]) -> list[str]:
     """
     head, _positionals, exec_args = _split_tail(list(argv))
     kept = [arg for arg in head if arg not in DUMP_FLAGS]
-    return kept + list(argv[len(head):])
+    return kept + list(argv[len(head) :])
 
 
-def parse_args(
-    argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None
-) -> argparse.Namespace:
+def parse_args(argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); raise OptionError on any problem.
 
     Options and the two positionals may be interleaved (``websocat ws://x -t mirror:``);

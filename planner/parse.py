@@ -51,7 +51,7 @@ def parse_stack(text: str) -> Stack:
         cls = PREFIXES[prefix]
         if not cls.implemented:
             raise NotImplementedYet(f"{cls.prefixes[0]} is not implemented yet")
-        value = rest[len(prefix):] if prefix != "-" else ""
+        value = rest[len(prefix) :] if prefix != "-" else ""
         if cls.is_overlay:
             assert issubclass(cls, Overlay)
             overlays.append(cls())

@@ -17,15 +17,26 @@ from websocat.planner.values import hide_credentials
 # each with where it is read; every other implemented option fills a field of a spec
 # class or of planner/session.py, declared with `option(...)`.
 PLANNER_OPTIONS: dict[str, str] = {
-    "dump_spec": "cli", "dump_spec_phase0": "cli", "dump_spec_phase1": "cli", "dump_spec_phase2": "cli",
-    "scenario": "cli (-x)", "help": "cli", "version": "cli", "accept_from_fd": "cli (migration message)",
-    "spec1": "parse", "spec2": "parse",
-    "text": "fixups.insert_chunker", "binary": "fixups.insert_chunker",
-    "server": "fixups.server_shorthand", "late_resolve": "fixups.resolve_hostnames",
+    "dump_spec": "cli",
+    "dump_spec_phase0": "cli",
+    "dump_spec_phase1": "cli",
+    "dump_spec_phase2": "cli",
+    "scenario": "cli (-x)",
+    "help": "cli",
+    "version": "cli",
+    "accept_from_fd": "cli (migration message)",
+    "spec1": "parse",
+    "spec2": "parse",
+    "text": "fixups.insert_chunker",
+    "binary": "fixups.insert_chunker",
+    "server": "fixups.server_shorthand",
+    "late_resolve": "fixups.resolve_hostnames",
     "ws_c_uri": "fixups.apply_ws_c_uri",
-    "no_fixups": "fixups.apply_fixups", "less_fixups": "fixups (nothing to skip yet)",
+    "no_fixups": "fixups.apply_fixups",
+    "less_fixups": "fixups (nothing to skip yet)",
     "no_lints": "lints.apply_lints",
-    "ws_no_flush": "lints.options_without_effect", "ws_no_auto_buffer": "lints.options_without_effect",
+    "ws_no_flush": "lints.options_without_effect",
+    "ws_no_auto_buffer": "lints.options_without_effect",
 }
 
 
@@ -79,11 +90,7 @@ def script_source(argv: list[str]) -> tuple[str, tuple[str, ...]]:
 def dump_phase0(argv: list[str]) -> str:
     inv = invocation(argv)
     defaults = {o.dest: o.default for o in OPTIONS}
-    given = {
-        k: v
-        for k, v in sorted(vars(inv.opts).items())
-        if v not in (None, False, [], ()) and v != defaults.get(k)
-    }
+    given = {k: v for k, v in sorted(vars(inv.opts).items()) if v not in (None, False, [], ()) and v != defaults.get(k)}
     given = {k: _hidden(v) for k, v in given.items()}
     return "options: " + pprint.pformat(given, sort_dicts=True) + "\n"
 

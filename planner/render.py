@@ -111,8 +111,9 @@ class _Names:
         return name if count == 0 else f"{name}_{count + 1}"
 
 
-def _layer_step(layer: Spec, inner: str | None, names: _Names, side: int, setup_vars: dict[int, str],
-                modules: set[str]) -> Step:
+def _layer_step(
+    layer: Spec, inner: str | None, names: _Names, side: int, setup_vars: dict[int, str], modules: set[str]
+) -> Step:
     render = layer.render  # type: ignore[attr-defined]
     if getattr(layer, "setup", None) is not None:
         args, kwargs = layer.call_arguments(setup_vars[side])  # type: ignore[call-arg]
@@ -130,8 +131,14 @@ def _short(module: str) -> str:
     return module.rpartition(".")[2]
 
 
-def _stack_steps(stack: Stack, names: _Names, side: int, setup_vars: dict[int, str], modules: set[str],
-                 skip_endpoint: str | None = None) -> tuple[list[Step], str]:
+def _stack_steps(
+    stack: Stack,
+    names: _Names,
+    side: int,
+    setup_vars: dict[int, str],
+    modules: set[str],
+    skip_endpoint: str | None = None,
+) -> tuple[list[Step], str]:
     """Steps that open `stack` innermost first; returns them and the outermost variable."""
     steps: list[Step] = []
     if skip_endpoint is None:

@@ -83,8 +83,15 @@ async def exchange_bytes(
     """
     size = buffer_size or DEFAULT_READ
     await _exchange(
-        left, right, lambda a, b, shut=True: copy_bytes(a, b, size, shut), lambda s: s.write_eof(),
-        unidirectional, unidirectional_reverse, late_drop, exit_on_eof, pass_right_eof,
+        left,
+        right,
+        lambda a, b, shut=True: copy_bytes(a, b, size, shut),
+        lambda s: s.write_eof(),
+        unidirectional,
+        unidirectional_reverse,
+        late_drop,
+        exit_on_eof,
+        pass_right_eof,
     )
 
 
@@ -106,8 +113,15 @@ async def exchange_packets(
         await _echo(left, right)  # the same data flow, without a queue and a second task per message
         return
     await _exchange(
-        left, right, copy_packets, lambda s: s.send_eof(),
-        unidirectional, unidirectional_reverse, late_drop, exit_on_eof, pass_right_eof,
+        left,
+        right,
+        copy_packets,
+        lambda s: s.send_eof(),
+        unidirectional,
+        unidirectional_reverse,
+        late_drop,
+        exit_on_eof,
+        pass_right_eof,
     )
 
 

@@ -25,6 +25,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_TERMINATED, "stopped by SIGTERM; WebSockets were closed with 1001"),
 )
 
+
 class WebsocatError(Exception):
     """A failure with a one-line message for the user and an exit code."""
 

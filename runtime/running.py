@@ -72,14 +72,16 @@ def run(
     random_seed: int | None = None,
 ) -> None:
     """Run a scenario's main() and exit the process with its status."""
-    raise SystemExit(run_status(
-        main,
-        global_timeout_ms=global_timeout_ms,
-        global_timeout_force_exit=global_timeout_force_exit,
-        sleep_ms_before_start=sleep_ms_before_start,
-        exit_on_hangup=exit_on_hangup,
-        random_seed=random_seed,
-    ))
+    raise SystemExit(
+        run_status(
+            main,
+            global_timeout_ms=global_timeout_ms,
+            global_timeout_force_exit=global_timeout_force_exit,
+            sleep_ms_before_start=sleep_ms_before_start,
+            exit_on_hangup=exit_on_hangup,
+            random_seed=random_seed,
+        )
+    )
 
 
 def run_status(

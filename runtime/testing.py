@@ -372,8 +372,10 @@ async def stream_backpressure(make_pair: StreamPairFactory, traits: StreamTraits
                     last = written
                     await asyncio.wait([writing], timeout=SETTLE)
                 _require(not writing.done(), f"all {total} bytes written while nobody read: no backpressure")
-                _require(written <= traits.buffered + WRITE_SIZE,
-                         f"the writer got {written} bytes ahead of a stalled reader (bound {traits.buffered})")
+                _require(
+                    written <= traits.buffered + WRITE_SIZE,
+                    f"the writer got {written} bytes ahead of a stalled reader (bound {traits.buffered})",
+                )
                 got = bytearray(await reader.read(1000))  # a small read first
                 _require(0 < len(got) <= 1000, f"read(1000) returned {len(got)} bytes")
                 got += await _read_all(reader, total - len(got))
@@ -492,7 +494,9 @@ def _show(messages: list[Message]) -> str:
     return repr([(data if len(data) <= 20 else data[:20] + b"...", flags) for data, flags in messages])
 
 
-async def _transfer(writer: MessageSocket, reader: MessageSocket, batches: list[list[Message]], traits: MessageTraits) -> None:
+async def _transfer(
+    writer: MessageSocket, reader: MessageSocket, batches: list[list[Message]], traits: MessageTraits
+) -> None:
     """Send each batch with one send_batch while the reader receives; check what arrives."""
     want = _as_read([message for batch in batches for message in batch], traits)
     if traits.boundaries:

@@ -23,8 +23,24 @@ from typing import Any, TypeVar
 from websocat.planner.model import Spec, Stack
 
 __all__ = [
-    "PREFIXES", "SPECS", "Listening", "all_spec_classes", "Rendered", "Setup", "bind_layer", "bind_stack", "bound_options", "check_option_values", "endpoint_prefixes",
-    "internal", "keyword", "option", "overlay_prefixes", "positional", "register", "render_arguments",
+    "PREFIXES",
+    "SPECS",
+    "Listening",
+    "all_spec_classes",
+    "Rendered",
+    "Setup",
+    "bind_layer",
+    "bind_stack",
+    "bound_options",
+    "check_option_values",
+    "endpoint_prefixes",
+    "internal",
+    "keyword",
+    "option",
+    "overlay_prefixes",
+    "positional",
+    "register",
+    "render_arguments",
 ]
 
 SPECS: list[type[Spec]] = []

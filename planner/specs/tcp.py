@@ -43,7 +43,11 @@ class TcpConnectByEarlyHostname(TcpConnect):
     race_interval_ms: int = option("--tcp-race-interval-ms", default=20)
     render: ClassVar = Rendered("endpoints.tcp", "with", "connect_any", "tcp")
     setup: ClassVar = Setup(
-        "endpoints.tcp", "resolve", "addrs", "tcp.Addrs", "resolved once, before any connection (--late-resolve: at each)"
+        "endpoints.tcp",
+        "resolve",
+        "addrs",
+        "tcp.Addrs",
+        "resolved once, before any connection (--late-resolve: at each)",
     )
 
     def setup_arguments(self) -> tuple[Any, ...]:

@@ -10,7 +10,16 @@ from websocat.planner.specs import Rendered, option, register
 
 
 @register(
-    "tls:", "ssl-connect:", "ssl-c:", "ssl:", "tls-connect:", "tls-c:", "c-ssl:", "connect-ssl:", "c-tls:", "connect-tls:"
+    "tls:",
+    "ssl-connect:",
+    "ssl-c:",
+    "ssl:",
+    "tls-connect:",
+    "tls-c:",
+    "c-ssl:",
+    "connect-ssl:",
+    "c-tls:",
+    "connect-tls:",
 )
 @dataclass(frozen=True)
 class TlsClient(Overlay):

@@ -158,8 +158,14 @@ def declare(row: Row) -> type[Spec]:
     """A recognised class for a row: the parser refuses it as not implemented yet."""
     is_overlay, provides = row.kind
     base: type[Spec] = Overlay if is_overlay else Endpoint
-    attrs = {"__doc__": row.doc, "implemented": False, "provides": provides, "grammar": row.grammar,
-             "family": row.family, "__module__": __name__}
+    attrs = {
+        "__doc__": row.doc,
+        "implemented": False,
+        "provides": provides,
+        "grammar": row.grammar,
+        "family": row.family,
+        "__module__": __name__,
+    }
     return register(*row.prefixes)(dataclass(frozen=True)(type(row.name, (base,), attrs)))
 
 

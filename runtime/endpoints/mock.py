@@ -127,9 +127,7 @@ class MockStream(ByteStream):
 
     name = DEFAULT_NAME
 
-    def __init__(
-        self, ops: Sequence[tuple[str, bytes | int | str]], name: str = DEFAULT_NAME
-    ) -> None:
+    def __init__(self, ops: Sequence[tuple[str, bytes | int | str]], name: str = DEFAULT_NAME) -> None:
         self.mock_name = name
         self._ops: deque[_Op] = deque()
         self._count = len(ops)
@@ -138,40 +136,23 @@ class MockStream(ByteStream):
                 if isinstance(data, str):
                     data = data.encode("utf-8")  # hand-edited scripts may pass text
                 if not isinstance(data, bytes | bytearray | memoryview):
-                    raise TypeError(
-                        f"{kind} operation needs bytes, not {type(data).__name__}"
-                    )
+                    raise TypeError(f"{kind} operation needs bytes, not {type(data).__name__}")
                 if data:  # an empty chunk would read as EOF; websocat4 skips it too
                     self._ops.append(_Op(index, kind, bytes(data)))
             elif kind in _COUNTED:
-                if (
-                    not isinstance(data, int)
-                    or isinstance(data, bool)
-                    or not 0 <= data <= MAX_NUMBER
-                ):
-                    raise ValueError(
-                        f"{kind} operation needs a number 0-{MAX_NUMBER}, not {data!r}"
-                    )
+                if not isinstance(data, int) or isinstance(data, bool) or not 0 <= data <= MAX_NUMBER:
+                    raise ValueError(f"{kind} operation needs a number 0-{MAX_NUMBER}, not {data!r}")
                 if data or kind == "T":  # ZR0, ZW0 and I0 do nothing, as in websocat4
                     self._ops.append(_Op(index, kind, count=data))
             elif kind in _FLAGS:
                 self._ops.append(_Op(index, kind))
             elif kind == "N":
-                self.mock_name = (
-                    data.decode("utf-8", "replace")
-                    if isinstance(data, bytes)
-                    else str(data)
-                )
+                self.mock_name = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
             else:
                 raise ValueError(
-                    f"unknown mock operation {kind!r}; expected R, W, N, ER, EW, T, X, "
-                    "D, Q, ZR, ZW or I"
+                    f"unknown mock operation {kind!r}; expected R, W, N, ER, EW, T, X, " "D, Q, ZR, ZW or I"
                 )
-        self.label = (
-            DEFAULT_NAME
-            if self.mock_name in ("", DEFAULT_NAME)
-            else f"{DEFAULT_NAME} {self.mock_name}"
-        )
+        self.label = DEFAULT_NAME if self.mock_name in ("", DEFAULT_NAME) else f"{DEFAULT_NAME} {self.mock_name}"
         self.hangup = None
         # Broadcast wake-up: waiters grab the current event; _wake sets it and installs a
         # fresh one, so every state change wakes every waiter exactly once.
@@ -253,8 +234,7 @@ class MockStream(ByteStream):
                         bad = n - len(chunk.lstrip(b"\0"))
                         self._fail_at(
                             op,
-                            f"got {_show(chunk[bad : bad + 16])} at offset "
-                            f"{op.total - op.count + bad} of the span",
+                            f"got {_show(chunk[bad : bad + 16])} at offset " f"{op.total - op.count + bad} of the span",
                         )
                 pos += n
                 op.count -= n
@@ -318,9 +298,7 @@ class MockStream(ByteStream):
 
     def remaining(self) -> list[tuple[str, bytes | int]]:
         """The operations not played yet, as ``(kind, data)`` tuples, counts for T, ZR, ZW, I."""
-        return [
-            (op.kind, op.count if op.kind in _COUNTED else op.data) for op in self._ops
-        ]
+        return [(op.kind, op.count if op.kind in _COUNTED else op.data) for op in self._ops]
 
     # -- internals
     def _head(self) -> _Op | None:
@@ -333,9 +311,7 @@ class MockStream(ByteStream):
             return None
         op = self._ops[0]
         if op.kind == "T" and self._timer is None and not self._closed:
-            self._timer = asyncio.get_running_loop().call_later(
-                op.count / 1000, self._timer_fired, op
-            )
+            self._timer = asyncio.get_running_loop().call_later(op.count / 1000, self._timer_fired, op)
         return op
 
     def _timer_fired(self, op: _Op) -> None:
@@ -364,10 +340,7 @@ class MockStream(ByteStream):
         if not self._checking:
             return ahead is None or ahead is op
         if op is None:
-            self._fail(
-                f"{self.label}: unexpected write of {_show(rest)} after the last action "
-                f"({self._count})"
-            )
+            self._fail(f"{self.label}: unexpected write of {_show(rest)} after the last action " f"({self._count})")
         if ahead is None:
             # Fail now rather than after the reads ahead: no write can ever match.
             self._fail_at(op, f"got a write of {_show(rest)} (no write follows)")
@@ -392,9 +365,7 @@ class MockStream(ByteStream):
             raise ProtocolError(self._failure)
 
     def _fail_at(self, op: _Op, actual: str) -> NoReturn:
-        self._fail(
-            f"{self.label}: action {op.index} ({op.kind}): expected {op.expected()} but {actual}"
-        )
+        self._fail(f"{self.label}: action {op.index} ({op.kind}): expected {op.expected()} but {actual}")
 
     def _fail(self, message: str) -> NoReturn:
         self._failure = message

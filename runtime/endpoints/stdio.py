@@ -78,7 +78,7 @@ class StdioStream(ByteStream):
             return
         view = memoryview(data)
         while view:
-            view = view[os.write(self._out_fd, view):]
+            view = view[os.write(self._out_fd, view) :]
 
     async def write_eof(self) -> None:
         if self._eof_written:

@@ -60,7 +60,8 @@ async def _race(addrs: Addrs, interval_ms: int) -> TransportStream:
             if index + 1 < len(addrs):
                 done, _ = await asyncio.wait(
                     [a for a in attempts if not a.done() or a.exception() is None],
-                    timeout=interval_ms / 1000, return_when=asyncio.FIRST_COMPLETED,
+                    timeout=interval_ms / 1000,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 winner = next((t.result() for t in done if t.exception() is None), None)
                 if winner is not None:
@@ -192,9 +193,24 @@ async def serve(
         return TcpListener(await _listen(host, port, lambda: StreamProtocol(on_made=made)))
 
     await serving.serve(
-        open_listener, session, *args,
-        oneshot=oneshot, exit_after_one_session=exit_after_one_session, announce=announce, ready_message=ready_message,
+        open_listener,
+        session,
+        *args,
+        oneshot=oneshot,
+        exit_after_one_session=exit_after_one_session,
+        announce=announce,
+        ready_message=ready_message,
     )
 
 
-__all__ = ["Addrs", "Stream", "WebsocatError", "accept_one", "connect", "connect_any", "connect_late", "resolve", "serve"]
+__all__ = [
+    "Addrs",
+    "Stream",
+    "WebsocatError",
+    "accept_one",
+    "connect",
+    "connect_any",
+    "connect_late",
+    "resolve",
+    "serve",
+]

@@ -187,8 +187,9 @@ async def _body_start(stream: ByteStream, data: bytes, headers: list[tuple[str, 
     if not body:
         return []
     text = body[:want].decode("utf-8", "replace")
-    lines = ["".join(c if c.isprintable() or c == "\t" else f"\\x{ord(c):02x}" for c in line)
-             for line in text.splitlines()]
+    lines = [
+        "".join(c if c.isprintable() or c == "\t" else f"\\x{ord(c):02x}" for c in line) for line in text.splitlines()
+    ]
     if len(body) > want or (declared or 0) > want:
         lines.append(f"[body shown up to {SHOWN_BODY} bytes]")
     return lines
@@ -245,8 +246,7 @@ def _check_client_reply(headers: list[tuple[str, str]], key: str | None, protoco
         offered = _tokens([protocol] if protocol else [])
         if len(chosen) > 1 or chosen[0].strip().lower() not in offered:
             raise ProtocolError(
-                f"websocket handshake failed: server chose protocol {', '.join(chosen)!r},"
-                " which was not offered"
+                f"websocket handshake failed: server chose protocol {', '.join(chosen)!r}," " which was not offered"
             )
 
 

@@ -52,9 +52,7 @@ CREDENTIAL_OPTIONS = (
     "--pkcs12-passwd",
     "--client-pkcs12-passwd",
 )
-_CREDENTIAL_HEADER = re.compile(
-    "(?:" + "|".join(map(re.escape, CREDENTIAL_HEADERS)) + r")\s*:", re.IGNORECASE
-)
+_CREDENTIAL_HEADER = re.compile("(?:" + "|".join(map(re.escape, CREDENTIAL_HEADERS)) + r")\s*:", re.IGNORECASE)
 # URL userinfo: 'ws://user:pass@host/', '--ws-c-uri=wss://token@h/' (an '@' before the path).
 _URL_USERINFO = re.compile(r"://[^/?#]*@")
 

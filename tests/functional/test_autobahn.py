@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(os.environ.get("AUTOBAHN_TOOLS", ROOT.parent / "shared" / "tools" / "autobahn"))
 # Framing, pings, reserved bits, opcodes, fragmentation, UTF-8, close handling, one case
 # of each limits family, auto-fragmentation: 152 cases, about 10 s as server, 45 s as client.
-CASES = ("1.* 2.* 3.* 4.* 5.* 6.1.* 6.2.* 6.3.* 6.4.* 6.6.* 6.8.* 6.12.* 6.21.* 7.* "
-         "9.1.1 9.2.1 9.3.4 9.4.4 9.5.6 9.6.6 9.7.3 9.8.3 10.*")
+CASES = (
+    "1.* 2.* 3.* 4.* 5.* 6.1.* 6.2.* 6.3.* 6.4.* 6.6.* 6.8.* 6.12.* 6.21.* 7.* "
+    "9.1.1 9.2.1 9.3.4 9.4.4 9.5.6 9.6.6 9.7.3 9.8.3 10.*"
+)
 SUMMARY = re.compile(r"^autobahn-(server|client): (\d+) passed, (\d+) failed$", re.M)
 
 
@@ -29,8 +31,7 @@ def run_harness(script: str, command: str, tmp_path: Path) -> str:
         pytest.skip(f"Autobahn harness not found at {TOOLS} (shared/tools/autobahn beside the checkout)")
     env = dict(os.environ, AB_CASES=CASES, XDG_CACHE_HOME=str(tmp_path))
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    out = subprocess.run(["bash", str(TOOLS / script), command], env=env, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(["bash", str(TOOLS / script), command], env=env, capture_output=True, text=True, timeout=600)
     report = out.stdout + out.stderr
     match = SUMMARY.search(report)
     assert match, report[-3000:]

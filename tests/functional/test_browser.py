@@ -40,8 +40,14 @@ def apt_get(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     deadline = time.monotonic() + APT_LOCK_WAIT
     while True:
-        result = subprocess.run(["apt-get", "-o", f"DPkg::Lock::Timeout={int(APT_LOCK_WAIT)}", *args],
-                                check=False, capture_output=True, text=True, timeout=timeout, env=env)
+        result = subprocess.run(
+            ["apt-get", "-o", f"DPkg::Lock::Timeout={int(APT_LOCK_WAIT)}", *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
         if "Could not get lock" not in result.stderr or time.monotonic() > deadline:
             return result
         time.sleep(2)
@@ -85,10 +91,21 @@ def test_browser_echo(websocat: Websocat, tmp_path: Path) -> None:
     threading.Thread(target=http_server.serve_forever, daemon=True).start()
     page = f"http://127.0.0.1:{http_server.server_address[1]}/"
     chrome = subprocess.Popen(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", page],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            page,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         started = arrived.wait(60)

@@ -23,9 +23,7 @@ def esc(data: bytes) -> str:
     return "".join(f"\\x{b:02x}" for b in data)
 
 
-def check(
-    result: subprocess.CompletedProcess[bytes], code: int, stdout: bytes | None = None, *fragments: str
-) -> None:
+def check(result: subprocess.CompletedProcess[bytes], code: int, stdout: bytes | None = None, *fragments: str) -> None:
     err = result.stderr.decode("utf-8", "replace")
     assert "Traceback" not in err, err
     assert result.returncode == code, err
@@ -43,27 +41,69 @@ def check(
 # -- every operation alone: (args, stdin, exit code, stdout, fragments of the error line)
 ALONE: dict[str, tuple[list[str], bytes, int, bytes | None, tuple[str, ...]]] = {
     "R": (["-b", "mss:R hello|R  world"], b"", OK, b"helloworld", ()),
-    "R-unread": (["-b", "mss:R a|X|R b"], b"", PROTOCOL, b"a", ("action 3 (R): expected a read of b'b' but the socket was closed",)),
+    "R-unread": (
+        ["-b", "mss:R a|X|R b"],
+        b"",
+        PROTOCOL,
+        b"a",
+        ("action 3 (R): expected a read of b'b' but the socket was closed",),
+    ),
     "W": (["-b", "mss:W hello"], b"hello", OK, b"", ()),
-    "W-mismatch": (["-b", "mss:W hello"], b"hellx", PROTOCOL, b"", ("mock_stream_socket: action 1 (W): expected b'hello' but got b'hellx'",)),
+    "W-mismatch": (
+        ["-b", "mss:W hello"],
+        b"hellx",
+        PROTOCOL,
+        b"",
+        ("mock_stream_socket: action 1 (W): expected b'hello' but got b'hellx'",),
+    ),
     "W-missing": (["-b", "mss:W hello"], b"hel", PROTOCOL, b"", ("action 1 (W): expected b'lo' but got EOF",)),
-    "N": (["-b", "mss:N srv|W a"], b"b", PROTOCOL, b"", ("mock_stream_socket srv: action 2 (W): expected b'a' but got b'b'",)),
+    "N": (
+        ["-b", "mss:N srv|W a"],
+        b"b",
+        PROTOCOL,
+        b"",
+        ("mock_stream_socket srv: action 2 (W): expected b'a' but got b'b'",),
+    ),
     "ER": (["-b", "mss:R hi|ER"], b"", FAILURE, b"hi", ("mock_stream_socket: injected read error",)),
     "EW": (["-b", "mss:EW"], b"x", FAILURE, b"", ("mock_stream_socket: injected write error",)),
     "ERW": (["-b", "mss:ERW", "mirror:"], b"", FAILURE, b"", ("injected read error",)),
     "X": (["-b", "mss:R a|X"], b"", OK, b"a", ()),
-    "X-unseen": (["-b", "-U", "mss:X"], b"", PROTOCOL, b"", ("action 1 (X): expected a read (to return EOF) but the socket was closed",)),
+    "X-unseen": (
+        ["-b", "-U", "mss:X"],
+        b"",
+        PROTOCOL,
+        b"",
+        ("action 1 (X): expected a read (to return EOF) but the socket was closed",),
+    ),
     "D": (["-b", "mss:W bye|D"], b"bye", OK, b"", ()),
     "D-before-reads": (["-b", "mss:R a|D|R b"], b"", OK, b"ab", ()),
     # ws-ll-server: never shuts down the stream below it, so that D is never met.
-    "D-unmet": (["-b", "chunks:mss:R A", r"ws-ll-server:mss:W \x82\x01A\x88\x00|X|D"], b"", PROTOCOL, b"", ("action 3 (D): expected a shutdown (write_eof) but the socket was closed",)),
+    "D-unmet": (
+        ["-b", "chunks:mss:R A", r"ws-ll-server:mss:W \x82\x01A\x88\x00|X|D"],
+        b"",
+        PROTOCOL,
+        b"",
+        ("action 3 (D): expected a shutdown (write_eof) but the socket was closed",),
+    ),
     "Q": (["-b", "mss:R hi|Q|W zz|R tail", "mirror:"], b"", OK, b"", ()),
     "ZR": (["-b", "mss:ZR70000|R !"], b"", OK, bytes(70000) + b"!", ()),
     "ZR-hex": (["-b", "mss:ZRx10|R |ZR0x10"], b"", OK, bytes(32), ()),
     "ZW": (["-b", "mss:ZW70000"], bytes(70000), OK, b"", ()),
-    "ZW-mismatch": (["-b", "mss:ZW70000"], bytes(69999) + b"\x01", PROTOCOL, b"", ("action 1 (ZW): expected 4464 more of 70000 zero bytes but got b'\\x01' at offset 69999 of the span",)),
+    "ZW-mismatch": (
+        ["-b", "mss:ZW70000"],
+        bytes(69999) + b"\x01",
+        PROTOCOL,
+        b"",
+        ("action 1 (ZW): expected 4464 more of 70000 zero bytes but got b'\\x01' at offset 69999 of the span",),
+    ),
     "I": (["-b", "mss:I4|W end"], b"\xde\xad\xbe\xefend", OK, b"", ()),
-    "I-then-W-mismatch": (["-b", "mss:I4|W end"], b"\xde\xad\xbe\xefEnd", PROTOCOL, b"", ("action 2 (W): expected b'end' but got b'End'",)),
+    "I-then-W-mismatch": (
+        ["-b", "mss:I4|W end"],
+        b"\xde\xad\xbe\xefEnd",
+        PROTOCOL,
+        b"",
+        ("action 2 (W): expected b'end' but got b'End'",),
+    ),
     "lower-case-letters": (["-b", "mss:r a|w b|zr1|zw1|i1|x|d|q"], b"b\x00z", OK, b"a\x00", ()),
     "whitespace": (["-b", "mss: R\t\na |\n W b|T 1 0"], b"b", OK, b"a ", ()),
     "lower-case-t": (["-b", "mss:t5"], b"", USAGE, b"", ("unknown operation 't' at 0", "upper case")),

@@ -25,21 +25,28 @@ def installed_websocat() -> list[str]:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_golden_file_is_the_dump_of_its_first_line(path: Path, websocat_env: dict[str, str]) -> None:
-    out = subprocess.run([*installed_websocat(), "--dump-spec", *command_of(path)], capture_output=True,
-                         stdin=subprocess.DEVNULL, env=websocat_env, timeout=60)
+    out = subprocess.run(
+        [*installed_websocat(), "--dump-spec", *command_of(path)],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env=websocat_env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == path.read_bytes(), "run: python tests/golden.py --update"
 
 
 @pytest.mark.parametrize("flag", ["--dump-spec"])
 @pytest.mark.parametrize("where", ["first", "last", "middle"])
-def test_line_1_leaves_the_dump_flag_out_wherever_it_stands(flag: str, where: str,
-                                                            websocat_env: dict[str, str]) -> None:
+def test_line_1_leaves_the_dump_flag_out_wherever_it_stands(
+    flag: str, where: str, websocat_env: dict[str, str]
+) -> None:
     words = ["-t", "-s", "1234"]
     at = {"first": 0, "last": len(words), "middle": 1}[where]
     argv = [*words[:at], flag, *words[at:]]
-    out = subprocess.run([*installed_websocat(), *argv], capture_output=True, stdin=subprocess.DEVNULL,
-                         env=websocat_env, timeout=60)
+    out = subprocess.run(
+        [*installed_websocat(), *argv], capture_output=True, stdin=subprocess.DEVNULL, env=websocat_env, timeout=60
+    )
     assert out.stdout.split(b"\n", 1)[0] == b"# websocat -t -s 1234"
 
 
@@ -50,4 +57,7 @@ def test_every_dump_flag_is_left_out_but_not_after_a_double_dash() -> None:
         assert without_dump_flags([flag, "-t", "ws://h/", flag]) == ["-t", "ws://h/"]
     assert without_dump_flags(["--dump-spec", "--", "--dump-spec"]) == ["--", "--dump-spec"]
     assert without_dump_flags(["--dump-spec", "cmd:x", "--exec-args", "--dump-spec"]) == [
-        "cmd:x", "--exec-args", "--dump-spec"]
+        "cmd:x",
+        "--exec-args",
+        "--dump-spec",
+    ]

@@ -128,13 +128,13 @@ def test_failing_upstream_gets_close_1011(websocat: Websocat, unused_port: int) 
     assert b"Connection refused" in err and b"Traceback" not in err
 
 
-EDITED_LOOP = '''
+EDITED_LOOP = """
             while (m := await ws1.recv()) is not None:
                 data, flags = m
                 await ws1.send(data.upper(), flags)
                 if data == b"message 2":
                     break
-'''
+"""
 
 
 class ThreeThenCollect(Collector):

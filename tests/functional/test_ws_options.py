@@ -100,14 +100,28 @@ class RawServer:
 
 def good_reply(head: bytes, extra: bytes = b"") -> bytes:
     key = header(head, b"Sec-WebSocket-Key") or b""
-    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept_value(key) + b"\r\n" + extra + b"\r\n" + frame(8, b"\x03\xe8"))
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept_value(key) + b"\r\n" + extra + b"\r\n" + frame(8, b"\x03\xe8")
+    )
 
 
 def test_client_request_headers(websocat: Websocat) -> None:
     server = RawServer(lambda head: good_reply(head, b"Sec-WebSocket-Protocol: chat\r\n"))
-    out = websocat.run("-H", "X-Token: abc", "-H", "Cookie: a=b", "--origin", "http://o.example",
-                       "--ua", "agent/1", "--protocol", "chat", f"ws://127.0.0.1:{server.port}/p?q=1", "devnull:")
+    out = websocat.run(
+        "-H",
+        "X-Token: abc",
+        "-H",
+        "Cookie: a=b",
+        "--origin",
+        "http://o.example",
+        "--ua",
+        "agent/1",
+        "--protocol",
+        "chat",
+        f"ws://127.0.0.1:{server.port}/p?q=1",
+        "devnull:",
+    )
     server.join()
     assert out.returncode == 0, out.stderr
     head = server.head
@@ -143,10 +157,13 @@ def test_dont_check_headers(websocat: Websocat) -> None:
 
 def test_shutdown_socket_on_eof(websocat: Websocat) -> None:
     """With the option, the TCP write half is shut after our Close: the peer reads EOF."""
+
     def keep_open(head: bytes) -> bytes:
         key = header(head, b"Sec-WebSocket-Key") or b""
-        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Accept: " + accept_value(key) + b"\r\n\r\n")
+        return (
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept_value(key) + b"\r\n\r\n"
+        )
 
     server = RawServer(keep_open)
     proc = websocat.spawn("-u", "--ws-shutdown-socket-on-eof", "literal:x", f"ws://127.0.0.1:{server.port}/")
@@ -161,8 +178,10 @@ def test_shutdown_socket_on_eof(websocat: Websocat) -> None:
 def connect_raw(port: int, extra: bytes = b"") -> tuple[socket.socket, bytes]:
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
     key = base64.b64encode(os.urandom(16))
-    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n" + extra + b"\r\n")
+    conn.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n" + extra + b"\r\n"
+    )
     head, _rest = read_head(conn)
     assert head.startswith(b"HTTP/1.1 101"), head
     assert header(head, b"Sec-WebSocket-Accept") == accept_value(key)
@@ -170,8 +189,9 @@ def connect_raw(port: int, extra: bytes = b"") -> tuple[socket.socket, bytes]:
 
 
 def test_server_header_and_protocol(websocat: Websocat) -> None:
-    proc, port = websocat.listen("--oneshot", "--server-header", "X-Server: s1", "--server-protocol", "chat",
-                                 "ws-l:127.0.0.1:0", "mirror:")
+    proc, port = websocat.listen(
+        "--oneshot", "--server-header", "X-Server: s1", "--server-protocol", "chat", "ws-l:127.0.0.1:0", "mirror:"
+    )
     conn, head = connect_raw(port, b"Sec-WebSocket-Protocol: other, chat\r\n")
     assert header(head, b"X-Server") == b"s1"
     assert header(head, b"Sec-WebSocket-Protocol") == b"chat"
@@ -183,8 +203,10 @@ def test_server_header_and_protocol(websocat: Websocat) -> None:
 def test_server_protocol_rejects_a_client_without_it(websocat: Websocat) -> None:
     proc, port = websocat.listen("--oneshot", "--server-protocol", "chat", "ws-l:127.0.0.1:0", "mirror:")
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    conn.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
     head, _ = read_head(conn)
     assert head.startswith(b"HTTP/1.1 400")
     conn.close()
@@ -196,8 +218,12 @@ def test_inhibit_pongs(websocat: Websocat, limit: str | None, pongs: int) -> Non
     args = ["--inhibit-pongs", limit] if limit is not None else []
     proc, port = websocat.listen("--oneshot", *args, "ws-l:127.0.0.1:0", "mirror:")
     conn, _ = connect_raw(port)
-    conn.sendall(frame(9, b"a", mask=True) + frame(9, b"b", mask=True) + frame(9, b"c", mask=True)
-                 + frame(8, b"\x03\xe8", mask=True))
+    conn.sendall(
+        frame(9, b"a", mask=True)
+        + frame(9, b"b", mask=True)
+        + frame(9, b"c", mask=True)
+        + frame(8, b"\x03\xe8", mask=True)
+    )
     frames = read_frames(conn)
     conn.close()
     websocat.finish(proc)
@@ -235,7 +261,9 @@ def test_refused_upgrade_names_status_and_explaining_headers(websocat: Websocat)
     out = websocat.run(f"ws://127.0.0.1:{server.port}/", "devnull:")
     server.join()
     assert out.returncode == 4
-    assert out.stderr == b"websocat: websocket handshake failed: HTTP/1.1 302 Found (Location: wss://elsewhere.example/)\n"
+    assert (
+        out.stderr == b"websocat: websocket handshake failed: HTTP/1.1 302 Found (Location: wss://elsewhere.example/)\n"
+    )
 
 
 def test_verbose_prints_handshake_and_control_frames(websocat: Websocat) -> None:
@@ -254,8 +282,9 @@ def test_verbose_prints_handshake_and_control_frames(websocat: Websocat) -> None
 
 
 def test_server_protocol_lax_omits_the_header(websocat: Websocat) -> None:
-    proc, port = websocat.listen("--oneshot", "--server-protocol", "chat", "--server-protocol-lax",
-                                 "ws-l:127.0.0.1:0", "mirror:")
+    proc, port = websocat.listen(
+        "--oneshot", "--server-protocol", "chat", "--server-protocol-lax", "ws-l:127.0.0.1:0", "mirror:"
+    )
     conn, head = connect_raw(port)  # offers no protocol: accepted anyway
     assert header(head, b"Sec-WebSocket-Protocol") is None
     conn.sendall(frame(8, b"\x03\xe8", mask=True))
@@ -283,10 +312,16 @@ def test_frames_sent_with_the_upgrade_request_are_echoed(websocat: Websocat) -> 
     proc, port = websocat.listen("--oneshot", "ws-l:127.0.0.1:0", "mirror:")
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
     key = base64.b64encode(os.urandom(16))
-    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n\r\n"
-                 + frame(1, b"early", mask=True) + frame(9, b"p", mask=True) + frame(2, b"\x00\x01", mask=True)
-                 + frame(8, b"\x03\xe8", mask=True))
+    conn.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+        + key
+        + b"\r\n\r\n"
+        + frame(1, b"early", mask=True)
+        + frame(9, b"p", mask=True)
+        + frame(2, b"\x00\x01", mask=True)
+        + frame(8, b"\x03\xe8", mask=True)
+    )
     head, rest = read_head(conn)
     assert head.startswith(b"HTTP/1.1 101")
     frames = read_frames(conn, rest)
@@ -295,10 +330,17 @@ def test_frames_sent_with_the_upgrade_request_are_echoed(websocat: Websocat) -> 
     assert frames == [(1, b"early"), (0xA, b"p"), (2, b"\x00\x01"), (8, b"\x03\xe8")]
 
 
-
 OWN_KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
-OWN_HEADERS = ("-H", "Upgrade: websocket", "-H", "Connection: upgrade", "-H", "Sec-WebSocket-Version: 13",
-               "-H", f"Sec-WebSocket-Key: {OWN_KEY.decode()}")
+OWN_HEADERS = (
+    "-H",
+    "Upgrade: websocket",
+    "-H",
+    "Connection: upgrade",
+    "-H",
+    "Sec-WebSocket-Version: 13",
+    "-H",
+    f"Sec-WebSocket-Key: {OWN_KEY.decode()}",
+)
 
 
 def test_omit_headers_client_sends_only_host_and_own_headers(websocat: Websocat) -> None:
@@ -307,8 +349,13 @@ def test_omit_headers_client_sends_only_host_and_own_headers(websocat: Websocat)
     server.join()
     assert out.returncode == 0, out.stderr
     assert server.head.split(b"\r\n") == [
-        b"GET /o HTTP/1.1", f"Host: 127.0.0.1:{server.port}".encode(), b"Upgrade: websocket",
-        b"Connection: upgrade", b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Key: " + OWN_KEY]
+        b"GET /o HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}".encode(),
+        b"Upgrade: websocket",
+        b"Connection: upgrade",
+        b"Sec-WebSocket-Version: 13",
+        b"Sec-WebSocket-Key: " + OWN_KEY,
+    ]
 
 
 def test_omit_headers_client_checks_accept_against_own_key(websocat: Websocat) -> None:
@@ -321,8 +368,10 @@ def test_omit_headers_client_checks_accept_against_own_key(websocat: Websocat) -
 
 
 def test_omit_headers_client_without_key_skips_accept_check(websocat: Websocat) -> None:
-    server = RawServer(lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       b"Connection: Upgrade\r\n\r\n" + frame(8, b"\x03\xe8"))
+    server = RawServer(
+        lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\n\r\n" + frame(8, b"\x03\xe8")
+    )
     out = websocat.run("--ws-omit-headers", f"ws://127.0.0.1:{server.port}/", "devnull:")
     server.join()
     assert out.returncode == 0, out.stderr
@@ -331,12 +380,18 @@ def test_omit_headers_client_without_key_skips_accept_check(websocat: Websocat) 
 
 
 def test_omit_headers_server_replies_with_status_and_own_headers(websocat: Websocat) -> None:
-    proc, port = websocat.listen("--oneshot", "--ws-omit-headers", "--server-header", "X-Server: s1",
-                                 "ws-l:127.0.0.1:0", "mirror:")
+    proc, port = websocat.listen(
+        "--oneshot", "--ws-omit-headers", "--server-header", "X-Server: s1", "ws-l:127.0.0.1:0", "mirror:"
+    )
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + OWN_KEY + b"\r\n\r\n"
-                 + frame(1, b"hi", mask=True) + frame(8, b"\x03\xe8", mask=True))
+    conn.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+        + OWN_KEY
+        + b"\r\n\r\n"
+        + frame(1, b"hi", mask=True)
+        + frame(8, b"\x03\xe8", mask=True)
+    )
     head, rest = read_head(conn)
     frames = read_frames(conn, rest)
     conn.close()
@@ -353,6 +408,5 @@ def test_lax_server_accepts_a_request_without_key(websocat: Websocat) -> None:
     frames = read_frames(conn, rest)
     conn.close()
     websocat.finish(proc)
-    assert head.split(b"\r\n") == [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket",
-                                   b"Connection: Upgrade"]
+    assert head.split(b"\r\n") == [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket", b"Connection: Upgrade"]
     assert frames == [(8, b"\x03\xe8")]

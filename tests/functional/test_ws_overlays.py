@@ -67,12 +67,14 @@ def test_lowlevel_client_over_mock_stream_socket(websocat: Websocat) -> None:
     def esc(data: bytes) -> str:
         return "".join(f"\\x{b:02x}" for b in data)
 
-    script = "|".join([
-        "R " + esc(b"\x81\x02hi"),  # the server's text frame "hi"
-        "W " + esc(masked(1, b"hi", echo_key)),  # echoed by mirror:, masked as a client must
-        "R " + esc(b"\x88\x02\x0f\xa0"),  # the server closes with code 4000
-        "W " + esc(masked(8, b"\x0f\xa0", close_key)),  # our reply echoes the code
-    ])
+    script = "|".join(
+        [
+            "R " + esc(b"\x81\x02hi"),  # the server's text frame "hi"
+            "W " + esc(masked(1, b"hi", echo_key)),  # echoed by mirror:, masked as a client must
+            "R " + esc(b"\x88\x02\x0f\xa0"),  # the server closes with code 4000
+            "W " + esc(masked(8, b"\x0f\xa0", close_key)),  # our reply echoes the code
+        ]
+    )
     out = websocat.run("--random-seed", "5", f"ws-ll-c:mss:{script}", "mirror:")
     assert out.returncode == 0, out.stderr
 

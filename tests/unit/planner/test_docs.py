@@ -8,15 +8,15 @@ DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def test_reference_is_fresh() -> None:
-    assert render_reference() == (DOCS / "reference.md").read_text(), (
-        "docs/reference.md is stale; run: python -m websocat.planner.docs"
-    )
+    assert (
+        render_reference() == (DOCS / "reference.md").read_text()
+    ), "docs/reference.md is stale; run: python -m websocat.planner.docs"
 
 
 def test_manpage_is_fresh() -> None:
-    assert render_manpage() == (DOCS / "websocat.1").read_text(), (
-        "docs/websocat.1 is stale; run: python -m websocat.planner.docs"
-    )
+    assert (
+        render_manpage() == (DOCS / "websocat.1").read_text()
+    ), "docs/websocat.1 is stale; run: python -m websocat.planner.docs"
 
 
 def test_readme_exit_codes_are_the_table() -> None:

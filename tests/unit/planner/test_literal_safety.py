@@ -54,9 +54,7 @@ def test_file_path_is_a_constant(value: str) -> None:
     assert value in constants(source) or os.fsencode(value) in constants(source)
 
 
-url_path = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="#"), max_size=30
-)
+url_path = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="#"), max_size=30)
 
 
 @settings(max_examples=100, deadline=None)

@@ -98,19 +98,34 @@ def test_numbers_decimal_or_hex(text: str, value: int) -> None:
 def test_crate_examples() -> None:
     """The examples in tokio-io-mock-fork's text_scenario docs and tests."""
     assert parse_mock_script("T4|ER|EW|N qwerty") == (
-        MockOp("T", 4), MockOp("ER", b""), MockOp("EW", b""), MockOp("N", "qwerty"),
+        MockOp("T", 4),
+        MockOp("ER", b""),
+        MockOp("EW", b""),
+        MockOp("N", "qwerty"),
     )
     assert parse_mock_script("ZR45|ZW0|ZRx34|zw0x20") == (
-        MockOp("ZR", 45), MockOp("ZW", 0), MockOp("ZR", 0x34), MockOp("ZW", 0x20),
+        MockOp("ZR", 45),
+        MockOp("ZW", 0),
+        MockOp("ZR", 0x34),
+        MockOp("ZW", 0x20),
     )
     assert parse_mock_script("X|Q|I55|D") == (
-        MockOp("X", b""), MockOp("Q", b""), MockOp("I", 55), MockOp("D", b""),
+        MockOp("X", b""),
+        MockOp("Q", b""),
+        MockOp("I", 55),
+        MockOp("D", b""),
     )
     assert parse_mock_script(r"R \x55\x00| ZR x5500| R \x00\x03| ZR 3") == (
-        MockOp("R", b"\x55\x00"), MockOp("ZR", 0x5500), MockOp("R", b"\x00\x03"), MockOp("ZR", 3),
+        MockOp("R", b"\x55\x00"),
+        MockOp("ZR", 0x5500),
+        MockOp("R", b"\x00\x03"),
+        MockOp("ZR", 3),
     )
     assert parse_mock_script("N calc|R 2+2|W 4|R 3+$RANDOM|Q") == (
-        MockOp("N", "calc"), MockOp("R", b"2+2"), MockOp("W", b"4"), MockOp("R", b"3+$RANDOM"),
+        MockOp("N", "calc"),
+        MockOp("R", b"2+2"),
+        MockOp("W", b"4"),
+        MockOp("R", b"3+$RANDOM"),
         MockOp("Q", b""),
     )
     assert parse_mock_script("R PING|W PONG|T5000|R PING|W PONG|T5000|ER")[2] == MockOp("T", 5000)
@@ -118,13 +133,19 @@ def test_crate_examples() -> None:
 
 def test_letters_without_data_need_no_separator() -> None:
     assert parse_mock_script("XDQ R a") == (
-        MockOp("X", b""), MockOp("D", b""), MockOp("Q", b""), MockOp("R", b"a"),
+        MockOp("X", b""),
+        MockOp("D", b""),
+        MockOp("Q", b""),
+        MockOp("R", b"a"),
     )
 
 
 def test_one_e_injects_several_errors() -> None:
     assert parse_mock_script("ERW|E r w|E|E") == (
-        MockOp("ER", b""), MockOp("EW", b""), MockOp("ER", b""), MockOp("EW", b""),
+        MockOp("ER", b""),
+        MockOp("EW", b""),
+        MockOp("ER", b""),
+        MockOp("EW", b""),
     )
 
 
@@ -198,7 +219,11 @@ def test_ops_are_plain_tuples() -> None:
     [
         ("R a|Y b", 4, "unknown operation 'Y' at 4; expected R, W, N, ER, EW, T, X, D, Q, ZR, ZW or I"),
         ("R a|  y", 6, "unknown operation 'y' at 6"),
-        ("t5", 0, "unknown operation 't' at 0; expected r, w, n, er, ew, t, x, d, q, zr, zw or i (e and t are upper case only)"),
+        (
+            "t5",
+            0,
+            "unknown operation 't' at 0; expected r, w, n, er, ew, t, x, d, q, zr, zw or i (e and t are upper case only)",
+        ),
         ("er", 0, "(e and t are upper case only)"),
         ("R a|\rR b", 4, "unknown operation '\\r' at 4"),
         ("EX", 1, "unexpected 'x' at 1 after e; expected r or w (er, ew), '|' or end of script"),
@@ -252,9 +277,7 @@ def test_format_renders_canonical_text() -> None:
         MockOp("W", b"\tx"),
     )
     text = format_mock_ops(ops)
-    assert text == (
-        r"R hello|W \x20ping \|\\\0\r\n\t\xff\x7f|T333|ER|EW|N \xc3\xa9|R|X|D|Q|ZR70000|ZW0|I4|W \tx"
-    )
+    assert text == (r"R hello|W \x20ping \|\\\0\r\n\t\xff\x7f|T333|ER|EW|N \xc3\xa9|R|X|D|Q|ZR70000|ZW0|I4|W \tx")
     assert parse_mock_script(text) == ops
 
 
@@ -274,9 +297,7 @@ def test_format_accepts_plain_tuples() -> None:
         (("N", b"bytes"), TypeError),
     ],
 )
-def test_format_rejects_bad_ops(
-    op: tuple[str, bytes | int | str], error: type[Exception]
-) -> None:
+def test_format_rejects_bad_ops(op: tuple[str, bytes | int | str], error: type[Exception]) -> None:
     with pytest.raises(error):
         format_mock_ops([op])
 

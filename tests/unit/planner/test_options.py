@@ -24,8 +24,7 @@ MANUAL = Path(__file__).resolve().parents[3] / "docs" / "websocat4-manual.txt"
 # Headings: "  -B, --buffer-size <BUFFER_SIZE>", "      --dump-spec",
 # "      --exec-args [<EXEC_ARGS>...]".
 _HEADING = re.compile(
-    r"^  (?:(?P<short>-\w), |    )(?P<long>--[\w-]+)"
-    r"(?: (?P<rest>\[)?<(?P<metavar>\w+)>(?:\.\.\.\])?)?$"
+    r"^  (?:(?P<short>-\w), |    )(?P<long>--[\w-]+)" r"(?: (?P<rest>\[)?<(?P<metavar>\w+)>(?:\.\.\.\])?)?$"
 )
 
 
@@ -47,27 +46,19 @@ def _manual_text() -> str:
 def _manual_options() -> list[ManualOption]:
     """The options of the manual's ``--help output`` section, in order."""
     text = _manual_text()
-    section = text[
-        text.index("\nOptions:\n") : text.index("\nShort list of endpoint prefixes:")
-    ]
+    section = text[text.index("\nOptions:\n") : text.index("\nShort list of endpoint prefixes:")]
     options: list[ManualOption] = []
     bodies: list[list[str]] = []
     for line in section.splitlines()[2:]:
         if heading := _HEADING.match(line):
-            short, long, rest, metavar = heading.group(
-                "short", "long", "rest", "metavar"
-            )
+            short, long, rest, metavar = heading.group("short", "long", "rest", "metavar")
             options.append(ManualOption(short, long, metavar, bool(rest)))
             bodies.append([])
         else:
             bodies[-1].append(line.strip())
     for option, body in zip(options, bodies):
-        paragraphs = [
-            " ".join(p.split()) for p in "\n".join(body).split("\n\n") if p.strip()
-        ]
-        if paragraphs and (
-            default := re.fullmatch(r"\[default: (\d+)\]", paragraphs[-1])
-        ):
+        paragraphs = [" ".join(p.split()) for p in "\n".join(body).split("\n\n") if p.strip()]
+        if paragraphs and (default := re.fullmatch(r"\[default: (\d+)\]", paragraphs[-1])):
             option.default = int(default[1])
             paragraphs.pop()
         if paragraphs and paragraphs[-1] == "[possible values: true, false]":
@@ -191,9 +182,7 @@ def test_repeatable_and_rest_options() -> None:
     assert _spec("-H") is _spec("--header")
 
 
-@pytest.mark.parametrize(
-    "short", ["-x", "-s", "-t", "-b", "-u", "-U", "-E", "-k", "-0", "-n"]
-)
+@pytest.mark.parametrize("short", ["-x", "-s", "-t", "-b", "-u", "-U", "-E", "-k", "-0", "-n"])
 def test_mode_letters_are_flags(short: str) -> None:
     assert _spec(short).kind == "flag"
 
@@ -224,9 +213,7 @@ def test_buffer_size_is_int() -> None:
 
 
 def test_header_is_repeatable() -> None:
-    ns = parse_args(
-        ["-H", "A: 1", "ws://h/", "--header", "B:2", "--server-header", "C: 3"]
-    )
+    ns = parse_args(["-H", "A: 1", "ws://h/", "--header", "B:2", "--server-header", "C: 3"])
     assert ns.header == ["A: 1", "B:2"]
     assert ns.server_header == ["C: 3"]
     assert ns.spec1 == "ws://h/"
@@ -268,9 +255,7 @@ def test_dash_is_a_positional_and_double_dash_ends_options() -> None:
 
 
 def test_exec_args_takes_everything_after_it() -> None:
-    ns = parse_args(
-        ["-", "exec:ls", "--exec-args", "-l", "-a", "--", "-B", "x", "--help"]
-    )
+    ns = parse_args(["-", "exec:ls", "--exec-args", "-l", "-a", "--", "-B", "x", "--help"])
     assert (ns.spec1, ns.spec2, ns.buffer_size) == ("-", "exec:ls", None)
     assert ns.exec_args == ["-l", "-a", "--", "-B", "x", "--help"]
     assert parse_args(["exec:ls", "--exec-args=-l", "-a"]).exec_args == ["-l", "-a"]
@@ -364,9 +349,7 @@ def test_help_lists_every_option_by_group(capsys: pytest.CaptureFixture[str]) ->
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: websocat [OPTIONS] <SPEC1> [SPEC2]\n")
-    assert (
-        "Command-line client for web sockets, like netcat/curl/socat for ws://." in out
-    )
+    assert "Command-line client for web sockets, like netcat/curl/socat for ws://." in out
     assert out.endswith("Short list of endpoint prefixes:\n  tcp:\n")
     assert "-B, --buffer-size <BUFFER_SIZE>" in out
     assert "--exec-args [<EXEC_ARGS>...]" in out
@@ -391,12 +374,21 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--ping-interval", "10", "ws://h/"], "unknown option '--ping-interval': it is websocat v1's, and has no counterpart here yet"),
+        (
+            ["--ping-interval", "10", "ws://h/"],
+            "unknown option '--ping-interval': it is websocat v1's, and has no counterpart here yet",
+        ),
         (["-1", "ws://h/"], "unknown option '-1': it is websocat v1's, and has no counterpart here yet"),
         (["--one-message"], "unknown option '--one-message': it is websocat v1's, and has no counterpart here yet"),
-        (["--basic-auth=u:secret", "ws://h/"], "unknown option '--basic-auth': it is websocat v1's; put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)"),
+        (
+            ["--basic-auth=u:secret", "ws://h/"],
+            "unknown option '--basic-auth': it is websocat v1's; put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)",
+        ),
         (["--server-mode", "1234"], "unknown option '--server-mode': it is websocat v1's; use -s (--server)"),
-        (["--udp-ttl", "3"], "unknown option '--udp-ttl': it is websocat v1's; use --socket-ttl (and --socket-multicast-ttl)"),
+        (
+            ["--udp-ttl", "3"],
+            "unknown option '--udp-ttl': it is websocat v1's; use --socket-ttl (and --socket-multicast-ttl)",
+        ),
         (["-e", "-s", "1"], "unknown option '-e': it is websocat v1's, and has no counterpart here yet"),
         (["-F", "/a:text/plain:a.txt"], "unknown option '-F': it is websocat v1's, and has no counterpart here yet"),
     ],

@@ -34,9 +34,9 @@ def test_keyword_defaults_are_the_runtimes(cls: type[Spec]) -> None:
         if f.metadata.get("always"):
             continue  # always written out, so its default is never relied on
         assert f.default is not MISSING
-        assert runtime_default == f.default or (f.default == () and runtime_default == ()), (
-            f"{cls.__name__}.{f.name}: declared {f.default!r}, runtime {runtime_default!r}"
-        )
+        assert runtime_default == f.default or (
+            f.default == () and runtime_default == ()
+        ), f"{cls.__name__}.{f.name}: declared {f.default!r}, runtime {runtime_default!r}"
 
 
 @pytest.mark.parametrize("cls", [*all_spec_classes(), *PROCESS_LEVEL], ids=lambda c: c.__name__)

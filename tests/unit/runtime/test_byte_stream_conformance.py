@@ -74,19 +74,25 @@ def _contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     now = datetime.datetime.now(datetime.timezone.utc)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(_name("127.0.0.1"))
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(_name("127.0.0.1"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(key, hashes.SHA256())
     )
     pem = cert.public_bytes(serialization.Encoding.PEM)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "cert.pem").write_bytes(pem)
-        (Path(folder) / "key.pem").write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (Path(folder) / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         server.load_cert_chain(Path(folder) / "cert.pem", Path(folder) / "key.pem")
     client = tls.client_context()
     client.load_verify_locations(cadata=pem.decode())
@@ -105,8 +111,9 @@ async def tls_pair() -> AsyncIterator[StreamPair]:
             accepted.set_result(protocol)
 
     # tls: sends no close_notify when it closes: the server would wait for one 30 s.
-    server = await loop.create_server(lambda: StreamProtocol(on_made=made), "127.0.0.1", 0, ssl=server_context,
-                                      ssl_shutdown_timeout=0.2)
+    server = await loop.create_server(
+        lambda: StreamProtocol(on_made=made), "127.0.0.1", 0, ssl=server_context, ssl_shutdown_timeout=0.2
+    )
     port = server.sockets[0].getsockname()[1]
     try:
         async with tcp.connect("127.0.0.1", port) as stream:

@@ -51,9 +51,14 @@ WEBSOCKET = MessageTraits(control=False)
 KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     "ws-framed": (partial(stacked, tcp_pair, _ws_client, _ws_server), WEBSOCKET),
     "ws-connect-accept": (partial(stacked, tcp_pair, ws.connect, ws.accept), WEBSOCKET),
-    "lines": (partial(stacked, tcp_pair, lines.framed),
-              MessageTraits(reads_as=TEXT, fragments=False, control=False, any_bytes=False)),
-    "chunks": (partial(stacked, tcp_pair, chunks.framed), MessageTraits(boundaries=False, reads_as=BINARY, control=False)),
+    "lines": (
+        partial(stacked, tcp_pair, lines.framed),
+        MessageTraits(reads_as=TEXT, fragments=False, control=False, any_bytes=False),
+    ),
+    "chunks": (
+        partial(stacked, tcp_pair, chunks.framed),
+        MessageTraits(boundaries=False, reads_as=BINARY, control=False),
+    ),
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
 }
 

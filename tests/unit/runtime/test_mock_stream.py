@@ -36,9 +36,7 @@ async def read_all(stream: ByteStream, max_bytes: int = 1 << 16) -> list[bytes]:
     return chunks
 
 
-async def still_waiting(
-    awaitable: Awaitable[T], seconds: float = 0.02
-) -> asyncio.Task[T]:
+async def still_waiting(awaitable: Awaitable[T], seconds: float = 0.02) -> asyncio.Task[T]:
     """Start the awaitable as a task and check it has not finished after a short while."""
     task: asyncio.Task[T] = asyncio.ensure_future(awaitable)
     await asyncio.sleep(seconds)
@@ -135,10 +133,7 @@ def test_mismatch_raises_protocol_error_with_expected_and_got() -> None:
         s = mock("W ping |R pong")
         with pytest.raises(ProtocolError) as info:
             await s.write(b"pong\n")
-        assert (
-            str(info.value)
-            == "mock_stream_socket: action 1 (W): expected b'ping ' but got b'pong\\n'"
-        )
+        assert str(info.value) == "mock_stream_socket: action 1 (W): expected b'ping ' but got b'pong\\n'"
         assert info.value.exit_code == EXIT_PROTOCOL
         # The mock stays failed: later calls repeat the error instead of going on.
         with pytest.raises(ProtocolError, match="expected b'ping '"):
@@ -168,10 +163,7 @@ def test_named_mock_in_messages() -> None:
             match=r"^mock_stream_socket server: action 2 \(W\): expected b'a' but got b'b'$",
         ):
             await s.write(b"b")
-        assert (
-            MockStream([("W", b"a")], name="client").label
-            == "mock_stream_socket client"
-        )
+        assert MockStream([("W", b"a")], name="client").label == "mock_stream_socket client"
 
     run(main())
 
@@ -233,9 +225,7 @@ def test_injected_read_error() -> None:
 def test_injected_write_error_after_a_partial_match() -> None:
     async def main() -> None:
         s = mock("N w|W ab|EW|W c")
-        with pytest.raises(
-            OSError, match=r"^mock_stream_socket w: injected write error$"
-        ):
+        with pytest.raises(OSError, match=r"^mock_stream_socket w: injected write error$"):
             await s.write(b"abc")
         await s.write(b"c")
         assert s.done
@@ -291,9 +281,7 @@ def test_read_waits_while_a_write_is_expected() -> None:
 def test_write_waits_while_a_read_is_pending_and_spans_it() -> None:
     async def main() -> None:
         s = mock("W a|R x|W b")
-        pending = await still_waiting(
-            s.write(b"ab")
-        )  # "a" matched, "b" waits behind R x
+        pending = await still_waiting(s.write(b"ab"))  # "a" matched, "b" waits behind R x
         assert s.remaining() == [("R", b"x"), ("W", b"b")]
         assert await s.read() == b"x"
         await pending
@@ -417,9 +405,7 @@ def test_aclose_with_pending_writes_fails_once() -> None:
     async def main() -> None:
         s = mock("R a|W never")
         assert await s.read() == b"a"
-        with pytest.raises(
-            ProtocolError, match=r"expected b'never' but the socket was closed"
-        ):
+        with pytest.raises(ProtocolError, match=r"expected b'never' but the socket was closed"):
             await s.aclose()
         await s.aclose()  # idempotent and quiet the second time
 
@@ -488,15 +474,11 @@ def test_aclose_cancels_a_running_pause() -> None:
 
 def test_plain_tuples_as_in_generated_scripts() -> None:
     async def main() -> None:
-        s = MockStream(
-            [("R", b"hello"), ("W", b"ping "), ("T", 0), ("ER", b""), ("N", "x")]
-        )
+        s = MockStream([("R", b"hello"), ("W", b"ping "), ("T", 0), ("ER", b""), ("N", "x")])
         assert s.label == "mock_stream_socket x"
         assert await s.read() == b"hello"
         await s.write(b"ping ")
-        with pytest.raises(
-            MockInjectedError, match="^mock_stream_socket x: injected read error$"
-        ):
+        with pytest.raises(MockInjectedError, match="^mock_stream_socket x: injected read error$"):
             await s.read()
         assert await s.read() == b""
 
@@ -522,9 +504,7 @@ def test_text_payloads_are_utf8() -> None:
         ([("R", 5)], TypeError),
     ],
 )
-def test_bad_operations_are_rejected(
-    ops: list[tuple[str, Any]], error: type[Exception]
-) -> None:
+def test_bad_operations_are_rejected(ops: list[tuple[str, Any]], error: type[Exception]) -> None:
     with pytest.raises(error):
         MockStream(ops)
 
@@ -637,7 +617,10 @@ def test_an_x_that_no_read_saw_is_an_error_at_close() -> None:
     async def main() -> None:
         s = mock("R a|X")
         assert await s.read() == b"a"
-        with pytest.raises(ProtocolError, match=r"^mock_stream_socket: action 2 \(X\): expected a read \(to return EOF\) but the socket was closed$"):
+        with pytest.raises(
+            ProtocolError,
+            match=r"^mock_stream_socket: action 2 \(X\): expected a read \(to return EOF\) but the socket was closed$",
+        ):
             await s.aclose()
 
     run(main())
@@ -762,7 +745,9 @@ def test_unplayed_injected_errors_are_errors_at_close() -> None:
     async def main() -> None:
         s = mock("R a|ER")
         assert await s.read() == b"a"
-        with pytest.raises(ProtocolError, match=r"action 2 \(ER\): expected a read \(to fail it\) but the socket was closed"):
+        with pytest.raises(
+            ProtocolError, match=r"action 2 \(ER\): expected a read \(to fail it\) but the socket was closed"
+        ):
             await s.aclose()
 
     run(main())

@@ -181,9 +181,7 @@ def test_control_frame_between_fragments() -> None:
     data = frame(0x01, b"a") + frame(0x89, b"p") + frame(0x80, b"b")
     assert parse_all(data) == [(b"a", TEXT | CONTINUES), (b"p", PING), (b"b", TEXT)]
     batch = [(b"a", CONTINUES), (b"p", PING), (b"b", 0)]
-    assert bytes(FrameBuilder(mask=False).build(batch)) == frame(0x02, b"a") + frame(0x89, b"p") + frame(
-        0x80, b"b"
-    )
+    assert bytes(FrameBuilder(mask=False).build(batch)) == frame(0x02, b"a") + frame(0x89, b"p") + frame(0x80, b"b")
 
 
 def test_parse_resumes_after_partial_input() -> None:

@@ -49,8 +49,13 @@ def test_cli_uses_the_cache_and_the_port_template(tmp_path: Path) -> None:
     env.pop("WEBSOCAT_NO_CACHE", None)
 
     def run(*argv: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "websocat", *argv], env=env, capture_output=True,
-                              stdin=subprocess.DEVNULL, timeout=30)
+        return subprocess.run(
+            [sys.executable, "-m", "websocat", *argv],
+            env=env,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
 
     assert run("literal:hello").stdout == b"hello"
     assert run("literal:hello").stdout == b"hello"  # from the cache
@@ -66,8 +71,13 @@ def test_cli_uses_the_cache_and_the_port_template(tmp_path: Path) -> None:
 
 
 def imported_modules(argv: list[str], env: dict[str, str]) -> set[str]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "websocat", *argv], env=env,
-                         capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "websocat", *argv],
+        env=env,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     return {line.rsplit("|", 1)[-1].strip() for line in out.stderr.decode().splitlines() if "|" in line}
 
@@ -96,8 +106,9 @@ def test_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def _cli(tmp_path: Path, *argv: str, **extra_env: str) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "WEBSOCAT_NO_CACHE"}
     env.update(XDG_CACHE_HOME=str(tmp_path), **extra_env)
-    return subprocess.run([sys.executable, "-m", "websocat", *argv], env=env, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "websocat", *argv], env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+    )
 
 
 def _cached_bytes(tmp_path: Path) -> bytes:
