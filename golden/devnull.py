@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import stdio, trivial
 
 async def session() -> None:
     # left: devnull:
-    devnull1 = trivial.devnull()
-    # right: -
-    async with stdio.open() as stdio2:
-        await exchange_bytes(devnull1, stdio2)
+    async with trivial.devnull() as devnull1:
+        # right: -
+        async with stdio.open() as stdio2:
+            await exchange_bytes(devnull1, stdio2)
 
 
 async def main() -> None:

@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import tcp, trivial
 
 async def session() -> None:
     # left: dummy-stream:
-    devnull1 = trivial.devnull()
-    # right: tcp:127.0.0.1:1
-    async with tcp.connect("127.0.0.1", 1) as tcp2:
-        await exchange_bytes(devnull1, tcp2)
+    async with trivial.devnull() as devnull1:
+        # right: tcp:127.0.0.1:1
+        async with tcp.connect("127.0.0.1", 1) as tcp2:
+            await exchange_bytes(devnull1, tcp2)
 
 
 async def main() -> None:

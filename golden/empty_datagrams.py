@@ -7,11 +7,11 @@ from websocat.runtime.overlays import ws
 
 async def session() -> None:
     # left: empty:
-    empty1 = trivial.empty()
-    # right: ws://127.0.0.1:1234/
-    async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        async with ws.connect(tcp2, uri="/", host="127.0.0.1:1234") as ws2:
-            await exchange_packets(empty1, ws2)
+    async with trivial.empty() as empty1:
+        # right: ws://127.0.0.1:1234/
+        async with tcp.connect("127.0.0.1", 1234) as tcp2:
+            async with ws.connect(tcp2, uri="/", host="127.0.0.1:1234") as ws2:
+                await exchange_packets(empty1, ws2)
 
 
 async def main() -> None:

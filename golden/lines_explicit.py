@@ -8,11 +8,11 @@ from websocat.runtime.overlays import lines, ws
 async def session() -> None:
     # left: lines:tcp:127.0.0.1:1234
     async with tcp.connect("127.0.0.1", 1234) as tcp1:
-        lines1 = lines.framed(tcp1)
-        # right: ws://127.0.0.1:8080/
-        async with tcp.connect("127.0.0.1", 8080) as tcp2:
-            async with ws.connect(tcp2, uri="/", host="127.0.0.1:8080") as ws2:
-                await exchange_packets(lines1, ws2)
+        async with lines.framed(tcp1) as lines1:
+            # right: ws://127.0.0.1:8080/
+            async with tcp.connect("127.0.0.1", 8080) as tcp2:
+                async with ws.connect(tcp2, uri="/", host="127.0.0.1:8080") as ws2:
+                    await exchange_packets(lines1, ws2)
 
 
 async def main() -> None:

@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import stdio, trivial
 
 async def session() -> None:
     # left: literal-base64:aGVsbG8gd29ybGQK
-    literal1 = trivial.literal(b"hello world\n")
-    # right: -
-    async with stdio.open() as stdio2:
-        await exchange_bytes(literal1, stdio2)
+    async with trivial.literal(b"hello world\n") as literal1:
+        # right: -
+        async with stdio.open() as stdio2:
+            await exchange_bytes(literal1, stdio2)
 
 
 async def main() -> None:

@@ -6,8 +6,8 @@ from websocat.runtime.endpoints import tcp, trivial
 
 async def session(conn1: tcp.Stream) -> None:
     # right: mirror:
-    mirror2 = trivial.mirror()
-    await exchange_bytes(conn1, mirror2)
+    async with trivial.mirror() as mirror2:
+        await exchange_bytes(conn1, mirror2)
 
 
 async def main() -> None:

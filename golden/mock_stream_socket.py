@@ -6,10 +6,12 @@ from websocat.runtime.endpoints import mock, stdio
 
 async def session() -> None:
     # left: mock_stream_socket:R hello|W world|T3|R done
-    mock1 = mock.MockStream([("R", b"hello"), ("W", b"world"), ("T", 3), ("R", b"done")])
-    # right: -
-    async with stdio.open() as stdio2:
-        await exchange_bytes(mock1, stdio2)
+    async with mock.MockStream(
+        [("R", b"hello"), ("W", b"world"), ("T", 3), ("R", b"done")]
+    ) as mock1:
+        # right: -
+        async with stdio.open() as stdio2:
+            await exchange_bytes(mock1, stdio2)
 
 
 async def main() -> None:

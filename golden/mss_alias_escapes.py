@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import mock, trivial
 
 async def session() -> None:
     # left: mss:R a\x00b\|c|ER
-    mock1 = mock.MockStream([("R", b"a\x00b|c"), ("ER", b"")])
-    # right: mirror:
-    mirror2 = trivial.mirror()
-    await exchange_bytes(mock1, mirror2)
+    async with mock.MockStream([("R", b"a\x00b|c"), ("ER", b"")]) as mock1:
+        # right: mirror:
+        async with trivial.mirror() as mirror2:
+            await exchange_bytes(mock1, mirror2)
 
 
 async def main() -> None:

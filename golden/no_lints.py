@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import stdio, trivial
 
 async def session() -> None:
     # left: literal:x
-    literal1 = trivial.literal(b"x")
-    # right: -
-    async with stdio.open() as stdio2:
-        await exchange_bytes(literal1, stdio2, unidirectional=True, unidirectional_reverse=True)
+    async with trivial.literal(b"x") as literal1:
+        # right: -
+        async with stdio.open() as stdio2:
+            await exchange_bytes(literal1, stdio2, unidirectional=True, unidirectional_reverse=True)
 
 
 async def main() -> None:

@@ -6,8 +6,8 @@ from websocat.runtime.endpoints import tcp, trivial
 
 async def session(conn1: tcp.Stream) -> None:
     # right: literal:bye
-    literal2 = trivial.literal(b"bye")
-    await exchange_bytes(conn1, literal2)
+    async with trivial.literal(b"bye") as literal2:
+        await exchange_bytes(conn1, literal2)
 
 
 async def main() -> None:

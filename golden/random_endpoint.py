@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import tcp, trivial
 
 async def session() -> None:
     # left: random:
-    random1 = trivial.random_bytes()
-    # right: tcp:127.0.0.1:1234
-    async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        await exchange_bytes(random1, tcp2, unidirectional=True)
+    async with trivial.random_bytes() as random1:
+        # right: tcp:127.0.0.1:1234
+        async with tcp.connect("127.0.0.1", 1234) as tcp2:
+            await exchange_bytes(random1, tcp2, unidirectional=True)
 
 
 async def main() -> None:

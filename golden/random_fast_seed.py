@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import trivial
 
 async def session() -> None:
     # left: random:
-    random1 = trivial.random_bytes(fast=True)
-    # right: devnull:
-    devnull2 = trivial.devnull()
-    await exchange_bytes(random1, devnull2, unidirectional=True)
+    async with trivial.random_bytes(fast=True) as random1:
+        # right: devnull:
+        async with trivial.devnull() as devnull2:
+            await exchange_bytes(random1, devnull2, unidirectional=True)
 
 
 async def main() -> None:

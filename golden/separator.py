@@ -11,8 +11,8 @@ async def session() -> None:
         async with ws.connect(tcp1, uri="/", host="127.0.0.1:1234") as ws1:
             # right: -
             async with stdio.open() as stdio2:
-                lines2 = lines.framed(stdio2, separator=b";")
-                await exchange_packets(ws1, lines2)
+                async with lines.framed(stdio2, separator=b";") as lines2:
+                    await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

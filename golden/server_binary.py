@@ -10,8 +10,8 @@ async def session(conn1: tcp.Stream) -> None:
     async with ws.accept(conn1) as ws1:
         # right: -
         async with stdio.open() as stdio2:
-            chunks2 = chunks.framed(stdio2)
-            await exchange_packets(ws1, chunks2, pass_right_eof=False)
+            async with chunks.framed(stdio2) as chunks2:
+                await exchange_packets(ws1, chunks2, pass_right_eof=False)
 
 
 async def main() -> None:

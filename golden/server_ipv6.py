@@ -10,8 +10,8 @@ async def session(conn1: tcp.Stream) -> None:
     async with ws.accept(conn1) as ws1:
         # right: -
         async with stdio.open() as stdio2:
-            lines2 = lines.framed(stdio2)
-            await exchange_packets(ws1, lines2, pass_right_eof=False)
+            async with lines.framed(stdio2) as lines2:
+                await exchange_packets(ws1, lines2, pass_right_eof=False)
 
 
 async def main() -> None:

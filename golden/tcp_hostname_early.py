@@ -8,8 +8,8 @@ async def session(addrs1: tcp.Addrs) -> None:
     # left: tcp:localhost:1234
     async with tcp.connect_any(addrs1) as tcp1:
         # right: mirror:
-        mirror2 = trivial.mirror()
-        await exchange_bytes(tcp1, mirror2)
+        async with trivial.mirror() as mirror2:
+            await exchange_bytes(tcp1, mirror2)
 
 
 async def main() -> None:

@@ -7,11 +7,11 @@ from websocat.runtime.overlays import chunks, ws
 
 async def session(conn1: tcp.Stream, addrs2: tcp.Addrs) -> None:
     # left: tcp-l:127.0.0.1:1234, one session per connection
-    chunks1 = chunks.framed(conn1)
-    # right: ws://example.com/echo
-    async with tcp.connect_any(addrs2) as tcp2:
-        async with ws.connect(tcp2, uri="/echo", host="example.com") as ws2:
-            await exchange_packets(chunks1, ws2)
+    async with chunks.framed(conn1) as chunks1:
+        # right: ws://example.com/echo
+        async with tcp.connect_any(addrs2) as tcp2:
+            async with ws.connect(tcp2, uri="/echo", host="example.com") as ws2:
+                await exchange_packets(chunks1, ws2)
 
 
 async def main() -> None:

@@ -8,10 +8,10 @@ from websocat.runtime.overlays import tls
 async def session(addrs1: tcp.Addrs) -> None:
     # left: ssl-connect:tcp:localhost:443
     async with tcp.connect_any(addrs1) as tcp1:
-        tls1 = await tls.connect(tcp1, domain="localhost")
-        # right: devnull:
-        devnull2 = trivial.devnull()
-        await exchange_bytes(tls1, devnull2)
+        async with tls.connect(tcp1, domain="localhost") as tls1:
+            # right: devnull:
+            async with trivial.devnull() as devnull2:
+                await exchange_bytes(tls1, devnull2)
 
 
 async def main() -> None:

@@ -8,10 +8,10 @@ from websocat.runtime.overlays import tls
 async def session() -> None:
     # left: tls:tcp:127.0.0.1:443
     async with tcp.connect("127.0.0.1", 443) as tcp1:
-        tls1 = await tls.connect(tcp1, domain="example.org", insecure=True, keylog=True)
-        # right: -
-        async with stdio.open() as stdio2:
-            await exchange_bytes(tls1, stdio2)
+        async with tls.connect(tcp1, domain="example.org", insecure=True, keylog=True) as tls1:
+            # right: -
+            async with stdio.open() as stdio2:
+                await exchange_bytes(tls1, stdio2)
 
 
 async def main() -> None:

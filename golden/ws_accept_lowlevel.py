@@ -7,11 +7,11 @@ from websocat.runtime.overlays import ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: ws-ll-s:ws-accept:tcp-l:127.0.0.1:1234, one session per connection
-    upgraded1 = await ws.accept_upgrade(conn1)
-    async with ws.framed(upgraded1, client=False) as ws1:
-        # right: mirror:
-        mirror2 = trivial.message_mirror()
-        await exchange_packets(ws1, mirror2)
+    async with ws.accept_upgrade(conn1) as upgraded1:
+        async with ws.framed(upgraded1, client=False) as ws1:
+            # right: mirror:
+            async with trivial.message_mirror() as mirror2:
+                await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -7,10 +7,12 @@ from websocat.runtime.overlays import ws
 
 async def session(conn1: tcp.Stream) -> None:
     # left: ws-accept:tcp-l:127.0.0.1:8080, one session per connection
-    upgraded1 = await ws.accept_upgrade(conn1, headers=[("X-Server", "s1")], omit_headers=True)
-    # right: mirror:
-    mirror2 = trivial.mirror()
-    await exchange_bytes(upgraded1, mirror2)
+    async with ws.accept_upgrade(
+        conn1, headers=[("X-Server", "s1")], omit_headers=True
+    ) as upgraded1:
+        # right: mirror:
+        async with trivial.mirror() as mirror2:
+            await exchange_bytes(upgraded1, mirror2)
 
 
 async def main() -> None:

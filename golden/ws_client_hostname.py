@@ -11,8 +11,8 @@ async def session(addrs1: tcp.Addrs) -> None:
         async with ws.connect(tcp1, uri="/echo", host="example.com") as ws1:
             # right: -
             async with stdio.open() as stdio2:
-                lines2 = lines.framed(stdio2)
-                await exchange_packets(ws1, lines2)
+                async with lines.framed(stdio2) as lines2:
+                    await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

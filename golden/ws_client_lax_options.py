@@ -19,8 +19,8 @@ async def session() -> None:
         ) as ws1:
             # right: -
             async with stdio.open() as stdio2:
-                lines2 = lines.framed(stdio2)
-                await exchange_packets(ws1, lines2)
+                async with lines.framed(stdio2) as lines2:
+                    await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

@@ -10,8 +10,8 @@ async def session() -> None:
     async with tcp.connect("127.0.0.1", 1234) as tcp1:
         async with ws.connect(tcp1, uri="/", host="127.0.0.1:1234") as ws1:
             # right: mirror:
-            mirror2 = trivial.message_mirror(bufsize=4096)
-            await exchange_packets(ws1, mirror2)
+            async with trivial.message_mirror(bufsize=4096) as mirror2:
+                await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -9,9 +9,9 @@ async def session(conn1: tcp.Stream) -> None:
     # left: ws-l:127.0.0.1:1234, one session per connection
     async with ws.accept(conn1, no_close=True) as ws1:
         # right: devnull:
-        devnull2 = trivial.devnull()
-        lines2 = lines.framed(devnull2)
-        await exchange_packets(ws1, lines2, unidirectional=True)
+        async with trivial.devnull() as devnull2:
+            async with lines.framed(devnull2) as lines2:
+                await exchange_packets(ws1, lines2, unidirectional=True)
 
 
 async def main() -> None:

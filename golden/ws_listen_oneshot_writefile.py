@@ -10,8 +10,8 @@ async def session(conn1: tcp.Stream) -> None:
     async with ws.accept(conn1, no_close=True) as ws1:
         # right: writefile:out.bin
         async with files.write("out.bin") as file2:
-            chunks2 = chunks.framed(file2)
-            await exchange_packets(ws1, chunks2, unidirectional=True)
+            async with chunks.framed(file2) as chunks2:
+                await exchange_packets(ws1, chunks2, unidirectional=True)
 
 
 async def main() -> None:

@@ -10,8 +10,8 @@ async def session(conn1: tcp.Stream) -> None:
     async with ws.accept(conn1) as ws1:
         # right: tcp:127.0.0.1:1234
         async with tcp.connect("127.0.0.1", 1234) as tcp2:
-            chunks2 = chunks.framed(tcp2)
-            await exchange_packets(ws1, chunks2)
+            async with chunks.framed(tcp2) as chunks2:
+                await exchange_packets(ws1, chunks2)
 
 
 async def main() -> None:

@@ -10,8 +10,8 @@ async def session() -> None:
     async with stdio.open() as stdio1:
         async with ws.framed(stdio1, client=True) as ws1:
             # right: mirror:
-            mirror2 = trivial.message_mirror()
-            await exchange_packets(ws1, mirror2)
+            async with trivial.message_mirror() as mirror2:
+                await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -7,11 +7,11 @@ from websocat.runtime.overlays import ws
 
 async def session() -> None:
     # left: ws-lowlevel-server:mss:R \x81\x80abcd
-    mock1 = mock.MockStream([("R", b"\x81\x80abcd")])
-    async with ws.framed(mock1, client=False) as ws1:
-        # right: mirror:
-        mirror2 = trivial.message_mirror()
-        await exchange_packets(ws1, mirror2)
+    async with mock.MockStream([("R", b"\x81\x80abcd")]) as mock1:
+        async with ws.framed(mock1, client=False) as ws1:
+            # right: mirror:
+            async with trivial.message_mirror() as mirror2:
+                await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

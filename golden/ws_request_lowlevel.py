@@ -8,12 +8,12 @@ from websocat.runtime.overlays import lines, ws
 async def session() -> None:
     # left: ws-ll-c:ws-request:tcp:127.0.0.1:1234
     async with tcp.connect("127.0.0.1", 1234) as tcp1:
-        upgraded1 = await ws.request(tcp1, uri="/raw", headers=[("X-A", "1")])
-        async with ws.framed(upgraded1, client=True) as ws1:
-            # right: -
-            async with stdio.open() as stdio2:
-                lines2 = lines.framed(stdio2)
-                await exchange_packets(ws1, lines2)
+        async with ws.request(tcp1, uri="/raw", headers=[("X-A", "1")]) as upgraded1:
+            async with ws.framed(upgraded1, client=True) as ws1:
+                # right: -
+                async with stdio.open() as stdio2:
+                    async with lines.framed(stdio2) as lines2:
+                        await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

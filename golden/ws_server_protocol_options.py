@@ -9,8 +9,8 @@ async def session(conn1: tcp.Stream) -> None:
     # left: ws-l:127.0.0.1:1234, one session per connection
     async with ws.accept(conn1, protocol="chat", protocol_lax=True, choose_first=True) as ws1:
         # right: mirror:
-        mirror2 = trivial.message_mirror()
-        await exchange_packets(ws1, mirror2)
+        async with trivial.message_mirror() as mirror2:
+            await exchange_packets(ws1, mirror2)
 
 
 async def main() -> None:

@@ -8,12 +8,12 @@ from websocat.runtime.overlays import lines, tls, ws
 async def session(addrs1: tcp.Addrs) -> None:
     # left: wss://example.com/chat
     async with tcp.connect_any(addrs1) as tcp1:
-        tls1 = await tls.connect(tcp1, domain="example.com")
-        async with ws.connect(tls1, uri="/chat", host="example.com") as ws1:
-            # right: -
-            async with stdio.open() as stdio2:
-                lines2 = lines.framed(stdio2)
-                await exchange_packets(ws1, lines2)
+        async with tls.connect(tcp1, domain="example.com") as tls1:
+            async with ws.connect(tls1, uri="/chat", host="example.com") as ws1:
+                # right: -
+                async with stdio.open() as stdio2:
+                    async with lines.framed(stdio2) as lines2:
+                        await exchange_packets(ws1, lines2)
 
 
 async def main() -> None:

@@ -6,10 +6,10 @@ from websocat.runtime.endpoints import tcp, trivial
 
 async def session() -> None:
     # left: zero:
-    zero1 = trivial.zero()
-    # right: tcp:127.0.0.1:1234
-    async with tcp.connect("127.0.0.1", 1234) as tcp2:
-        await exchange_bytes(zero1, tcp2, unidirectional=True)
+    async with trivial.zero() as zero1:
+        # right: tcp:127.0.0.1:1234
+        async with tcp.connect("127.0.0.1", 1234) as tcp2:
+            await exchange_bytes(zero1, tcp2, unidirectional=True)
 
 
 async def main() -> None:

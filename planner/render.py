@@ -123,7 +123,7 @@ def _layer_step(
         args = (Var(inner), *args)
     modules.add(render.module)
     var = names.new(render.var, side)
-    return Step(render.form, call_text(f"{_short(render.module)}.{render.function}", args, kwargs), var)
+    return Step("with", call_text(f"{_short(render.module)}.{render.function}", args, kwargs), var)
 
 
 def _short(module: str) -> str:

@@ -40,6 +40,8 @@ HANGUP_GRACE = 0.5  # seconds a direction may go on writing to a side that hung 
 class HangupExit(Exception):
     """A socket hung up and --exit-on-hangup asked the process to end."""
 
+    normal_end = True  # sockets closed on the way out close as after a normal end
+
 
 async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ, shut: bool = True) -> None:
     """Copy src's read half into dst's write half until EOF, then shut dst's write half (if ``shut``)."""
@@ -137,7 +139,9 @@ async def _echo(sock: MessageSocket, mirror: MessageSocket) -> None:
 
 
 async def close_both(left: Any, right: Any, ending: BaseException | None) -> ProtocolError | None:
-    """Close both sides of a session that ended with ``ending`` (None: normally).
+    """Close both sides of a session that ended with ``ending`` (None: normally), but
+    not a side the script manages (opened with ``async with``, which closes it, after
+    whatever code the script has after the exchange).
 
     Returns the first ProtocolError raised while closing (a mock scenario not played to
     its end, say), for a session that went well to fail with.
@@ -146,6 +150,8 @@ async def close_both(left: Any, right: Any, ending: BaseException | None) -> Pro
         ending = None  # a normal end, reported as such
 
     async def closing(sock: Any) -> None:
+        if sock.managed:
+            return
         close_for = getattr(sock, "close_for", None)  # a WebSocket tells its peer why
         await (close_for(ending) if close_for is not None else sock.aclose())
 

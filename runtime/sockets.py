@@ -14,8 +14,9 @@ Hot paths move whole batches: ``ByteStream.read`` returns everything buffered (u
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import ClassVar
+import functools
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, ClassVar, Generic, ParamSpec, TypeVar
 
 __all__ = [
     "BINARY",
@@ -29,10 +30,12 @@ __all__ = [
     "ByteStream",
     "Message",
     "MessageSocket",
+    "Opening",
     "Socket",
     "StreamProtocol",
     "TransportStream",
     "UnsupportedDirection",
+    "opening",
 ]
 
 # -- message flags ---------------------------------------------------------------
@@ -51,7 +54,13 @@ DEFAULT_READ = 1 << 16  # 64 KiB: below glibc's mmap threshold, so buffers are r
 
 
 class ByteStream:
-    """A stream socket: ``read`` returns b"" at EOF; ``write_eof`` shuts the write half."""
+    """A stream socket: ``read`` returns b"" at EOF; ``write_eof`` shuts the write half.
+
+    ``managed``: the script opened it with ``async with``, which closes it; the copy
+    loops then leave it open, for code after the exchange.
+    """
+
+    managed: bool = False
 
     readable: bool = True
     writable: bool = True
@@ -71,6 +80,7 @@ class ByteStream:
         """Release the socket; idempotent."""
 
     async def __aenter__(self) -> ByteStream:
+        self.managed = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -78,7 +88,12 @@ class ByteStream:
 
 
 class MessageSocket:
-    """A datagram socket: ``recv_batch`` returns [] at EOF; ``send_eof`` ends sending."""
+    """A datagram socket: ``recv_batch`` returns [] at EOF; ``send_eof`` ends sending.
+
+    ``managed``: as for ByteStream.
+    """
+
+    managed: bool = False
 
     readable: bool = True
     writable: bool = True
@@ -127,6 +142,7 @@ class MessageSocket:
         """Release the socket; idempotent."""
 
     async def __aenter__(self) -> MessageSocket:
+        self.managed = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -326,3 +342,40 @@ class TransportStream(ByteStream):
         self.write_eof = protocol.write_eof  # type: ignore[method-assign]
         self.aclose = protocol.aclose  # type: ignore[method-assign]
         self.hangup = protocol.closed  # the connection is gone (reset, or closed both ways)
+
+
+T = TypeVar("T", ByteStream, MessageSocket)
+P = ParamSpec("P")
+
+
+class Opening(Generic[T]):
+    """What an opening function returns: ``await`` it for the socket, or enter it with
+    ``async with`` to have the socket closed (its ``__aexit__``) when the block is left."""
+
+    __slots__ = ("_opening", "_socket")
+
+    def __init__(self, opening: Coroutine[Any, Any, T]) -> None:
+        self._opening: Coroutine[Any, Any, T] = opening
+        self._socket: T | None = None
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> T:
+        self._socket = await self._opening
+        await self._socket.__aenter__()
+        return self._socket
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._socket is not None:
+            await self._socket.__aexit__(exc_type, exc, tb)
+
+
+def opening(open_socket: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Opening[T]]:
+    """An async function that opens a socket, as one whose result may be awaited or entered."""
+
+    @functools.wraps(open_socket)
+    def start(*args: P.args, **kwargs: P.kwargs) -> Opening[T]:
+        return Opening(open_socket(*args, **kwargs))
+
+    return start

@@ -65,12 +65,11 @@ def register(*prefixes: str) -> Callable[[S], S]:
 
 @dataclass(frozen=True)
 class Rendered:
-    """How a layer appears in the script: ``async with CALL as VAR:`` (form "with"),
-    ``VAR = await CALL`` ("await") or ``VAR = CALL`` ("call"); overlays get the inner
+    """How a layer appears in the script: ``async with MODULE.FUNCTION(...) as VAR:``, so
+    the script shows each socket's lifetime (the block closes it); overlays get the inner
     socket as the first argument."""
 
     module: str  # runtime module, e.g. "endpoints.tcp"
-    form: str
     function: str  # function in that module, e.g. "connect"
     var: str  # stem of the variable that holds the socket, e.g. "tcp"
 

@@ -52,7 +52,7 @@ class LineChunks(Overlay):
     substitute: bool = option("--separator-inhibit-substitution", default=True, convert=lambda inhibit: not inhibit)
     inline: bool = option("--separator-inline", default=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.lines", "call", "framed", "lines")
+    render: ClassVar = Rendered("overlays.lines", "framed", "lines")
 
 
 @register("chunks:")
@@ -65,4 +65,4 @@ class StreamChunks(Overlay):
 
     max_bytes: int = option("--buffer-size", default=65536)
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.chunks", "call", "framed", "chunks")
+    render: ClassVar = Rendered("overlays.chunks", "framed", "chunks")

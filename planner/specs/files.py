@@ -27,7 +27,7 @@ class FileEndpoint(Endpoint):
 class ReadFile(FileEndpoint):
     """Read specified file. Ignores writes."""
 
-    render: ClassVar = Rendered("endpoints.files", "with", "read", "file")
+    render: ClassVar = Rendered("endpoints.files", "read", "file")
 
 
 @register("writefile:")
@@ -37,7 +37,7 @@ class WriteFile(FileEndpoint):
 
     no_overwrite: bool = option("--write-file-no-overwrite", default=False)
     auto_rename: bool = option("--write-file-auto-rename", default=False)
-    render: ClassVar = Rendered("endpoints.files", "with", "write", "file")
+    render: ClassVar = Rendered("endpoints.files", "write", "file")
 
 
 @register("appendfile:")
@@ -45,4 +45,4 @@ class WriteFile(FileEndpoint):
 class AppendFile(FileEndpoint):
     """Append to specified file."""
 
-    render: ClassVar = Rendered("endpoints.files", "with", "append", "file")
+    render: ClassVar = Rendered("endpoints.files", "append", "file")

@@ -20,7 +20,7 @@ class MockStreamSocket(Endpoint):
         "D (expect shutdown), Q (stop checking), ZR<n>, ZW<n> (zero bytes), I<n> (ignore "
         "written bytes); numbers decimal or hex after x/0x; the tokio-io-mock-fork text scenario grammar"
     )
-    render: ClassVar = Rendered("endpoints.mock", "call", "MockStream", "mock")
+    render: ClassVar = Rendered("endpoints.mock", "MockStream", "mock")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (list(self.ops),), {}  # a list reads better in the script than nested tuples

@@ -31,7 +31,7 @@ class TcpConnect(Endpoint):
 class TcpConnectByIp(TcpConnect):
     """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address."""
 
-    render: ClassVar = Rendered("endpoints.tcp", "with", "connect", "tcp")
+    render: ClassVar = Rendered("endpoints.tcp", "connect", "tcp")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class TcpConnectByEarlyHostname(TcpConnect):
     host: str = internal("")
     port: int = internal(0)
     race_interval_ms: int = option("--tcp-race-interval-ms", default=20)
-    render: ClassVar = Rendered("endpoints.tcp", "with", "connect_any", "tcp")
+    render: ClassVar = Rendered("endpoints.tcp", "connect_any", "tcp")
     setup: ClassVar = Setup(
         "endpoints.tcp",
         "resolve",
@@ -63,7 +63,7 @@ class TcpConnectByLateHostname(TcpConnect):
     """Connect to a TCP socket by hostname, resolved again at each connection; several addresses are raced."""
 
     race_interval_ms: int = option("--tcp-race-interval-ms", default=20)
-    render: ClassVar = Rendered("endpoints.tcp", "with", "connect_late", "tcp")
+    render: ClassVar = Rendered("endpoints.tcp", "connect_late", "tcp")
 
 
 @register("tcp-listen:", "listen-tcp:", "tcp-l:", "l-tcp:")
@@ -78,7 +78,7 @@ class TcpListen(Endpoint):
     grammar: ClassVar[str] = "ip:port"
     # On the right (one connection for the session) it is opened like any endpoint;
     # on the left it serves, one session per connection.
-    render: ClassVar = Rendered("endpoints.tcp", "with", "accept_one", "tcp")
+    render: ClassVar = Rendered("endpoints.tcp", "accept_one", "tcp")
     listening: ClassVar = Listening("endpoints.tcp", "serve", "tcp.Stream")
 
     @classmethod

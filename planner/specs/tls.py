@@ -32,4 +32,4 @@ class TlsClient(Overlay):
     domain: str | None = option("--tls-domain", default=None, always=True)  # else the host under it
     insecure: bool = option("--insecure", default=False)
     keylog: bool = option("--enable-sslkeylog", default=False)
-    render: ClassVar = Rendered("overlays.tls", "await", "connect", "tls")
+    render: ClassVar = Rendered("overlays.tls", "connect", "tls")

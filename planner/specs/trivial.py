@@ -17,7 +17,7 @@ from websocat.planner.values import os_bytes
 class Stdio(Endpoint):
     """Console, terminal: read bytes from stdin, write bytes to stdout."""
 
-    render: ClassVar = Rendered("endpoints.stdio", "with", "open", "stdio")
+    render: ClassVar = Rendered("endpoints.stdio", "open", "stdio")
 
 
 @register("literal:")
@@ -28,7 +28,7 @@ class Literal(Endpoint):
     data: bytes = positional(b"")
     hangup: bool = option("--dummy-hangup", default=False)
     grammar: ClassVar[str] = "any text (the bytes to produce)"
-    render: ClassVar = Rendered("endpoints.trivial", "call", "literal", "literal")
+    render: ClassVar = Rendered("endpoints.trivial", "literal", "literal")
 
     @classmethod
     def from_value(cls, value: str) -> Self:
@@ -56,7 +56,7 @@ class DummyStream(Endpoint):
     """Byte stream socket that ignores all incoming data and immediately EOF-s read attempts."""
 
     hangup: bool = option("--dummy-hangup", default=False)
-    render: ClassVar = Rendered("endpoints.trivial", "call", "devnull", "devnull")
+    render: ClassVar = Rendered("endpoints.trivial", "devnull", "devnull")
 
 
 @register("empty:", "null:", "dummy-datagrams:", "dummy:")
@@ -66,7 +66,7 @@ class DummyDatagrams(Endpoint):
 
     hangup: bool = option("--dummy-hangup", default=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("endpoints.trivial", "call", "empty", "empty")
+    render: ClassVar = Rendered("endpoints.trivial", "empty", "empty")
 
 
 @register("zero:")
@@ -75,7 +75,7 @@ class Zero(Endpoint):
     """Generate zero bytes."""
 
     hangup: bool = option("--dummy-hangup", default=False)
-    render: ClassVar = Rendered("endpoints.trivial", "call", "zero", "zero")
+    render: ClassVar = Rendered("endpoints.trivial", "zero", "zero")
 
 
 @register("random:")
@@ -84,7 +84,7 @@ class Random(Endpoint):
     """Generate random bytes."""
 
     fast: bool = option("--random-fast", default=False)
-    render: ClassVar = Rendered("endpoints.trivial", "call", "random_bytes", "random")
+    render: ClassVar = Rendered("endpoints.trivial", "random_bytes", "random")
 
 
 @register("mirror:")
@@ -97,7 +97,7 @@ class Mirror(Endpoint):
     """
 
     bufsize: int = option("--mirror-bufsize", default=1024)
-    render: ClassVar = Rendered("endpoints.trivial", "call", "mirror", "mirror")
+    render: ClassVar = Rendered("endpoints.trivial", "mirror", "mirror")
 
 
 @dataclass(frozen=True)
@@ -105,4 +105,4 @@ class MessageMirror(Mirror):
     """Mirror whose peer carries messages: each message comes back whole, flags kept."""
 
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("endpoints.trivial", "call", "message_mirror", "mirror")
+    render: ClassVar = Rendered("endpoints.trivial", "message_mirror", "mirror")

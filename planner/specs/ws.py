@@ -157,7 +157,7 @@ class WsConnect(Overlay):
     # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
     authorization: str | None = internal(None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "with", "connect", "ws")
+    render: ClassVar = Rendered("overlays.ws", "connect", "ws")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
@@ -183,7 +183,7 @@ class WsRequest(Overlay):
     lax: bool = _lax()
     verbose: bool = _verbose()
     authorization: str | None = internal(None, repr=False)
-    render: ClassVar = Rendered("overlays.ws", "await", "request", "upgraded")
+    render: ClassVar = Rendered("overlays.ws", "request", "upgraded")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
@@ -208,7 +208,7 @@ class WsAccept(Overlay):
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "with", "accept", "ws")
+    render: ClassVar = Rendered("overlays.ws", "accept", "ws")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
@@ -230,7 +230,7 @@ class WsAcceptUpgrade(Overlay):
     omit_headers: bool = _omit_headers()
     lax: bool = _lax()
     verbose: bool = _verbose()
-    render: ClassVar = Rendered("overlays.ws", "await", "accept_upgrade", "upgraded")
+    render: ClassVar = Rendered("overlays.ws", "accept_upgrade", "upgraded")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
@@ -254,7 +254,7 @@ class WsFramedClient(Overlay):
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
     provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.ws", "with", "framed", "ws")
+    render: ClassVar = Rendered("overlays.ws", "framed", "ws")
 
 
 @register("ws-lowlevel-server:", "ws-ll-server:", "ws-ll-s:")

@@ -40,6 +40,7 @@ class FileStream(ByteStream):
 
     async def __aenter__(self) -> FileStream:
         self._fd = _open(self.name, self.path, self._flags)
+        self.managed = True
         return self
 
     async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:

@@ -46,6 +46,7 @@ class StdioStream(ByteStream):
         self._eof_written = False
 
     async def __aenter__(self) -> StdioStream:
+        self.managed = True
         loop = asyncio.get_running_loop()
         sys.stdout.flush()
         if _pollable(self._in_fd):

@@ -88,6 +88,7 @@ async def _race(addrs: Addrs, interval_ms: int) -> TransportStream:
 @asynccontextmanager
 async def _closing(opening: Awaitable[TransportStream]) -> AsyncIterator[TransportStream]:
     stream = await opening
+    stream.managed = True
     try:
         yield stream
     finally:
@@ -166,6 +167,7 @@ async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIt
         server.close()
     peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
     stream = TransportStream(protocol, _show(*peer[:2]) if peer else "")
+    stream.managed = True
     try:
         yield stream
     finally:

@@ -12,7 +12,7 @@ import os
 import ssl
 
 from websocat.runtime.errors import ConnectError
-from websocat.runtime.sockets import DEFAULT_READ, ByteStream
+from websocat.runtime.sockets import DEFAULT_READ, ByteStream, opening
 
 
 class TlsStream(ByteStream):
@@ -98,6 +98,7 @@ def client_context(*, insecure: bool = False, keylog: bool = False) -> ssl.SSLCo
     return context
 
 
+@opening
 async def connect(stream: ByteStream, *, domain: str, insecure: bool = False, keylog: bool = False) -> TlsStream:
     """Establishes client-side TLS over `stream`; `domain` is sent as SNI and verified."""
     tls = TlsStream(stream, client_context(insecure=insecure, keylog=keylog), domain)

@@ -12,11 +12,10 @@ mirror's echo fast path in ws_echo.py; this module re-exports what scripts call.
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ParamSpec
+from typing import Any
 
 from websocat.runtime.overlays import ws_echo
 from websocat.runtime.overlays.ws_framing import (
@@ -45,6 +44,8 @@ from websocat.runtime.sockets import (
     ByteStream,
     Message,
     MessageSocket,
+    Opening,
+    opening,
 )
 
 __all__ = [
@@ -331,6 +332,8 @@ class WsSocket(MessageSocket):
         """
         if not self._builder.closed and self.writable and (self._peer_close is not None or not self.options.no_close):
             payload = None
+            if exc is not None and getattr(exc, "normal_end", False):
+                exc = None  # e.g. --exit-on-hangup ending the process
             if self._peer_close is None and exc is not None:
                 if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
                     payload = close_payload(1001)
@@ -413,43 +416,7 @@ class WsSocket(MessageSocket):
                 await self.stream.write(data)
 
 
-class Opening:
-    """What ``ws.connect`` and ``ws.accept`` return: ``await`` it for the socket, or enter it
-    with ``async with`` to have the socket closed properly when the block is left (see
-    ``WsSocket.close_for``: a Close frame even after an error or a cancellation)."""
-
-    __slots__ = ("_opening", "_socket")
-
-    def __init__(self, opening: Coroutine[Any, Any, WsSocket]) -> None:
-        self._opening = opening
-        self._socket: WsSocket | None = None
-
-    def __await__(self) -> Generator[Any, None, WsSocket]:
-        return self._opening.__await__()
-
-    async def __aenter__(self) -> WsSocket:
-        self._socket = await self._opening
-        return self._socket
-
-    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        if self._socket is not None:
-            await self._socket.close_for(exc)
-
-
-P = ParamSpec("P")
-
-
-def _opening(open_socket: Callable[P, Coroutine[Any, Any, WsSocket]]) -> Callable[P, Opening]:
-    """The opening coroutine function as one whose result may be awaited or entered."""
-
-    @functools.wraps(open_socket)
-    def opening(*args: P.args, **kwargs: P.kwargs) -> Opening:
-        return Opening(open_socket(*args, **kwargs))
-
-    return opening
-
-
-@_opening
+@opening
 async def connect(
     stream: ByteStream,
     *,
@@ -498,7 +465,7 @@ async def connect(
     return WsSocket(stream, client=True, leftover=leftover, options=options)
 
 
-@_opening
+@opening
 async def accept(
     stream: ByteStream,
     *,

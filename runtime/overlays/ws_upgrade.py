@@ -16,7 +16,7 @@ from websocat.runtime.overlays.ws_handshake import (
     client_handshake,
     server_handshake,
 )
-from websocat.runtime.sockets import DEFAULT_READ, ByteStream
+from websocat.runtime.sockets import DEFAULT_READ, ByteStream, opening
 
 __all__ = ["Upgraded", "accept_upgrade", "request"]
 
@@ -41,6 +41,7 @@ class Upgraded(ByteStream):
         return await self.stream.read(max_bytes)
 
 
+@opening
 async def request(
     stream: ByteStream,
     *,
@@ -69,6 +70,7 @@ async def request(
     return Upgraded(stream, await client_handshake(stream, options))
 
 
+@opening
 async def accept_upgrade(
     stream: ByteStream,
     *,

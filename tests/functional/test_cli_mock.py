@@ -94,7 +94,8 @@ ALONE: dict[str, tuple[list[str], bytes, int, bytes | None, tuple[str, ...]]] = 
         bytes(69999) + b"\x01",
         PROTOCOL,
         b"",
-        ("action 1 (ZW): expected 4464 more of 70000 zero bytes but got b'\\x01' at offset 69999 of the span",),
+        # how many bytes were still expected depends on how the pipe was read
+        ("action 1 (ZW): expected ", " more of 70000 zero bytes but got b'\\x01' at offset 69999 of the span"),
     ),
     "I": (["-b", "mss:I4|W end"], b"\xde\xad\xbe\xefend", OK, b"", ()),
     "I-then-W-mismatch": (

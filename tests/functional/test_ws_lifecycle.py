@@ -128,12 +128,12 @@ def test_failing_upstream_gets_close_1011(websocat: Websocat, unused_port: int) 
     assert b"Connection refused" in err and b"Traceback" not in err
 
 
-EDITED_LOOP = """
-            while (m := await ws1.recv()) is not None:
-                data, flags = m
-                await ws1.send(data.upper(), flags)
-                if data == b"message 2":
-                    break
+EDITED_LOOP = """\
+while (m := await ws1.recv()) is not None:
+    data, flags = m
+    await ws1.send(data.upper(), flags)
+    if data == b"message 2":
+        break
 """
 
 
@@ -155,7 +155,9 @@ def test_edited_loop_closes_properly(websocat: Websocat, tmp_path: Path) -> None
         lines = dump.stdout.decode().splitlines(keepends=True)
         exchange = next(i for i, line in enumerate(lines) if "await exchange_packets(" in line)
         # The loop replaces the exchange; it talks to ws1 alone, inside the `async with` blocks.
-        edited = "".join(lines[:exchange]) + EDITED_LOOP.lstrip("\n") + "".join(lines[exchange + 1 :])
+        pad = lines[exchange][: len(lines[exchange]) - len(lines[exchange].lstrip())]
+        loop = "".join(pad + line for line in EDITED_LOOP.splitlines(keepends=True))
+        edited = "".join(lines[:exchange]) + loop + "".join(lines[exchange + 1 :])
         script = tmp_path / "run.py"
         script.write_text(edited)
         result = websocat.run(argv=[sys.executable, str(script)])

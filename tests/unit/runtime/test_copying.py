@@ -222,3 +222,28 @@ def test_the_copy_loops_import_no_endpoint_or_overlay() -> None:
     code = "import sys, websocat.runtime.copying; print('\\n'.join(sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert not [m for m in loaded if m.startswith(("websocat.runtime.endpoints", "websocat.runtime.overlays"))]
+
+
+class Closing(MemoryStream):
+    """Records whether aclose was called."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        super().__init__(chunks)
+        self.aclosed = False
+
+    async def aclose(self) -> None:
+        self.aclosed = True
+
+
+def test_the_exchange_leaves_managed_sockets_to_their_blocks() -> None:
+    """A socket the script opened with `async with` stays open after the exchange, for
+    code the user adds there; its block closes it.  One that was not entered is closed."""
+
+    async def main() -> tuple[bool, bool, bool]:
+        managed, unmanaged = Closing([b"a"]), Closing([b"b"])
+        async with managed:
+            await exchange_bytes(managed, unmanaged)
+            open_after_exchange = not managed.aclosed
+        return open_after_exchange, managed.aclosed, unmanaged.aclosed
+
+    assert asyncio.run(main()) == (True, True, True)
