@@ -213,3 +213,35 @@ def test_phase_dumps_are_readable() -> None:
 
 def test_dummy_datagrams_kind() -> None:
     assert parse_stack("null:").endpoint == DummyDatagrams()
+
+
+def test_phase_dumps_show_a_composition_tree() -> None:
+    """--compose will build trees of invocations; the dumps already print them, nested."""
+    from websocat.planner.model import Parallel, Race, Sequence, describe_tree
+
+    a, b, c = (plan([spec]) for spec in ("literal:a", "literal:b", "literal:c"))
+    tree = Sequence((Parallel((a, b)), Race((c,))))
+    lines = describe_tree(tree, lambda inv: [f"left: {inv.left.describe()}"])
+    assert lines == [
+        "sequence (;)",
+        "  parallel (&)",
+        "    left: Literal(data=b'a', hangup=False)",
+        "    left: Literal(data=b'b', hangup=False)",
+        "  race (^)",
+        "    left: Literal(data=b'c', hangup=False)",
+    ]
+
+
+def test_overlay_of_either_kind_gives_what_it_gets() -> None:
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from websocat.planner.model import Overlay, Stack
+
+    @dataclass(frozen=True)
+    class Passing(Overlay):  # as log: and tee: will be
+        accepts: ClassVar[Kind | None] = None
+        provides: ClassVar[Kind | None] = None
+
+    assert Stack(DummyDatagrams(), (Passing(),)).provides is Kind.MESSAGES
+    assert Stack(Stdio(), (Passing(),)).provides is Kind.BYTES
