@@ -41,6 +41,13 @@ def run_script_file(path: str) -> int:
         return fail(f"-x {path}: {exc.strerror}")
     except SyntaxError as exc:
         return fail(f"-x {path}:{exc.lineno}: {exc.msg}")
+    from websocat.checks import check_script  # only for -x: libcst is slow to import
+
+    problems = check_script(source.decode("utf-8", "replace"))
+    for problem in problems:
+        fail(f"-x {path}:{problem.line}: {problem.message}")
+    if problems:
+        return EXIT_USAGE
     sys.argv = [path]
     try:
         return execute(code, path)

@@ -227,3 +227,19 @@ def test_script_with_other_options_is_refused(websocat, tmp_path: Path, option: 
     assert result.stderr.startswith(b"websocat: -x run.py: option '")
     assert b"has no effect on a scenario file" in result.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def test_script_calling_a_missing_runtime_function_is_refused_before_running(websocat, tmp_path: Path) -> None:
+    """-x checks the runtime calls of an edited script first: one line with the file and line."""
+    source = websocat.run("--dump-spec", "literal:hi").stdout.decode()
+    edited = source.replace("trivial.literal(", "trivial.litteral(")
+    (tmp_path / "run.py").write_text("open('ran', 'w').close()\n" + edited)
+    result = websocat.run("-x", "run.py")
+    line = next(
+        i for i, text in enumerate(("open('ran', 'w').close()\n" + edited).splitlines(), 1) if "litteral" in text
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        f"websocat: -x run.py:{line}: trivial.litteral: no such function in websocat.runtime.endpoints.trivial\n"
+    )
+    assert not (tmp_path / "ran").exists()
