@@ -18,3 +18,19 @@ def test_every_source_package_is_installed() -> None:
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert folders == set(listed.values()), f"missing from pyproject.toml: {sorted(folders - set(listed.values()))}"
+
+
+def test_version_is_written_once() -> None:
+    import websocat
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "websocat.__version__"}
+    from importlib.metadata import version
+
+    assert version("websocat-py") == websocat.__version__
+
+
+def test_both_command_names() -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"websocat": "websocat.main:main", "websocat-py": "websocat.main:main"}
