@@ -284,7 +284,7 @@ def test_version(websocat, flag: str) -> None:
     assert result.stderr == b""
     out = result.stdout.decode().strip()
     assert re.fullmatch(r"(websocat )?\d+\.\d+\.\d+\S*", out), out
-    assert out.endswith(version("websocat"))
+    assert out.endswith(version("websocat-py"))
 
 
 @pytest.mark.parametrize(
