@@ -68,9 +68,11 @@ class ByteStream:
     name: ClassVar[str] = "stream"
 
     async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
+        """Up to ``max_bytes`` bytes, as soon as some are there; b"" at EOF."""
         raise UnsupportedDirection(f"{self.name} cannot be read")
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Write all of ``data``; waits while the peer is slow to read."""
         raise UnsupportedDirection(f"{self.name} cannot be written")
 
     async def write_eof(self) -> None:
@@ -104,9 +106,11 @@ class MessageSocket:
     mirrors: ClassVar[bool] = False
 
     async def recv_batch(self) -> list[Message]:
+        """Every message one read produced (at least one); [] at EOF."""
         raise UnsupportedDirection(f"{self.name} cannot be read")
 
     async def send_batch(self, batch: list[Message]) -> None:
+        """Send messages in order, in one write where the socket allows."""
         raise UnsupportedDirection(f"{self.name} cannot be written")
 
     async def recv(self) -> Message | None:
@@ -121,6 +125,7 @@ class MessageSocket:
         return pending.pop()
 
     async def send(self, data: bytes, flags: int = BINARY) -> None:
+        """Send one message (``flags``: TEXT, BINARY, ...)."""
         await self.send_batch([(data, flags)])
 
     async def send_eof(self) -> None:

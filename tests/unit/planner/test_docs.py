@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from websocat.planner.docs import render_manpage, render_reference
+from websocat.planner.docs import render_manpage, render_reference, render_runtime
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
@@ -24,3 +24,9 @@ def test_readme_exit_codes_are_the_table() -> None:
 
     readme = (DOCS.parent / "README.md").read_text()
     assert "\n".join(exit_code_table()) in readme, "README.md's exit-code table differs from runtime/errors.py"
+
+
+def test_runtime_api_is_fresh() -> None:
+    assert (
+        render_runtime() == (DOCS / "runtime.md").read_text()
+    ), "docs/runtime.md is stale; run: python -m websocat.planner.docs"
