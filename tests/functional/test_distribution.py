@@ -46,6 +46,8 @@ def test_build_check_install_and_run(tmp_path: Path) -> None:
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
     ran = subprocess.run(["bash", "-c", command.group(1)], capture_output=True, text=True, timeout=60, env=env)
     assert (ran.returncode, ran.stdout) == (0, "hello\n"), ran.stderr
+    manpage = venv / "share" / "man" / "man1" / "websocat.1"
+    assert manpage.read_text() == (ROOT / "docs" / "websocat.1").read_text()
     import websocat
 
     for name in ("websocat", "websocat-py"):
