@@ -345,6 +345,15 @@ class WsSocket(MessageSocket):
     async def __aexit__(self, *exc: object) -> None:
         await self.close_for(exc[1] if len(exc) > 1 and isinstance(exc[1], BaseException) else None)
 
+    def _may_pong(self) -> bool:
+        """Whether to answer a ping (--inhibit-pongs: only so many times); counts the pong."""
+        if self._pongs_left is None:
+            return True
+        if self._pongs_left > 0:
+            self._pongs_left -= 1
+            return True
+        return False
+
     async def _answer_control(self) -> None:
         """Answer the control frames a parse produced: pongs for pings, Close for Close."""
         replies: list[Message] = []
@@ -356,10 +365,7 @@ class WsSocket(MessageSocket):
                 if settled is not None and payload == SETTLE_PING and not settled.done():
                     settled.set_result(None)
             elif flags & PING:
-                if self._pongs_left is None:
-                    replies.append((payload, PONG))
-                elif self._pongs_left > 0:
-                    self._pongs_left -= 1
+                if self._may_pong():
                     replies.append((payload, PONG))
             elif flags & CLOSE:
                 self._eof = True

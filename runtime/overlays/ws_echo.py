@@ -120,10 +120,7 @@ def _answer_in_order(sock: WsSocket, parsed: list[Message]) -> list[Message]:
         if not flags & CONTROL:
             answer.append((payload, flags))
         elif flags & PING:
-            if sock._pongs_left is None:
-                answer.append((payload, PONG))
-            elif sock._pongs_left > 0:
-                sock._pongs_left -= 1
+            if sock._may_pong():
                 answer.append((payload, PONG))
         elif flags & CLOSE:
             sock._eof = True

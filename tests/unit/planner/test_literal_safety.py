@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -11,26 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from script_ast import constants, header_is_comments, shape
 from websocat.planner.pipeline import script_source
-
-
-def shape(source: str) -> str:
-    """The script's AST with every str/bytes/int constant blanked: what code it runs."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and type(node.value) in (str, bytes, int):
-            node.value = None
-    return ast.dump(tree)
-
-
-def constants(source: str) -> list[object]:
-    return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)]
-
-
-def header_is_comments(source: str) -> bool:
-    head = source.split("\nfrom ", 1)[0]
-    return all(line.startswith("#") for line in head.splitlines())
-
 
 # argv as Python gives it: any bytes, surrogate-escaped (NUL cannot be in argv).
 argv_text = st.binary(min_size=1, max_size=40).filter(lambda b: b"\0" not in b).map(os.fsdecode)

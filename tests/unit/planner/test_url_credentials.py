@@ -10,26 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from script_ast import constants, header_is_comments, shape
 from websocat.planner.model import SpecError
 from websocat.planner.pipeline import dump_phase0, dump_phase1, dump_phase2, dump_spec, script_source
 from websocat.planner.values import hide_credentials, parse_ws_url, url_authorization
-
-
-def shape(source: str) -> str:
-    """The script's AST with every constant blanked: the code it runs."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and type(node.value) in (str, bytes, int):
-            node.value = None
-    return ast.dump(tree)
-
-
-def constants(source: str) -> list[object]:
-    return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)]
-
-
-def header_is_comments(source: str) -> bool:
-    return all(line.startswith("#") for line in source.split("\nfrom ", 1)[0].splitlines())
 
 
 def basic(raw: bytes) -> str:

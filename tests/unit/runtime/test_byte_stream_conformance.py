@@ -29,7 +29,6 @@ from websocat.runtime.overlays import tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime.testing import (
     BYTE_STREAM_CHECKS,
-    ConformanceError,
     StreamPair,
     StreamPairFactory,
     StreamTraits,
@@ -140,15 +139,10 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
 }
 
-# Runtime bugs these checks found and that are not fixed yet: (kind, check) -> why.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
 
 @pytest.mark.parametrize("check", BYTE_STREAM_CHECKS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_byte_stream(kind: str, check: str, request: pytest.FixtureRequest) -> None:
-    if (kind, check) in KNOWN_BUGS:
-        request.applymarker(pytest.mark.xfail(raises=ConformanceError, strict=True, reason=KNOWN_BUGS[kind, check]))
+def test_byte_stream(kind: str, check: str) -> None:
     make_pair, traits = KINDS[kind]
     asyncio.run(run_check(check, BYTE_STREAM_CHECKS[check](make_pair, traits)))
 

@@ -18,7 +18,6 @@ from websocat.runtime.overlays import chunks, lines, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
     MESSAGE_SOCKET_CHECKS,
-    ConformanceError,
     MessagePair,
     MessagePairFactory,
     MessageTraits,
@@ -62,15 +61,10 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
 }
 
-# Runtime bugs these checks found and that are not fixed yet: (kind, check) -> why.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
 
 @pytest.mark.parametrize("check", MESSAGE_SOCKET_CHECKS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_message_socket(kind: str, check: str, request: pytest.FixtureRequest) -> None:
-    if (kind, check) in KNOWN_BUGS:
-        request.applymarker(pytest.mark.xfail(raises=ConformanceError, strict=True, reason=KNOWN_BUGS[kind, check]))
+def test_message_socket(kind: str, check: str) -> None:
     make_pair, traits = KINDS[kind]
     asyncio.run(run_check(check, MESSAGE_SOCKET_CHECKS[check](make_pair, traits)))
 
