@@ -1056,6 +1056,12 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="Print WebSocket handshake requests and replies and control frames on stderr "
         "(not in websocat4; asked for in vi/websocat#48)",
     ),
+    _flag(
+        "--standalone",
+        group="planner/debug",
+        help="With --dump-spec: print one file that runs with Python alone, the runtime pieces the "
+        "scenario uses inlined (not in websocat4)",
+    ),
     _value(
         "--close-delay-ms",
         "int",
@@ -1287,7 +1293,7 @@ def _split_tail(argv: list[str]) -> tuple[list[str], list[str], list[str] | None
 
 # Options that only choose what to print instead of running: a dumped script's first
 # line, the command it runs, leaves them out.
-DUMP_FLAGS = ("--dump-spec", "--dump-spec-phase0", "--dump-spec-phase1", "--dump-spec-phase2")
+DUMP_FLAGS = ("--dump-spec", "--dump-spec-phase0", "--dump-spec-phase1", "--dump-spec-phase2", "--standalone")
 
 
 def without_dump_flags(argv: Sequence[str]) -> list[str]:

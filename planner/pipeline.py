@@ -21,6 +21,7 @@ PLANNER_OPTIONS: dict[str, str] = {
     "dump_spec_phase0": "cli",
     "dump_spec_phase1": "cli",
     "dump_spec_phase2": "cli",
+    "standalone": "cli (with --dump-spec)",
     "scenario": "cli (-x)",
     "help": "cli",
     "version": "cli",
@@ -134,9 +135,15 @@ def _invocation_lines(inv: Invocation) -> list[str]:
     return lines
 
 
-def dump_spec(argv: list[str]) -> str:
-    """The script as --dump-spec prints it: black-formatted."""
+def dump_spec(argv: list[str], *, standalone: bool = False) -> str:
+    """The script as --dump-spec prints it: black-formatted; with --standalone, the
+    runtime pieces it uses inlined (planner/standalone.py)."""
     import black
 
     source, _warnings = script_source(argv)
-    return black.format_str(source, mode=black.Mode(line_length=100))
+    script = black.format_str(source, mode=black.Mode(line_length=100))
+    if not standalone:
+        return script
+    from websocat.planner.standalone import inline_runtime
+
+    return inline_runtime(script)

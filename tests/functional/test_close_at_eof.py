@@ -19,20 +19,10 @@ from websockets.asyncio.server import ServerConnection
 from conftest import Websocat, start_server
 
 
-async def echo(conn: ServerConnection) -> None:
-    async for message in conn:
-        await conn.send(message)
-
-
 async def slow_echo(conn: ServerConnection) -> None:
     async for message in conn:
         await asyncio.sleep(0.3)  # longer than a Ping's round trip
         await conn.send(message)
-
-
-@pytest.fixture
-def echo_url() -> Iterator[str]:
-    yield from start_server(echo)
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection
 
-from conftest import start_server
+from conftest import echo, start_server, tcp_round_trip
 
 COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
 RECIPE = re.compile(r"<!-- recipe: (\S+) -->\n```sh\n(.*?)```", re.S)
@@ -97,11 +96,6 @@ def shell(websocat_env: dict[str, str], tmp_path: Path) -> Iterator[Shell]:
         runner.stop()
 
 
-async def echo(conn: ServerConnection) -> None:
-    async for message in conn:
-        await conn.send(message)
-
-
 @pytest.fixture
 def echo_server(shell: Shell) -> Iterator[None]:
     """A `websockets` echo server where the page says 8080."""
@@ -161,13 +155,7 @@ def test_bridge(shell: Shell) -> None:
     shell.start(client_side)
     wait_port(shell.ports["2222"])
     payload = os.urandom(100_000)
-    with socket.create_connection(("127.0.0.1", shell.ports["2222"]), timeout=15) as tcp:
-        tcp.sendall(payload)
-        got = b""
-        while len(got) < len(payload):
-            chunk = tcp.recv(65536)
-            assert chunk, "the bridge closed early"
-            got += chunk
+    got = tcp_round_trip(shell.ports["2222"], payload)
     backend.close()
     assert got == payload
 
@@ -196,5 +184,14 @@ def test_dump(shell: Shell, echo_server: None) -> None:
     dump, run = RECIPES["dump"]
     assert shell.run(dump).returncode == 0
     assert (shell.cwd / "run.py").read_text().startswith("# websocat ws://127.0.0.1:")
+    result = shell.run(run)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+
+
+def test_standalone(shell: Shell, echo_server: None, bare_python: str) -> None:
+    """`python3` is a venv's with nothing installed: the script needs no package."""
+    dump, run = RECIPES["standalone"]
+    assert shell.run(dump).returncode == 0
+    shell.env["PATH"] = f"{Path(bare_python).parent}:{shell.env['PATH']}"
     result = shell.run(run)
     assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from conftest import echo
 from websockets.asyncio.client import connect as ws_client
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -111,11 +112,6 @@ class Messages:
             parts.append(data)
             if not flags & CONTINUES:
                 return b"".join(parts), flags
-
-
-async def echo(conn: ServerConnection) -> None:
-    async for message in conn:
-        await conn.send(message)
 
 
 # -- our client, websockets server ----------------------------------------------------------
