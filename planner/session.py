@@ -31,6 +31,8 @@ class Serving:
     exit_after_one_session: bool = option("--exit-after-one-session", default=False)
     announce: bool = option("--stdout-announce-listening-ports", default=False)
     ready_message: str | None = keyword(None)  # -s PORT says where it listens, as websocat v1
+    exec_after_listen: str | None = option("--exec-after-listen", default=None)
+    exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from websocat.runtime.errors import (
     os_error_text,
 )
 
-__all__ = ["DEBUG_ENV", "STOP_GRACE", "describe_error", "located", "report", "run", "run_status"]
+__all__ = ["AT_EXIT", "DEBUG_ENV", "STOP_GRACE", "describe_error", "located", "report", "run", "run_status"]
 
 DEBUG_ENV = "WEBSOCAT_DEBUG"  # set to 1 for a traceback with every error
 
@@ -125,8 +125,7 @@ def run_status(
                 raise  # a timeout of the scenario's own, not the global one
             if global_timeout_force_exit:
                 report(f"global timeout of {global_timeout_ms} ms expired")
-                sys.stdout.flush()
-                os._exit(EXIT_FAILURE)
+                _exit_now(EXIT_FAILURE)
 
     try:
         asyncio.run(scenario())
@@ -178,8 +177,15 @@ def _stop_on_signals() -> None:
             pass  # not the main thread (a script run from a test harness, say)
 
 
+# Called before a forced exit (os._exit skips every cleanup): e.g. process.py kills the
+# children it has not waited for yet.
+AT_EXIT: list[Callable[[], None]] = []
+
+
 def _exit_now(status: int) -> None:
     try:
+        for hook in AT_EXIT:
+            hook()
         sys.stdout.flush()
     finally:
         os._exit(status)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from websocat.runtime.sockets import ByteStream
 
-__all__ = ["Listener", "serve"]
+__all__ = ["Listener", "after_listen", "serve"]
 
 
 class Listener(Protocol):
@@ -43,6 +43,8 @@ async def serve(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Run ``session(stream, *args)`` for each connection, concurrently, until cancelled.
 
@@ -50,15 +52,21 @@ async def serve(
     ``oneshot`` (serve the first connection only), where its failure is the process's.
     ``exit_after_one_session``: return when the first session ends, cancelling the
     others.  ``ready_message``: printed on stderr once listening, ``{}`` replaced by the
-    bound address (the port that port 0 got, say).
+    bound address (the port that port 0 got, say).  ``exec_after_listen``: a command
+    line run (``sh -c``) once listening; connections wait until it exits.
     """
     first_done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
     listener: Listener | None = None
     running: set[asyncio.Task[None]] = set()
+    ready = asyncio.Event()
+    if exec_after_listen is None:
+        ready.set()
 
     async def run_session(stream: ByteStream) -> None:
         error: BaseException | None = None
         try:
+            if not ready.is_set():
+                await ready.wait()  # --exec-after-listen is still running
             await session(stream, *args)
         except (Exception, ExceptionGroup) as exc:
             error = exc
@@ -92,6 +100,10 @@ async def serve(
             sys.stderr.write("".join(ready_message.format(address) + "\n" for address in listener.addresses()))
             sys.stderr.flush()
         try:
+            if exec_after_listen is not None:
+                port = getattr(listener, "port", lambda: None)()
+                await after_listen(exec_after_listen, port if exec_after_listen_append_port else None)
+                ready.set()
             if oneshot or exit_after_one_session:
                 error = await first_done
                 if error is not None and oneshot:
@@ -103,6 +115,21 @@ async def serve(
             if exit_after_one_session:
                 for task in running:
                     task.cancel()
+
+
+async def after_listen(command: str, port: int | None = None) -> None:
+    """--exec-after-listen: run ``sh -c COMMAND`` (with `` PORT`` appended, given one:
+    --exec-after-listen-append-port) and wait for it; its exit status is ignored."""
+    if port is not None:
+        command = f"{command} {port}"
+    child = await asyncio.create_subprocess_exec("sh", "-c", command)
+    try:
+        await child.wait()
+    except asyncio.CancelledError:
+        if child.returncode is None:
+            child.terminate()
+            await asyncio.shield(child.wait())
+        raise
 
 
 def _report_session_error(peer: str, exc: BaseException) -> None:

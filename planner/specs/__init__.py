@@ -209,4 +209,14 @@ def _manual_order(cls: type[Spec]) -> str:
 
 
 # The families fill the table (they import the helpers above); then the kinds to come.
-from websocat.planner.specs import chunking, files, mock, tcp, tls, trivial, unimplemented, ws  # noqa: E402,F401
+from websocat.planner.specs import (
+    chunking,
+    files,
+    mock,
+    process,
+    tcp,
+    tls,
+    trivial,
+    unimplemented,
+    ws,
+)  # noqa: E402,F401

@@ -74,6 +74,8 @@ class TcpListen(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     announce: bool = option("--stdout-announce-listening-ports", default=False)
+    exec_after_listen: str | None = option("--exec-after-listen", default=None)
+    exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
     listener: ClassVar[bool] = True
     grammar: ClassVar[str] = "ip:port"
     # On the right (one connection for the session) it is opened like any endpoint;

@@ -133,6 +133,10 @@ class TcpListener:
     def addresses(self) -> list[str]:
         return [_show(*sock.getsockname()[:2]) for sock in self.server.sockets]
 
+    def port(self) -> int:
+        """The bound port (the one port 0 got), for --exec-after-listen-append-port."""
+        return int(self.server.sockets[0].getsockname()[1])
+
 
 async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol]) -> asyncio.base_events.Server:
     loop = asyncio.get_running_loop()
@@ -143,7 +147,14 @@ async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol])
 
 
 @asynccontextmanager
-async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIterator[TransportStream]:
+async def accept_one(
+    host: str,
+    port: int,
+    *,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+) -> AsyncIterator[TransportStream]:
     """Listen, accept one connection, stop listening (a listener used on the right side)."""
     loop = asyncio.get_running_loop()
     accepted: asyncio.Future[StreamProtocol] = loop.create_future()
@@ -162,6 +173,9 @@ async def accept_one(host: str, port: int, *, announce: bool = False) -> AsyncIt
         sys.stdout.write("".join(f"LISTEN {text}\n" for text in _announcements(server)))
         sys.stdout.flush()
     try:
+        if exec_after_listen is not None:
+            bound = int(server.sockets[0].getsockname()[1])
+            await serving.after_listen(exec_after_listen, bound if exec_after_listen_append_port else None)
         protocol = await accepted
     finally:
         server.close()
@@ -183,6 +197,8 @@ async def serve(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen for TCP connections and run `session(stream, *args)` for each, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
@@ -202,6 +218,8 @@ async def serve(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 

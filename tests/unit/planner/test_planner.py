@@ -205,7 +205,8 @@ def test_phase_dumps_are_readable() -> None:
         "right: LineChunks(separator=b'\\n', separator_n=1, substitute=True, inline=False) over Stdio()",
         "exchange: Exchange(unidirectional=False, unidirectional_reverse=False, late_drop=False, exit_on_eof=False,"
         " pass_right_eof=True, buffer_size=None)",
-        "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None)",
+        "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None,"
+        " exec_after_listen=None, exec_after_listen_append_port=False)",
         "running: Running(global_timeout_ms=None, global_timeout_force_exit=False, sleep_ms_before_start=None,"
         " exit_on_hangup=False, random_seed=None)",
     ]

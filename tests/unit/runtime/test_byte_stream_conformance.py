@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from websocat.runtime.endpoints import tcp, trivial
+from websocat.runtime.endpoints import process, tcp, trivial
 from websocat.runtime.overlays import tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime.testing import (
@@ -61,6 +61,13 @@ async def mirror_pair() -> AsyncIterator[StreamPair]:
     mirror = trivial.mirror()
     yield mirror, mirror
     await mirror.aclose()
+
+
+@asynccontextmanager
+async def process_pair() -> AsyncIterator[StreamPair]:
+    """exec:cat: what is written to its stdin comes back on its stdout (a loopback)."""
+    async with process.spawn("cat") as proc:
+        yield proc, proc
 
 
 def _name(common: str) -> x509.Name:
@@ -137,6 +144,8 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "tls": (tls_pair, StreamTraits(half_close=False, buffered=6 << 20)),
     "ws-upgraded": (partial(stacked, tcp_pair, ws.request, ws.accept_upgrade), StreamTraits()),
     "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
+    # Two 1 MiB pipes, cat's buffer and our read buffer lie between the writer and the reader.
+    "process": (process_pair, StreamTraits(half_close=False, loopback=True, buffered=3 << 20)),
 }
 
 

@@ -1,0 +1,331 @@
+"""exec: and cmd: (sh-c:): a child process whose stdin and stdout are the byte stream.
+
+The child's stderr is websocat's.  Its pipes go through asyncio's pipe transports with
+the stream protocol of every socket (1 MiB pipes where the kernel allows).
+
+Lifetime:
+
+- EOF on the child's stdout ends that direction; our EOF closes the child's stdin.
+- The child's exit is observed as it happens (a pidfd, else a thread in waitpid).  Once
+  the child has exited and its stdout is at EOF, the stream signals hangup, so the
+  session does not wait for the other side: a child that exits early ends the session.
+  With ``monitor_exits`` (--exec-monitor-exits), the exit alone ends it, at once,
+  even with data still in the pipe or the pipe held open by a grandchild (websocat4).
+- Writes to a child that closed its stdin are dropped (it wants no more input).
+- Leaving the stream closes both pipes, gives the child EXIT_GRACE seconds to exit, then
+  sends SIGTERM, then SIGKILL TERM_GRACE seconds later; when the session is cancelled
+  (SIGINT, SIGTERM, --global-timeout-ms) SIGTERM is sent at once.  The child is always
+  waited for: no zombie is left.
+- A child that exits by itself with a non-zero status, or is killed by a signal we did
+  not send, fails the session with one line (``exec:false: exited with status 1``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from websocat.runtime import running
+from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
+from websocat.runtime.sockets import DEFAULT_READ, ByteStream, StreamProtocol
+
+__all__ = ["EXIT_GRACE", "TERM_GRACE", "ChildFailed", "ProcessStream", "Stream", "shell", "spawn"]
+
+EXIT_GRACE = 1.0  # seconds a child has, after its session ended normally, before SIGTERM
+TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL (within running.STOP_GRACE)
+PIPE_SIZE = 1 << 20  # the unprivileged maximum of /proc/sys/fs/pipe-max-size
+
+Arg = str | bytes
+
+_LIVE: set[subprocess.Popen[bytes]] = set()  # children not yet waited for
+
+
+def _kill_all() -> None:
+    """At a forced exit (a second signal, the stop grace over): no child outlives us."""
+    for child in list(_LIVE):
+        try:
+            child.kill()
+            child.wait(0.5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+
+class ChildFailed(WebsocatError):
+    """The child exited by itself with a non-zero status."""
+
+
+class ProcessStream(ByteStream):
+    """A child process: read its stdout, write its stdin."""
+
+    name = "process"
+
+    def __init__(
+        self,
+        what: str,
+        argv: list[Arg],
+        executable: Arg,
+        *,
+        chdir: Arg | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        monitor_exits: bool = False,
+    ) -> None:
+        self.what = what  # "exec:cat", as messages name it
+        self.peer = what
+        self._argv, self._executable = argv, executable
+        self._chdir, self._uid, self._gid = chdir, uid, gid
+        self._monitor_exits = monitor_exits
+        self.child: subprocess.Popen[bytes] | None = None
+        self._reader: StreamProtocol | None = None
+        self._writer: StreamProtocol | None = None
+        self.exited = asyncio.Event()  # the child was waited for; child.returncode is its status
+        self.gone = asyncio.Event()  # exited, and stdout at EOF (monitor_exits: exited)
+        self.hangup = self.gone
+        self._closing = False  # we closed its pipes: a death by SIGPIPE is ours
+        self._signalled = False  # we sent it SIGTERM or SIGKILL
+        self._own_status: int | None = None  # the status of an exit we did not cause
+        self._hangup_task: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> ProcessStream:
+        self.managed = True
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        exc_type = exc[0] if exc else None
+        await self.aclose(terminate=exc_type is asyncio.CancelledError)  # cancelled: stopping, SIGTERM at once
+        if exc_type is None:
+            self.check_status()
+
+    async def start(self) -> None:
+        """Spawn the child and connect its pipes."""
+        try:
+            child = subprocess.Popen(
+                self._argv,
+                executable=self._executable,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=self._chdir,
+                user=self._uid,
+                group=self._gid,
+                # Dropping to another user drops root's supplementary groups too (as Rust's uid()).
+                extra_groups=[] if self._uid is not None and os.geteuid() == 0 else None,
+            )
+        except OSError as exc:
+            raise ConnectError(_spawn_error(self.what, exc, self._chdir)) from None
+        self.child = child
+        _LIVE.add(child)
+        if _kill_all not in running.AT_EXIT:
+            running.AT_EXIT.append(_kill_all)
+        loop = asyncio.get_running_loop()
+        assert child.stdin is not None and child.stdout is not None
+        for pipe in (child.stdin, child.stdout):
+            try:
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+            except (OSError, AttributeError):
+                pass  # a smaller pipe works too
+        _write_transport, self._writer = await loop.connect_write_pipe(StreamProtocol, child.stdin)
+        _read_transport, self._reader = await loop.connect_read_pipe(StreamProtocol, child.stdout)
+        _watch_exit(child, self._on_exit)
+        if not self._monitor_exits:
+            self.read = self._reader.read  # type: ignore[method-assign]  # the fast path
+
+    def _on_exit(self) -> None:
+        assert self.child is not None
+        _LIVE.discard(self.child)
+        status = self.child.returncode
+        if not self._signalled and not (status < 0 and self._closing):
+            self._own_status = status
+        self.exited.set()
+        if self._monitor_exits:
+            self.gone.set()
+            return
+        reader = self._reader
+        if reader is not None and not reader.closed.is_set():
+            # hangup once the child's stdout is drained: what it wrote still goes out
+            self._hangup_task = asyncio.ensure_future(_set_after(reader.closed, self.gone))
+        else:
+            self.gone.set()
+
+    async def read(self, max_bytes: int = DEFAULT_READ) -> bytes:
+        """Only with monitor_exits: the child's exit ends reading at once."""
+        reader = self._reader
+        if reader is None or self.exited.is_set():
+            return b""
+        reading = asyncio.ensure_future(reader.read(max_bytes))
+        exiting = asyncio.ensure_future(self.exited.wait())
+        try:
+            await asyncio.wait((reading, exiting), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exiting.cancel()
+            if not reading.done():
+                reading.cancel()
+        return reading.result() if reading.done() and not reading.cancelled() else b""
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            await writer.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child closed its stdin: it wants no more input
+
+    async def write_eof(self) -> None:
+        if self._writer is not None:
+            try:
+                await self._writer.write_eof()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    async def aclose(self, terminate: bool = False) -> None:
+        """Close the pipes and wait for the child: EXIT_GRACE (none with ``terminate``),
+        then SIGTERM, then SIGKILL after TERM_GRACE.  Idempotent."""
+        child = self.child
+        self._closing = True
+        for protocol in (self._writer, self._reader):
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.close()
+        if child is None:
+            return
+        if not self.exited.is_set() and not terminate:
+            try:
+                await asyncio.wait_for(self.exited.wait(), EXIT_GRACE)
+            except TimeoutError:
+                pass
+        self._signalled = True
+        for signum, grace in ((signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, None)):
+            if self.exited.is_set():
+                break
+            try:
+                child.send_signal(signum)
+            except OSError:
+                pass
+            try:
+                await asyncio.wait_for(asyncio.shield(self.exited.wait()), grace)
+            except TimeoutError:
+                pass
+        for protocol in (self._writer, self._reader):
+            if protocol is not None and not protocol.closed.is_set():
+                try:
+                    await asyncio.wait_for(protocol.closed.wait(), 1)
+                except TimeoutError:
+                    pass
+
+    def check_status(self) -> None:
+        """Raise ChildFailed for a child that failed by itself (non-zero exit, or a signal we did not send)."""
+        status = self._own_status
+        if status is None or status == 0:
+            return
+        if status < 0:
+            try:
+                name = signal.Signals(-status).name
+            except ValueError:
+                name = str(-status)
+            raise ChildFailed(f"{self.what}: killed by signal {name}")
+        raise ChildFailed(f"{self.what}: exited with status {status}")
+
+
+Stream = ProcessStream
+
+
+async def _set_after(done: asyncio.Event, then: asyncio.Event) -> None:
+    await done.wait()
+    then.set()
+
+
+def _watch_exit(child: subprocess.Popen[bytes], on_exit: Any) -> None:
+    """Call on_exit() in the loop once the child has exited and been waited for."""
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(child.pid)
+    except (OSError, AttributeError):
+        pidfd = -1
+    if pidfd >= 0:
+
+        def readable() -> None:
+            if child.poll() is None:
+                return  # not yet (spurious wakeup)
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+            on_exit()
+
+        loop.add_reader(pidfd, readable)
+        return
+
+    def wait() -> None:  # no pidfd (not Linux, or an old kernel): a thread blocks in waitpid
+        child.wait()
+        try:
+            loop.call_soon_threadsafe(on_exit)
+        except RuntimeError:
+            pass  # the loop is gone
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def _spawn_error(what: str, exc: OSError, chdir: Arg | None) -> str:
+    text = os_error_text(exc)
+    where = exc.filename
+    if where is not None and chdir is not None and os.fsencode(where) == os.fsencode(chdir):
+        return f"{what}: --exec-chdir {os.fsdecode(chdir)}: {text}"
+    if isinstance(exc, PermissionError) and exc.errno == 1:  # EPERM: setuid/setgid refused
+        return f"{what}: cannot switch to the --exec-uid/--exec-gid given: {text}"
+    return f"{what}: {text}"
+
+
+def _describe(prefix: str, value: Arg) -> str:
+    return prefix + (os.fsdecode(value) if isinstance(value, bytes) else value)
+
+
+def _check_platform(windows_creation_flags: int | None) -> None:
+    if windows_creation_flags is not None and sys.platform != "win32":
+        raise ConnectError("--exec-windows-creation-flags is only available on Windows")
+
+
+def spawn(
+    program: Arg,
+    args: list[Arg] | tuple[Arg, ...] = (),
+    *,
+    arg0: Arg | None = None,
+    chdir: Arg | None = None,
+    uid: int | None = None,
+    gid: int | None = None,
+    monitor_exits: bool = False,
+    windows_creation_flags: int | None = None,
+) -> ProcessStream:
+    """Execute given program as a subprocess and use its stdin/stdout as a socket.
+
+    ``args``: its arguments (--exec-args); ``arg0``: the argv[0] it sees (--exec-arg0).
+    """
+    _check_platform(windows_creation_flags)
+    argv = [program if arg0 is None else arg0, *args]
+    return ProcessStream(
+        _describe("exec:", program), argv, program, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits
+    )
+
+
+def shell(
+    command: Arg,
+    *,
+    arg0: Arg | None = None,
+    chdir: Arg | None = None,
+    uid: int | None = None,
+    gid: int | None = None,
+    monitor_exits: bool = False,
+    windows_creation_flags: int | None = None,
+) -> ProcessStream:
+    """Execute given command line (``sh -c``) and use its stdin/stdout as a socket.
+
+    ``arg0``: the shell's argv[0] (--exec-arg0).
+    """
+    _check_platform(windows_creation_flags)
+    argv = ["sh" if arg0 is None else arg0, "-c", command]
+    return ProcessStream(
+        _describe("cmd:", command), argv, "sh", chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits
+    )
