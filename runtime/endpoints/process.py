@@ -17,12 +17,14 @@ Lifetime:
   (SIGINT, SIGTERM, --global-timeout-ms) SIGTERM is sent at once.  The child is always
   waited for: no zombie is left.
 - A child that exits by itself with a non-zero status, or is killed by a signal we did
-  not send, fails the session with one line (``exec:false: exited with status 1``).
+  not cause (SIGTERM or SIGKILL from us, SIGPIPE from writing to the stdout we closed),
+  fails the session with one line (``exec:false: exited with status 1``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import os
 import signal
@@ -87,7 +89,7 @@ class ProcessStream(ByteStream):
         self.exited = asyncio.Event()  # the child was waited for; child.returncode is its status
         self.gone = asyncio.Event()  # exited, and stdout at EOF (monitor_exits: exited)
         self.hangup = self.gone
-        self._closing = False  # we closed its pipes: a death by SIGPIPE is ours
+        self._closing = False  # we closed its stdout: a death by SIGPIPE is ours
         self._signalled = False  # we sent it SIGTERM or SIGKILL
         self._own_status: int | None = None  # the status of an exit we did not cause
         self._hangup_task: asyncio.Future[None] | None = None
@@ -140,8 +142,8 @@ class ProcessStream(ByteStream):
         assert self.child is not None
         _LIVE.discard(self.child)
         status = self.child.returncode
-        if not self._signalled and not (status < 0 and self._closing):
-            self._own_status = status
+        if not self._signalled and not (status == -signal.SIGPIPE and self._closing):
+            self._own_status = status  # not a SIGTERM/SIGKILL of ours, nor a write to the pipe we closed
         self.exited.set()
         if self._monitor_exits:
             self.gone.set()
@@ -199,14 +201,15 @@ class ProcessStream(ByteStream):
                 await asyncio.wait_for(self.exited.wait(), EXIT_GRACE)
             except TimeoutError:
                 pass
-        self._signalled = True
         for signum, grace in ((signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, None)):
             if self.exited.is_set():
                 break
-            try:
-                child.send_signal(signum)
-            except OSError:
-                pass
+            if child.poll() is None:  # (reaps it if it just exited: its status is its own)
+                self._signalled = True
+                try:
+                    child.send_signal(signum)
+                except OSError:
+                    pass
             try:
                 await asyncio.wait_for(asyncio.shield(self.exited.wait()), grace)
             except TimeoutError:
@@ -271,11 +274,11 @@ def _watch_exit(child: subprocess.Popen[bytes], on_exit: Any) -> None:
 
 def _spawn_error(what: str, exc: OSError, chdir: Arg | None) -> str:
     text = os_error_text(exc)
-    where = exc.filename
+    if exc.errno == errno.EPERM:  # setuid/setgid refused (exec itself says EACCES)
+        return f"{what}: cannot switch to the --exec-uid/--exec-gid given: {text}"
+    where = exc.filename  # the directory, when chdir failed
     if where is not None and chdir is not None and os.fsencode(where) == os.fsencode(chdir):
         return f"{what}: --exec-chdir {os.fsdecode(chdir)}: {text}"
-    if isinstance(exc, PermissionError) and exc.errno == 1:  # EPERM: setuid/setgid refused
-        return f"{what}: cannot switch to the --exec-uid/--exec-gid given: {text}"
     return f"{what}: {text}"
 
 
