@@ -160,6 +160,24 @@ def test_bridge(shell: Shell) -> None:
     assert got == payload
 
 
+def test_command_service(shell: Shell) -> None:
+    (line,) = RECIPES["command-service"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+
+    async def client(name: str) -> list[str | bytes]:
+        async with connect(f"ws://127.0.0.1:{shell.ports['8080']}/") as conn:
+            await conn.send(name)
+            first = await conn.recv()
+            await conn.send("bye")
+            return [first, await conn.recv()]
+
+    async def clients() -> list[list[str | bytes]]:
+        return await asyncio.gather(client("alice"), client("bob"))
+
+    assert asyncio.run(clients()) == [["you said: alice", "you said: bye"], ["you said: bob", "you said: bye"]]
+
+
 def test_binary_file(shell: Shell) -> None:
     server, client = RECIPES["binary-file"]
     data = os.urandom(300_000)
