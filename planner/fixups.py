@@ -14,6 +14,7 @@ from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overl
 from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
+from websocat.planner.specs.process import exec_dup2
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
 from websocat.planner.specs.tls import TlsClient
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
@@ -189,6 +190,7 @@ def apply_fixups(inv: Invocation) -> Invocation:
     if not inv.opts.no_fixups:
         for fixup in FIXUPS:
             inv = fixup(inv)
+    inv = exec_dup2(inv)  # an option that changes the right side's kind: not a fixup to skip
     inv = bind_options(inv)
     if not inv.opts.no_fixups:
         for fixup in LATE_FIXUPS:

@@ -6,6 +6,7 @@ from typing import Callable
 
 from websocat.planner.model import Invocation, Stack
 from websocat.planner.specs.chunking import LineChunks
+from websocat.planner.specs.process import Cmd, Exec
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.ws import WsConnect, WsRequest
 
@@ -89,6 +90,23 @@ def stdio_global_timeout_without_exit(inv: Invocation) -> list[str]:
     return []
 
 
+def process_options_without_effect(inv: Invocation) -> list[str]:
+    """--exec-* options where nothing they apply to is in the plan."""
+    opts = inv.opts
+    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    found = []
+    child = (opts.exec_args, opts.exec_arg0, opts.exec_chdir, opts.exec_uid, opts.exec_gid, opts.exec_monitor_exits)
+    if any(v not in (None, False, []) for v in child) and not any(isinstance(s.endpoint, (Exec, Cmd)) for s in stacks):
+        found.append("--exec-* options given but no exec: or cmd: endpoint is in the plan; they have no effect")
+    if (opts.exec_dup2_keep_nonblocking or opts.exec_dup2_execve) and opts.exec_dup2 is None:
+        found.append("--exec-dup2-keep-nonblocking/--exec-dup2-execve have no effect without --exec-dup2")
+    if opts.exec_after_listen_append_port and opts.exec_after_listen is None:
+        found.append("--exec-after-listen-append-port has no effect without --exec-after-listen")
+    if opts.exec_after_listen is not None and not any(s.listener for s in stacks):
+        found.append("--exec-after-listen has no effect: no side listens")
+    return found
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -102,6 +120,7 @@ LINTS: tuple[Lint, ...] = (
     options_without_effect,
     omitted_upgrade_headers,
     stdio_global_timeout_without_exit,
+    process_options_without_effect,
 )
 
 

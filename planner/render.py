@@ -93,6 +93,7 @@ class Scenario:
     session_params: list[str]
     session_steps: list[Step]
     exchange: str
+    exchange_comment: str
     exchange_depth: int
     main_call: str  # the last statement of main()
     run_call: str
@@ -205,24 +206,34 @@ def plan_scenario(inv: Invocation) -> Scenario:
         left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)
         main_call = f"await session({', '.join(passed)})"
     right_steps, right_var = _stack_steps(right, names, 2, setup_vars, modules)
+    exchange = _exchange(left_var, right_var, left.provides, inv.exchange)
+    exchange_comment = ""
+    if getattr(right.endpoint, "takes_over", False):
+        # The right endpoint is handed the left socket itself (--exec-dup2): its call is the exchange.
+        render = right.endpoint.render  # type: ignore[attr-defined]
+        args, kwargs = right.endpoint.call_arguments()
+        exchange = call_text(f"{_short(render.module)}.{render.function}", (Var(left_var), *args), kwargs)
+        exchange_comment = right_steps[0].comment + ", handed the left socket itself (--exec-dup2)"
+        right_steps = []
     steps = left_steps + right_steps
     depth = _nest(steps, 1)
     return Scenario(
         command=command_text(inv.argv),
-        imports=_imports(modules, left.provides),
+        imports=_imports(modules, left.provides, exchanged=not exchange_comment),
         setup=setup,
         session_params=session_params,
         session_steps=steps,
-        exchange=_exchange(left_var, right_var, left.provides, inv.exchange),
+        exchange=exchange,
+        exchange_comment=exchange_comment,
         exchange_depth=depth,
         main_call=main_call,
         run_call=call_text("run", (Var("main"),), keywords(inv.running)),
     )
 
 
-def _imports(modules: set[str], kind: Kind) -> list[str]:
+def _imports(modules: set[str], kind: Kind, exchanged: bool = True) -> list[str]:
     exchange = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
-    lines = [f"from websocat.runtime import {exchange}, run"]
+    lines = [f"from websocat.runtime import {exchange}, run" if exchanged else "from websocat.runtime import run"]
     for package in ("endpoints", "overlays"):
         names = sorted(m.partition(".")[2] for m in modules if m.startswith(package + "."))
         if names:

@@ -4,10 +4,10 @@ command line) (runtime/endpoints/process.py)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Self
 
-from websocat.planner.model import Endpoint, SpecError
+from websocat.planner.model import Endpoint, Invocation, SpecError
 from websocat.planner.specs import Rendered, option, positional, register
 from websocat.planner.values import os_value
 
@@ -85,3 +85,57 @@ class Cmd(_Child):
         if not value:
             raise SpecError("'cmd:' needs a command line to run")
         return cls(command=os_value(value))
+
+
+def _slots(value: str) -> list[int]:
+    try:
+        slots = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        slots = []
+    if not slots or any(slot < 0 for slot in slots) or len(slots) > 16:
+        raise SpecError(f"--exec-dup2 takes a comma-separated list of fd numbers such as 0,1, got {value!r}")
+    return slots
+
+
+@dataclass(frozen=True)
+class _HandOver:
+    """--exec-dup2: the left socket itself becomes the child's fds; no copying."""
+
+    dup2: tuple[int, ...] | list[int] = option("--exec-dup2", default=(), convert=_slots, always=True)
+    dup2_keep_nonblocking: bool = option("--exec-dup2-keep-nonblocking", default=False)
+    dup2_execve: bool = option("--exec-dup2-execve", default=False)
+    # Rendered as ``await process.spawn_over(left, ...)`` in place of the exchange.
+    takes_over: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ExecDup2(_HandOver, Exec):
+    """Execute given program with the other side's socket as its stdin/stdout (--exec-dup2)."""
+
+    render: ClassVar = Rendered("endpoints.process", "spawn_over", "proc")
+
+
+@dataclass(frozen=True)
+class CmdDup2(_HandOver, Cmd):
+    """Execute given command line with the other side's socket as its stdin/stdout (--exec-dup2)."""
+
+    render: ClassVar = Rendered("endpoints.process", "shell_over", "proc")
+
+
+def exec_dup2(inv: Invocation) -> Invocation:
+    """--exec-dup2: the right side's exec:/cmd: is handed the left socket itself (websocat4:
+    overlays do not apply, the right side must be exec:/cmd:, the left must not)."""
+    if inv.opts.exec_dup2 is None:
+        return inv
+    left, right = inv.left, inv.right
+    if left is None or right is None:
+        return inv
+    if isinstance(left.endpoint, (Exec, Cmd)):
+        raise SpecError("--exec-dup2 requires the exec:/cmd: endpoint on the right side (SPEC2), not on the left")
+    if not isinstance(right.endpoint, (Exec, Cmd)):
+        raise SpecError("--exec-dup2 requires the right side (SPEC2) to be exec: or cmd:")
+    if left.overlays or right.overlays:
+        raise SpecError("--exec-dup2 hands the socket itself to the program: neither side may have overlays")
+    kind = ExecDup2 if isinstance(right.endpoint, Exec) else CmdDup2
+    endpoint = kind(**{f.name: getattr(right.endpoint, f.name) for f in fields(right.endpoint)})
+    return inv.with_(right=replace(right, endpoint=endpoint))

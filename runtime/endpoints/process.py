@@ -27,6 +27,7 @@ import asyncio
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,7 +38,17 @@ from websocat.runtime import running
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, StreamProtocol
 
-__all__ = ["EXIT_GRACE", "TERM_GRACE", "ChildFailed", "ProcessStream", "Stream", "shell", "spawn"]
+__all__ = [
+    "EXIT_GRACE",
+    "TERM_GRACE",
+    "ChildFailed",
+    "ProcessStream",
+    "Stream",
+    "shell",
+    "shell_over",
+    "spawn",
+    "spawn_over",
+]
 
 EXIT_GRACE = 1.0  # seconds a child has, after its session ended normally, before SIGTERM
 TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL (within running.STOP_GRACE)
@@ -105,14 +116,27 @@ class ProcessStream(ByteStream):
         if exc_type is None:
             self.check_status()
 
-    async def start(self) -> None:
-        """Spawn the child and connect its pipes."""
+    async def start(self, dup2: tuple[int, list[int]] | None = None) -> None:
+        """Spawn the child and connect its pipes; with ``dup2`` (fd, slots), the child gets
+        that fd as each slot instead, and there are no pipes (--exec-dup2)."""
+        stdin: int | None = subprocess.PIPE
+        stdout: int | None = subprocess.PIPE
+        stderr: int | None = None
+        above: list[int] = []
+        if dup2 is not None:
+            fd, slots = dup2
+            stdin, stdout, stderr = (fd if slot in slots else None for slot in (0, 1, 2))
+            above = [slot for slot in slots if slot > 2]
         try:
             child = subprocess.Popen(
                 self._argv,
                 executable=self._executable,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                # slots above 2 are made in the child, and so must survive close_fds
+                preexec_fn=(lambda: _dup2_into(dup2[0], above)) if dup2 is not None and above else None,
+                close_fds=not above,
                 cwd=self._chdir,
                 user=self._uid,
                 group=self._gid,
@@ -125,6 +149,10 @@ class ProcessStream(ByteStream):
         _LIVE.add(child)
         if _kill_all not in running.AT_EXIT:
             running.AT_EXIT.append(_kill_all)
+        if dup2 is not None:
+            self.readable = self.writable = False
+            _watch_exit(child, self._on_exit)
+            return
         loop = asyncio.get_running_loop()
         assert child.stdin is not None and child.stdout is not None
         for pipe in (child.stdin, child.stdout):
@@ -272,6 +300,74 @@ def _watch_exit(child: subprocess.Popen[bytes], on_exit: Any) -> None:
     threading.Thread(target=wait, daemon=True).start()
 
 
+def _dup2_into(fd: int, slots: list[int]) -> None:
+    """In the child (or before execve): fd as each slot, inheritable."""
+    for slot in slots:
+        if slot == fd:
+            os.set_inheritable(fd, True)  # dup2 onto itself would keep close-on-exec
+        else:
+            os.dup2(fd, slot)
+
+
+def _socket_of(sock: ByteStream) -> tuple[int, asyncio.Transport]:
+    """The fd of a socket the script holds, and its transport, paused: from now on the
+    child reads it, not us."""
+    protocol = getattr(sock, "protocol", None)
+    transport = getattr(protocol, "transport", None)
+    raw = transport.get_extra_info("socket") if isinstance(transport, asyncio.Transport) else None
+    if raw is None or not isinstance(transport, asyncio.Transport) or not isinstance(protocol, StreamProtocol):
+        raise WebsocatError(f"--exec-dup2: {sock.name} has no file descriptor to hand over")
+    chunks, _eof = protocol.take_buffered()
+    transport.pause_reading()
+    if chunks:
+        raise WebsocatError(f"--exec-dup2: {sum(map(len, chunks))} bytes were read before the hand-over")
+    return raw.fileno(), transport
+
+
+async def _hand_over(
+    sock: ByteStream, stream: ProcessStream, slots: list[int], keep_nonblocking: bool, execve: bool
+) -> None:
+    fd, transport = _socket_of(sock)
+    if not keep_nonblocking:
+        os.set_blocking(fd, True)  # the socket's file description: shared with the child
+    if execve:
+        _execve(stream, fd, slots)
+    stream.managed = True
+    try:
+        await stream.start((fd, slots))
+        transport.abort()  # our copy of the socket; the child has its own
+        await stream.exited.wait()
+    except BaseException as exc:
+        await stream.__aexit__(type(exc), exc, None)  # cancelled: SIGTERM, then SIGKILL
+        raise
+    await stream.__aexit__(None, None, None)  # its exit status, as for a piped child
+
+
+def _execve(stream: ProcessStream, fd: int, slots: list[int]) -> None:
+    """--exec-dup2-execve: become the program, with the socket in its slots."""
+    executable = shutil.which(stream._executable)  # as Popen would find it, checked while we can still say so
+    if executable is None:
+        raise ConnectError(f"{stream.what}: {os.strerror(errno.ENOENT)}")
+    try:
+        if stream._chdir is not None:
+            os.chdir(stream._chdir)
+        if stream._gid is not None:
+            os.setgid(stream._gid)
+        if stream._uid is not None:
+            if os.geteuid() == 0:
+                os.setgroups([])
+            os.setuid(stream._uid)
+    except OSError as exc:
+        raise ConnectError(_spawn_error(stream.what, exc, exc.filename)) from None
+    sys.stdout.flush()
+    _dup2_into(fd, slots)
+    try:
+        os.execv(executable, stream._argv)
+    except OSError as exc:
+        os.write(2, f"websocat: {stream.what}: {os_error_text(exc)}\n".encode())
+        os._exit(127)
+
+
 def _spawn_error(what: str, exc: OSError, chdir: Arg | None) -> str:
     text = os_error_text(exc)
     if exc.errno == errno.EPERM:  # setuid/setgid refused (exec itself says EACCES)
@@ -280,6 +376,49 @@ def _spawn_error(what: str, exc: OSError, chdir: Arg | None) -> str:
     if where is not None and chdir is not None and os.fsencode(where) == os.fsencode(chdir):
         return f"{what}: --exec-chdir {os.fsdecode(chdir)}: {text}"
     return f"{what}: {text}"
+
+
+async def spawn_over(
+    sock: ByteStream,
+    program: Arg,
+    args: list[Arg] | tuple[Arg, ...] = (),
+    *,
+    dup2: list[int] | tuple[int, ...] = (),
+    dup2_keep_nonblocking: bool = False,
+    dup2_execve: bool = False,
+    arg0: Arg | None = None,
+    chdir: Arg | None = None,
+    uid: int | None = None,
+    gid: int | None = None,
+    monitor_exits: bool = False,
+    windows_creation_flags: int | None = None,
+) -> None:
+    """--exec-dup2: run the program with ``sock`` itself as the fds in ``dup2`` (0, 1:
+    its stdin and stdout), no copying through websocat; return when it exits.
+    ``dup2_execve``: become the program instead (this process ends there)."""
+    stream = spawn(program, args, arg0=arg0, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits)
+    _check_platform(windows_creation_flags)
+    await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
+
+
+async def shell_over(
+    sock: ByteStream,
+    command: Arg,
+    *,
+    dup2: list[int] | tuple[int, ...] = (),
+    dup2_keep_nonblocking: bool = False,
+    dup2_execve: bool = False,
+    arg0: Arg | None = None,
+    chdir: Arg | None = None,
+    uid: int | None = None,
+    gid: int | None = None,
+    monitor_exits: bool = False,
+    windows_creation_flags: int | None = None,
+) -> None:
+    """--exec-dup2 with a shell command line (``sh -c``): as spawn_over."""
+    stream = shell(command, arg0=arg0, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits)
+    _check_platform(windows_creation_flags)
+    await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
 
 
 def _describe(prefix: str, value: Arg) -> str:

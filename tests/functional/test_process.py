@@ -323,3 +323,81 @@ def test_exec_after_listen_on_the_right(websocat: Websocat, tmp_path: Path) -> N
         sock.sendall(b"to stdout")
     stdout, err = websocat.finish(proc)
     assert stdout == b"to stdout", err
+
+
+# -- --exec-dup2: the socket itself is the child's stdin/stdout
+
+
+def _fd_flags(sock: socket.socket) -> int:
+    """The child's report of its fd 0 flags (from /proc/self/fdinfo, octal)."""
+    line = read_line(sock).decode()
+    assert line.startswith("flags:"), line
+    return int(line.split()[1], 8)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_dup2_gives_the_socket_itself(websocat: Websocat, keep: bool) -> None:
+    extra = ["--exec-dup2-keep-nonblocking"] if keep else []
+    proc, port = websocat.listen(
+        "--exec-dup2",
+        "0,1",
+        *extra,
+        "tcp-l:127.0.0.1:0",
+        "cmd:readlink /proc/self/fd/0 /proc/self/fd/1; grep flags /proc/self/fdinfo/0; exec cat",
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        first, second = read_line(sock), read_line(sock)
+        assert first.startswith(b"socket:[") and first == second  # both the connection itself
+        assert bool(_fd_flags(sock) & os.O_NONBLOCK) is keep
+        if keep:
+            return  # cat would meet EAGAIN: a child given a non-blocking socket must expect it
+        payload = os.urandom(1 << 20)
+        sock.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = sock.recv(1 << 16)
+            assert chunk
+            got += chunk
+        assert got == payload
+
+
+def test_dup2_into_a_higher_slot(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--exec-dup2", "5", "tcp-l:127.0.0.1:0", "cmd:echo hi-from-5 >&5")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        assert read_line(sock) == b"hi-from-5\n"
+        assert sock.recv(10) == b""  # the child exited: the last copy of the socket is gone
+    proc.terminate()
+    websocat.finish(proc)
+
+
+def test_dup2_execve_becomes_the_program(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--exec-dup2", "0,1", "--exec-dup2-execve", "tcp-l:127.0.0.1:0", "exec:cat")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"through cat\n")
+        assert read_line(sock) == b"through cat\n"
+        assert Path(f"/proc/{proc.pid}/comm").read_text() == "cat\n"  # websocat's own pid
+    websocat.finish(proc)
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-s", "0", "exec:cat"], "neither side may have overlays"),
+        (["exec:cat", "tcp-l:127.0.0.1:0"], "on the right side (SPEC2), not on the left"),
+        (["tcp-l:127.0.0.1:0", "mirror:"], "requires the right side (SPEC2) to be exec: or cmd:"),
+    ],
+)
+def test_dup2_refused_plans(websocat: Websocat, args: list[str], message: str) -> None:
+    result = websocat.run("--exec-dup2", "0,1", *args)
+    assert result.returncode == 2
+    assert message in one_error_line(result.stderr)
+
+
+def test_dup2_bad_slots_and_no_socket(websocat: Websocat) -> None:
+    result = websocat.run("--exec-dup2", "0,x", "tcp-l:127.0.0.1:0", "exec:cat")
+    assert result.returncode == 2
+    assert "comma-separated list of fd numbers" in one_error_line(result.stderr)
+    result = websocat.run("--exec-dup2", "0,1", "-", "exec:cat")
+    assert result.returncode == 1
+    assert one_error_line(result.stderr) == "websocat: --exec-dup2: stdio: has no file descriptor to hand over"
