@@ -98,6 +98,9 @@ def process_options_without_effect(inv: Invocation) -> list[str]:
     child = (opts.exec_args, opts.exec_arg0, opts.exec_chdir, opts.exec_uid, opts.exec_gid, opts.exec_monitor_exits)
     if any(v not in (None, False, []) for v in child) and not any(isinstance(s.endpoint, (Exec, Cmd)) for s in stacks):
         found.append("--exec-* options given but no exec: or cmd: endpoint is in the plan; they have no effect")
+    if opts.exec_args and any(isinstance(s.endpoint, Cmd) for s in stacks):
+        if not any(isinstance(s.endpoint, Exec) for s in stacks):
+            found.append("--exec-args has no effect on cmd: (its command line is the value); use exec:")
     if (opts.exec_dup2_keep_nonblocking or opts.exec_dup2_execve) and opts.exec_dup2 is None:
         found.append("--exec-dup2-keep-nonblocking/--exec-dup2-execve have no effect without --exec-dup2")
     if opts.exec_after_listen_append_port and opts.exec_after_listen is None:

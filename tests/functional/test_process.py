@@ -401,3 +401,18 @@ def test_dup2_bad_slots_and_no_socket(websocat: Websocat) -> None:
     result = websocat.run("--exec-dup2", "0,1", "-", "exec:cat")
     assert result.returncode == 1
     assert one_error_line(result.stderr) == "websocat: --exec-dup2: stdio: has no file descriptor to hand over"
+
+
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (["--exec-chdir", "/", "-", "mirror:"], "no exec: or cmd: endpoint"),
+        (["-", "cmd:cat", "--exec-args", "x"], "--exec-args has no effect on cmd:"),
+        (["--exec-dup2-execve", "-", "exec:cat"], "have no effect without --exec-dup2"),
+        (["--exec-after-listen", "true", "-", "exec:cat"], "no side listens"),
+    ],
+)
+def test_process_options_without_effect_are_warned(websocat: Websocat, args: list[str], warning: str) -> None:
+    result = websocat.run(*args)
+    assert result.returncode == 0
+    assert warning in result.stderr.decode()
