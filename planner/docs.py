@@ -79,6 +79,20 @@ FAMILIES: dict[str, str] = {
     "registry": "Intra-process registry",
 }
 
+# A paragraph under a family's title.
+FAMILY_NOTES: dict[str, str] = {
+    "tcp": (
+        "Socket options (`--socket-*`, `--reuseaddr`, `--reuseport`, `--bind-before-connect`) are"
+        " set with setsockopt(2): the bind options before bind or connect, the others on each"
+        " connected or accepted socket (runtime/socket_options.py). A refused one ends the run"
+        " with one line naming it, exit code 3. Privileges: `--socket-mark`, `--socket-transparent`"
+        " and `--socket-priority` above 6 need CAP_NET_ADMIN; `--socket-bind-to-device` needs"
+        " CAP_NET_RAW before Linux 5.7. IPv4-only options (`--socket-tos-v4`) are skipped on IPv6"
+        " sockets and IPv6-only ones (`--socket-tclass-v6`, `--socket-only-v6`) on IPv4, as in websocat4."
+        " With `--exclude-ws-from-sockopts` a stack with a WebSocket layer gets none of them."
+    ),
+}
+
 # Options the planner itself reads (pipeline.PLANNER_OPTIONS), by the kinds they change.
 PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "text": ("LineChunks",),
@@ -86,6 +100,7 @@ PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "server": ("WsListen",),
     "late_resolve": ("TcpConnect", "WsUrl", "WssUrl"),
     "ws_c_uri": ("WsConnect",),
+    "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen"),
 }
 
 
@@ -146,7 +161,8 @@ def render_family_pages(golden: Path) -> dict[str, str]:
     pages: dict[str, list[str]] = {}
     for cls in sorted(SPECS, key=lambda c: (c.is_overlay, c.__name__)):
         family = family_of(cls)
-        out = pages.setdefault(family, [f"# {FAMILIES[family]}", "", GENERATED, ""])
+        note = [FAMILY_NOTES[family], ""] if family in FAMILY_NOTES else []
+        out = pages.setdefault(family, [f"# {FAMILIES[family]}", "", GENERATED, "", *note])
         kind = "overlay" if cls.is_overlay else "endpoint"
         out += [f"## {cls.__name__} ({kind})", "", " ".join((cls.__doc__ or "").split()), ""]
         out.append("- prefixes: " + ", ".join(f"`{p}`" for p in cls.prefixes))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from argparse import Namespace
-from typing import Callable
+from typing import Any, Callable
 
 from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overlay, SpecError, Stack, fits, gives
 from websocat.planner.parse import _BARE_ADDRESS
@@ -169,12 +169,22 @@ FIXUPS: tuple[Fixup, ...] = (
 LATE_FIXUPS: tuple[Fixup, ...] = (tls_domain,)  # --tls-domain, else the TCP host
 
 
+def _socket_options_scope(stack: Stack, opts: Namespace) -> Stack:
+    """--exclude-ws-from-sockopts: a stack with a WebSocket layer keeps no socket options."""
+    if not opts.exclude_ws_from_sockopts or getattr(stack.endpoint, "sockopts", None) is None:
+        return stack
+    if not any(type(layer).__module__ == "websocat.planner.specs.ws" for layer in stack.overlays):
+        return stack
+    endpoint: Any = stack.endpoint  # a TCP endpoint: it has the field
+    return replace(stack, endpoint=replace(endpoint, sockopts=None))
+
+
 def bind_options(inv: Invocation) -> Invocation:
     """Fill every option-bound field: the layers' and the process-level ones (always run)."""
     opts = inv.opts
     check_option_values(opts, [*all_spec_classes(), *PROCESS_LEVEL])
-    left = bind_stack(inv.left, opts) if inv.left is not None else None
-    right = bind_stack(inv.right, opts) if inv.right is not None else None
+    left = _socket_options_scope(bind_stack(inv.left, opts), opts) if inv.left is not None else None
+    right = _socket_options_scope(bind_stack(inv.right, opts), opts) if inv.right is not None else None
     exchange = bind_layer(Exchange(), opts)
     if left is not None and left.listener and right is not None and isinstance(right.endpoint, Stdio):
         if not exchange.exit_on_eof:  # -E: stdin's EOF ends the sessions, as before

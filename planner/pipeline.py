@@ -36,6 +36,7 @@ PLANNER_OPTIONS: dict[str, str] = {
     "no_fixups": "fixups.apply_fixups",
     "less_fixups": "fixups (nothing to skip yet)",
     "no_lints": "lints.apply_lints",
+    "exclude_ws_from_sockopts": "fixups.bind_options",
     "ws_no_flush": "lints.options_without_effect",
     "ws_no_auto_buffer": "lints.options_without_effect",
 }

@@ -198,9 +198,10 @@ def plan_scenario(inv: Invocation) -> Scenario:
         session_params.insert(0, f"{conn}: {listening.conn_type}")
         # What each session gets besides its connection is written out, not passed through.
         handler = SessionHandler(conn, passed) if passed else Var("session")
-        args, _kwargs = left.endpoint.call_arguments()
+        args, kwargs = left.endpoint.call_arguments()
         modules.add(listening.module)
-        serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), keywords(inv.serving))
+        kwargs = {**kwargs, **keywords(inv.serving)}  # the listener's own (socket options), then serving's
+        serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), kwargs)
         main_call = f"await {serve}"
     else:
         left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)

@@ -287,7 +287,7 @@ def _load(module: str, source: str) -> Module:
             if holder is not None:
                 resolver.access(holder, access.node, scope, list(access.referents))
     for each in units if main_unit is None else [*units, main_unit]:
-        _GlobalStatements(each, result).visit_tree(each.node)
+        each.node.visit(_GlobalStatements(each, result))
     return result
 
 
@@ -305,9 +305,6 @@ class _GlobalStatements(cst.CSTVisitor):
     def __init__(self, unit: Unit, module: Module) -> None:
         self.unit = unit
         self.module = module
-
-    def visit_tree(self, node: cst.CSTNode) -> None:
-        node.visit(self)
 
     def visit_Global(self, node: cst.Global) -> None:
         for item in node.names:

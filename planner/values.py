@@ -6,6 +6,7 @@ import base64
 import ipaddress
 import os
 import re
+from collections.abc import Callable
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from websocat.planner.model import SpecError
@@ -160,3 +161,32 @@ def _is_host_port(authority: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class OptionMap(dict[str, object]):
+    """A dict of option values that a frozen spec can hold (hashable); rendered as a dict."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda item: item[0])))
+
+
+def socket_options(names: tuple[str, ...]) -> Callable[..., OptionMap | None]:
+    """A converter for `option(*names)`: the options given, by dest name, for the runtime's
+    ``sockopts=`` (runtime/socket_options.py); None when none was given."""
+    from websocat.planner.options import find_option
+
+    specs = [find_option(name) for name in names]
+
+    def convert(*values: object) -> OptionMap | None:
+        given = OptionMap()
+        for spec, value in zip(specs, values):
+            assert spec is not None
+            if value in (spec.default, None):
+                continue
+            if spec.dest == "bind_before_connect":
+                host, port = ip_host_port(str(value), "--bind-before-connect ")
+                value = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            given[spec.dest] = value
+        return given or None
+
+    return convert

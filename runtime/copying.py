@@ -18,6 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from websocat.runtime import splicing
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
 
@@ -44,7 +45,15 @@ class HangupExit(Exception):
 
 
 async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ, shut: bool = True) -> None:
-    """Copy src's read half into dst's write half until EOF, then shut dst's write half (if ``shut``)."""
+    """Copy src's read half into dst's write half until EOF, then shut dst's write half (if ``shut``).
+
+    Between two plain kernel sockets the bytes move with splice(2) (runtime/splicing.py).
+    """
+    ends = splicing.raw_ends(src, dst)
+    if ends is not None:
+        if await splicing.splice_copy(src, dst, *ends) and shut:
+            await dst.write_eof()
+        return
     read, write = src.read, dst.write
     while True:
         data = await read(buffer_size)

@@ -7,7 +7,40 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Var
 from websocat.planner.specs import Listening, Rendered, Setup, internal, option, positional, register
-from websocat.planner.values import ip_host_port, is_ip, split_host_port
+from websocat.planner.values import ip_host_port, is_ip, socket_options, split_host_port
+
+# Socket options (runtime/socket_options.py): set before bind/connect, then on each
+# connected socket.  --exclude-ws-from-sockopts drops them from WebSocket stacks (fixups).
+SOCKET_OPTIONS = (
+    "--reuseaddr",
+    "--reuseport",
+    "--socket-bind-to-device",
+    "--socket-transparent",
+    "--socket-freebind",
+    "--socket-only-v6",
+    "--socket-tclass-v6",
+    "--socket-tos-v4",
+    "--socket-ttl",
+    "--socket-linger-s",
+    "--socket-out-of-band-inline",
+    "--socket-nodelay",
+    "--socket-tcp-congestion",
+    "--socket-cpu-affinity",
+    "--socket-user-timeout-s",
+    "--socket-priority",
+    "--socket-recv-buffer-size",
+    "--socket-send-buffer-size",
+    "--socket-mss",
+    "--socket-mark",
+    "--socket-thin-linear-timeouts",
+    "--socket-notsent-lowat",
+    "--socket-keepalive",
+    "--socket-keepalive-retries",
+    "--socket-keepalive-interval-s",
+    "--socket-keepalive-idletime-s",
+)
+CONNECT_OPTIONS = (*SOCKET_OPTIONS, "--bind-before-connect")
+LISTEN_OPTIONS = (*SOCKET_OPTIONS, "--socket-listen-backlog")
 
 
 @register("tcp:", "tcp-connect:", "connect-tcp:", "tcp-c:", "c-tcp:")
@@ -17,6 +50,7 @@ class TcpConnect(Endpoint):
 
     host: str = positional("")
     port: int = positional(0)
+    sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
     grammar: ClassVar[str] = "host:port, [ipv6]:port"
 
     @classmethod
@@ -76,6 +110,7 @@ class TcpListen(Endpoint):
     announce: bool = option("--stdout-announce-listening-ports", default=False)
     exec_after_listen: str | None = option("--exec-after-listen", default=None)
     exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
+    sockopts: dict[str, Any] | None = option(*LISTEN_OPTIONS, default=None, convert=socket_options(LISTEN_OPTIONS))
     listener: ClassVar[bool] = True
     grammar: ClassVar[str] = "ip:port"
     # On the right (one connection for the session) it is opened like any endpoint;

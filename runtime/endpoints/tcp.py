@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from websocat.runtime import serving
+from websocat.runtime import socket_options
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
 
 Stream = ByteStream
 Addrs = list[tuple[str, int]]
+SockOpts = Mapping[str, Any] | None  # socket options by name (runtime/socket_options.py)
 
 
 def _show(host: str, port: int) -> str:
@@ -36,27 +38,52 @@ async def resolve(host: str, port: int) -> Addrs:
     return addrs
 
 
-async def _open(host: str, port: int) -> TransportStream:
+async def _open(host: str, port: int, sockopts: SockOpts = None) -> TransportStream:
     loop = asyncio.get_running_loop()
     try:
-        _transport, protocol = await loop.create_connection(StreamProtocol, host, port)
+        if not sockopts:
+            _transport, protocol = await loop.create_connection(StreamProtocol, host, port)
+        else:
+            _transport, protocol = await loop.create_connection(
+                StreamProtocol, sock=await _connected(host, port, sockopts)
+            )
     except OSError as exc:
         raise ConnectError(f"tcp:{_show(host, port)}: {os_error_text(exc)}") from None
     return TransportStream(protocol, _show(host, port))
 
 
-async def _race(addrs: Addrs, interval_ms: int) -> TransportStream:
+async def _connected(host: str, port: int, sockopts: Mapping[str, Any]) -> socket.socket:
+    """A socket connected to an IP address, with the socket options set around connect()."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        socket_options.apply_bind(sock, sockopts)
+        local = socket_options.bind_address(sockopts)
+        if local is not None:
+            try:
+                sock.bind(local)
+            except OSError as exc:
+                raise ConnectError(f"--bind-before-connect {_show(*local)}: {os_error_text(exc)}") from None
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        socket_options.apply_stream(sock, sockopts)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _race(addrs: Addrs, interval_ms: int, sockopts: SockOpts = None) -> TransportStream:
     """Start a connection to each address in turn, `interval_ms` apart; the first to connect wins."""
     if not addrs:
         raise ConnectError("no addresses to connect to")
     if len(addrs) == 1:
-        return await _open(*addrs[0])
+        return await _open(*addrs[0], sockopts)
     attempts: list[asyncio.Task[TransportStream]] = []
     errors: list[BaseException] = []
     winner: TransportStream | None = None
     try:
         for index, addr in enumerate(addrs):
-            attempts.append(asyncio.ensure_future(_open(*addr)))
+            attempts.append(asyncio.ensure_future(_open(*addr, sockopts)))
             if index + 1 < len(addrs):
                 done, _ = await asyncio.wait(
                     [a for a in attempts if not a.done() or a.exception() is None],
@@ -95,21 +122,27 @@ async def _closing(opening: Awaitable[TransportStream]) -> AsyncIterator[Transpo
         await stream.aclose()
 
 
-def connect(host: str, port: int) -> Any:
-    """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address."""
-    return _closing(_open(host, port))
+def connect(host: str, port: int, *, sockopts: SockOpts = None) -> Any:
+    """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address.
+
+    ``sockopts``: socket options by name (runtime/socket_options.py), e.g. ``{"socket_nodelay": True}``.
+    """
+    socket_options.check(sockopts)
+    return _closing(_open(host, port, sockopts))
 
 
-def connect_any(addrs: Addrs, *, race_interval_ms: int = 20) -> Any:
+def connect_any(addrs: Addrs, *, race_interval_ms: int = 20, sockopts: SockOpts = None) -> Any:
     """Connect to the first of several addresses that answers (started `race_interval_ms` apart)."""
-    return _closing(_race(addrs, race_interval_ms))
+    socket_options.check(sockopts)
+    return _closing(_race(addrs, race_interval_ms, sockopts))
 
 
-def connect_late(host: str, port: int, *, race_interval_ms: int = 20) -> Any:
+def connect_late(host: str, port: int, *, race_interval_ms: int = 20, sockopts: SockOpts = None) -> Any:
     """Connect to a TCP socket by hostname, resolving it now (--late-resolve)."""
+    socket_options.check(sockopts)
 
     async def opening() -> TransportStream:
-        return await _race(await resolve(host, port), race_interval_ms)
+        return await _race(await resolve(host, port), race_interval_ms, sockopts)
 
     return _closing(opening())
 
@@ -138,12 +171,43 @@ class TcpListener:
         return int(self.server.sockets[0].getsockname()[1])
 
 
-async def _listen(host: str, port: int, factory: Callable[[], asyncio.Protocol]) -> asyncio.base_events.Server:
+async def _listen(
+    host: str, port: int, factory: Callable[[], asyncio.Protocol], sockopts: SockOpts = None
+) -> asyncio.base_events.Server:
     loop = asyncio.get_running_loop()
+    backlog = socket_options.listen_backlog(sockopts)
     try:
-        return await loop.create_server(factory, host, port, reuse_address=True, backlog=1024)
+        if not sockopts:
+            return await loop.create_server(factory, host, port, reuse_address=True, backlog=backlog)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # --reuseaddr false turns it off
+            socket_options.apply_bind(sock, sockopts)
+            sock.bind((host, port))
+            sock.setblocking(False)
+            sock.listen(backlog)
+            return await loop.create_server(factory, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
     except OSError as exc:
         raise ConnectError(f"tcp-listen:{_show(host, port)}: {os_error_text(exc)}") from None
+
+
+def _accepted(protocol: StreamProtocol, sockopts: SockOpts) -> TransportStream | None:
+    """The stream of an accepted connection, its stream options set; None (and the
+    connection dropped, with one line) when the OS refuses one."""
+    transport = protocol.transport
+    peer = transport.get_extra_info("peername") if transport else None
+    shown = _show(*peer[:2]) if peer else ""
+    if sockopts and transport is not None:
+        try:
+            socket_options.apply_stream(transport.get_extra_info("socket"), sockopts)
+        except WebsocatError as exc:
+            sys.stderr.write(f"websocat: {shown}: {exc.message}\n")
+            transport.abort()  # type: ignore[attr-defined]
+            return None
+    return TransportStream(protocol, shown)
 
 
 @asynccontextmanager
@@ -152,10 +216,12 @@ async def accept_one(
     port: int,
     *,
     announce: bool = False,
+    sockopts: SockOpts = None,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
 ) -> AsyncIterator[TransportStream]:
     """Listen, accept one connection, stop listening (a listener used on the right side)."""
+    socket_options.check(sockopts)
     loop = asyncio.get_running_loop()
     accepted: asyncio.Future[StreamProtocol] = loop.create_future()
 
@@ -168,7 +234,7 @@ async def accept_one(
     def factory() -> StreamProtocol:
         return StreamProtocol(on_made=made)
 
-    server = await _listen(host, port, factory)
+    server = await _listen(host, port, factory, sockopts)
     if announce:
         sys.stdout.write("".join(f"LISTEN {text}\n" for text in _announcements(server)))
         sys.stdout.flush()
@@ -176,11 +242,13 @@ async def accept_one(
         if exec_after_listen is not None:
             bound = int(server.sockets[0].getsockname()[1])
             await serving.after_listen(exec_after_listen, bound if exec_after_listen_append_port else None)
-        protocol = await accepted
+        while True:
+            stream = _accepted(await accepted, sockopts)
+            if stream is not None:
+                break
+            accepted = loop.create_future()
     finally:
         server.close()
-    peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
-    stream = TransportStream(protocol, _show(*peer[:2]) if peer else "")
     stream.managed = True
     try:
         yield stream
@@ -197,18 +265,21 @@ async def serve(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    sockopts: SockOpts = None,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen for TCP connections and run `session(stream, *args)` for each, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
+    socket_options.check(sockopts)
 
     async def open_listener(accept: Callable[[ByteStream], None]) -> TcpListener:
         def made(protocol: StreamProtocol) -> None:
-            peer = protocol.transport.get_extra_info("peername") if protocol.transport else None
-            accept(TransportStream(protocol, _show(*peer[:2]) if peer else ""))
+            stream = _accepted(protocol, sockopts)
+            if stream is not None:
+                accept(stream)
 
-        return TcpListener(await _listen(host, port, lambda: StreamProtocol(on_made=made)))
+        return TcpListener(await _listen(host, port, lambda: StreamProtocol(on_made=made), sockopts))
 
     await serving.serve(
         open_listener,

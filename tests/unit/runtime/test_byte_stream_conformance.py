@@ -27,8 +27,10 @@ from cryptography.x509.oid import NameOID
 from websocat.runtime.endpoints import process, tcp, trivial
 from websocat.runtime.overlays import tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
+from websocat.runtime import copying
 from websocat.runtime.testing import (
     BYTE_STREAM_CHECKS,
+    KERNEL_BUFFER,
     StreamPair,
     StreamPairFactory,
     StreamTraits,
@@ -137,6 +139,22 @@ async def tls_pair() -> AsyncIterator[StreamPair]:
         server.close()
 
 
+@asynccontextmanager
+async def relayed_pair(make_pair: StreamPairFactory) -> AsyncIterator[StreamPair]:
+    """(a, d) of a -- b ==relay== c -- d: exchange_bytes(b, c) relays two connections,
+    with splice(2) when both are plain sockets (runtime/splicing.py)."""
+    async with make_pair() as (a, b), make_pair() as (c, d):
+        relay = asyncio.ensure_future(copying.exchange_bytes(b, c))
+        try:
+            yield a, d
+        finally:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
+
+
+# The relay holds up to a pipe's worth (1 MiB) and its two sockets' kernel buffers.
+RELAYED = StreamTraits(buffered=(1 << 20) + 4 * KERNEL_BUFFER)
+
 KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "tcp": (partial(tcp_pair, tcp.connect), StreamTraits()),
     "socketpair": (socketpair_pair, StreamTraits()),
@@ -146,6 +164,8 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
     # Two 1 MiB pipes, cat's buffer and our read buffer lie between the writer and the reader.
     "process": (process_pair, StreamTraits(half_close=False, loopback=True, buffered=3 << 20)),
+    "tcp-relayed": (partial(relayed_pair, tcp_pair), RELAYED),
+    "socketpair-relayed": (partial(relayed_pair, socketpair_pair), RELAYED),
 }
 
 
