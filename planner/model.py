@@ -20,6 +20,10 @@ class Var(str):
     """A variable name of the generated script (rendered bare, not as a literal)."""
 
 
+class Octal(int):
+    """An integer the script shows in octal, such as a file mode (``0o600``)."""
+
+
 class SpecError(ValueError):
     """A positional argument that cannot be understood; the message names it."""
 

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from websocat.planner.model import Invocation, Kind, Spec, Stack, Var
+from websocat.planner.model import Invocation, Kind, Octal, Spec, Stack, Var
 from websocat.planner.session import Exchange, keywords
 from websocat.planner.specs import Listening, Setup
 from websocat.planner.values import hide_credentials
@@ -37,6 +37,8 @@ def py_literal(value: Any) -> str:
         return str(value)
     if isinstance(value, bool) or value is None:
         return repr(value)
+    if isinstance(value, Octal):
+        return oct(value)
     if type(value) in (str, bytes, int, float):
         return repr(value)
     if isinstance(value, (tuple, list)):

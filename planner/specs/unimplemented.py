@@ -28,29 +28,12 @@ ENDPOINT_M = (False, Kind.MESSAGES)
 OVERLAY = (True, Kind.BYTES)
 OVERLAY_M = (True, Kind.MESSAGES)
 ADDR = "host:port"
-PATH = "a filesystem path"
-ABSTRACT = "an abstract socket name"
 FD = "a file descriptor number"
 FDNAME = "a name from LISTEN_FDNAMES"
 REG = "a registry address (any text)"
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
-    Row("AbstractConnect", "unix", ENDPOINT, ABSTRACT,
-        "Connect to the specified abstract-namespaced UNIX socket (Linux).",
-        ("abstract:", "abstract-connect:", "connect-abstract:", "abstract-c:", "c-abstract:", "abs:",)),
-    Row("AbstractListen", "unix", ENDPOINT, ABSTRACT,
-        "Listen UNIX socket on specified abstract path (Linux).",
-        ("abstract-listen:", "listen-abstract:", "abstract-l:", "l-abstract:", "l-abs:", "abs-l:",)),
-    Row("AbstractSeqpacketConnect", "unix", ENDPOINT_M, ABSTRACT,
-        "Connect to specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
-        ("seqpacket-abstract:", "seqpacket-abstract-connect:", "seqpacket-abstract-c:", "abstract-seqpacket:", "abstract-seqpacket-connect:", "abstract-seqpacket-c:", "abs-seqp:", "seqp-abs:",)),
-    Row("AbstractSeqpacketListen", "unix", ENDPOINT_M, ABSTRACT,
-        "Listen specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name.",
-        ("seqpacket-abstract-listen:", "seqpacket-abstract-l:", "abstract-seqpacket-listen:", "abstract-seqpacket-l:", "abs-seqp-l:", "seqp-abs-l:", "l-abs-seqp:", "l-seqp-abs:",)),
-    Row("AsyncFd", "fd", ENDPOINT, FD,
-        "Use specified inherited file descriptor for reading and writing.",
-        ("async-fd:", "open-fd:",)),
     Row("RegistryDatagramConnect", "registry", ENDPOINT_M, REG,
         "Connect to a virtual intra-Websocat address using a datagram socket.",
         ("registry-datagram-connect:", "regdg-c:",)),
@@ -66,24 +49,6 @@ TABLE: tuple[Row, ...] = (
     Row("RegistryStreamListen", "registry", ENDPOINT, REG,
         "Listen for virtual intra-Websocat stream connections at specified address.",
         ("registry-stream-listen:", "regstr-l:",)),
-    Row("SeqpacketConnect", "unix", ENDPOINT_M, PATH,
-        "Connect to specified UNIX SOCK_SEQPACKET socket by path.",
-        ("seqpacket:", "seqpacket-connect:", "connect-seqpacket:", "seqpacket-c:", "c-seqpacket:", "seqp:",)),
-    Row("SeqpacketListen", "unix", ENDPOINT_M, PATH,
-        "Listen specified UNIX SOCK_SEQPACKET socket.",
-        ("seqpacket-listen:", "listen-seqpacket:", "seqpacket-l:", "l-seqpacket:", "l-seqp:", "seqp-l:",)),
-    Row("SeqpacketListenFd", "unix", ENDPOINT_M, FD,
-        "Listen for SOCK_SEQPACKET connections on an inherited listening socket (file descriptor).",
-        ("seqpacket-listen-fd:", "listen-seqpacket-fd:", "seqpacket-l-fd:", "l-seqpacket-fd:", "l-seqp-fd:", "seqp-l-fd:",)),
-    Row("SeqpacketListenFdNamed", "unix", ENDPOINT_M, FDNAME,
-        "Listen for SOCK_SEQPACKET connections on an inherited socket named by LISTEN_FDNAMES.",
-        ("seqpacket-listen-fdname:", "listen-seqpacket-fdname:", "seqpacket-l-fdname:", "l-seqpacket-fdname:", "l-seqp-fdname:", "seqp-l-fdname:",)),
-    Row("TcpListenFd", "fd", ENDPOINT, FD,
-        "Listen for incoming TCP connections on an inherited listening socket (file descriptor).",
-        ("tcp-listen-fd:", "listen-tcp-fd:", "tcp-l-fd:", "l-tcp-fd:",)),
-    Row("TcpListenFdNamed", "fd", ENDPOINT, FDNAME,
-        "Listen for incoming TCP connections on an inherited socket named by LISTEN_FDNAMES.",
-        ("tcp-listen-fdname:", "listen-tcp-fdname:", "tcp-l-fdname:", "l-tcp-fdname:",)),
     Row("UdpBind", "udp", ENDPOINT_M, ADDR,
         "Bind UDP socket to this address; --udp-bind-* options shape its behaviour.",
         ("udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:",)),
@@ -105,18 +70,6 @@ TABLE: tuple[Row, ...] = (
     Row("UdpServerFdNamed", "udp", ENDPOINT_M, FDNAME,
         "Use inherited pre-bound UDP socket (LISTEN_FDNAMES), spawning a task for each client.",
         ("udp-server-fdname:",)),
-    Row("UnixConnect", "unix", ENDPOINT, PATH,
-        "Connect to the specified UNIX socket path using stream socket.",
-        ("unix:", "unix-connect:", "connect-unix:", "unix-c:", "c-unix:",)),
-    Row("UnixListen", "unix", ENDPOINT, PATH,
-        "Listen specified UNIX socket path for SOCK_STREAM connections.",
-        ("unix-listen:", "listen-unix:", "unix-l:", "l-unix:",)),
-    Row("UnixListenFd", "unix", ENDPOINT, FD,
-        "Listen for AF_UNIX SOCK_STREAM connections on an inherited listening socket.",
-        ("unix-listen-fd:", "listen-unix-fd:", "unix-l-fd:", "l-unix-fd:",)),
-    Row("UnixListenFdNamed", "unix", ENDPOINT, FDNAME,
-        "Listen for AF_UNIX SOCK_STREAM connections on an inherited socket (LISTEN_FDNAMES).",
-        ("unix-listen-fdname:", "listen-unix-fdname:", "unix-l-fdname:", "l-unix-fdname:",)),
     Row("Defragment", "lengthprefixed", OVERLAY_M, "",
         "Defragment potential partial messages into complete messages.",
         ("defragment:",)),

@@ -10,11 +10,12 @@ import asyncio
 import datetime
 import functools
 import ipaddress
+import os
 import socket
 import ssl
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from websocat.runtime.endpoints import process, tcp, trivial
+from websocat.runtime.endpoints import asyncfd, process, tcp, trivial, unix
 from websocat.runtime.overlays import tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime import copying
@@ -56,6 +57,41 @@ async def socketpair_pair() -> AsyncIterator[StreamPair]:
     finally:
         for end in ends:
             await end.aclose()
+
+
+@asynccontextmanager
+async def unix_pair(abstract: bool = False) -> AsyncIterator[StreamPair]:
+    """(unix: or abstract: client, the end unix.accept_one accepted), over a real listening socket."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "s")
+        name = f"websocat-conformance-{os.getpid()}-{id(folder)}"
+        server = unix.accept_one_abstract(name) if abstract else unix.accept_one(path)
+        async with AsyncExitStack() as stack:
+            accepting = asyncio.ensure_future(stack.enter_async_context(server))
+            await asyncio.sleep(0)
+            client = await stack.enter_async_context(unix.connect_abstract(name) if abstract else unix.connect(path))
+            accepted = await accepting
+            for end in (client, accepted):
+                small_kernel_buffers(end)
+            yield client, accepted
+
+
+@asynccontextmanager
+async def async_fd_pair() -> AsyncIterator[StreamPair]:
+    """(async-fd: over one end of a socketpair, a TransportStream over the other)."""
+    loop = asyncio.get_running_loop()
+    left, right = socket.socketpair()
+    for sock in (left, right):
+        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, 1 << 16)
+    _t, protocol = await loop.create_connection(StreamProtocol, sock=right)
+    other = TransportStream(protocol)
+    try:
+        async with asyncfd.open(left.fileno()) as stream:
+            yield stream, other
+    finally:
+        await other.aclose()
+        left.close()
 
 
 @asynccontextmanager
@@ -158,6 +194,9 @@ RELAYED = StreamTraits(buffered=(1 << 20) + 4 * KERNEL_BUFFER)
 KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "tcp": (partial(tcp_pair, tcp.connect), StreamTraits()),
     "socketpair": (socketpair_pair, StreamTraits()),
+    "unix": (unix_pair, StreamTraits()),
+    "abstract": (partial(unix_pair, abstract=True), StreamTraits()),
+    "async-fd": (async_fd_pair, StreamTraits()),
     # The accepted end is asyncio's TLS transport, which queues MiBs of its writes.
     "tls": (tls_pair, StreamTraits(half_close=False, buffered=6 << 20)),
     "ws-upgraded": (partial(stacked, tcp_pair, ws.request, ws.accept_upgrade), StreamTraits()),

@@ -7,13 +7,16 @@ two connected sockets) and the traits it declares.
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 import pytest
 
-from websocat.runtime.endpoints import trivial
+from websocat.runtime.endpoints import seqpacket, trivial
 from websocat.runtime.overlays import chunks, lines, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
@@ -25,6 +28,21 @@ from websocat.runtime.testing import (
     stacked,
     tcp_pair,
 )
+
+
+@asynccontextmanager
+async def seqpacket_pair(abstract: bool = False) -> AsyncIterator[MessagePair]:
+    """(seqpacket: client, the end seqpacket.accept_one accepted), over a real listening socket."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "s")
+        name = f"websocat-conformance-{os.getpid()}-{id(folder)}"
+        server = seqpacket.accept_one_abstract(name) if abstract else seqpacket.accept_one(path)
+        async with AsyncExitStack() as stack:
+            accepting = asyncio.ensure_future(stack.enter_async_context(server))
+            await asyncio.sleep(0)
+            client = seqpacket.connect_abstract(name) if abstract else seqpacket.connect(path)
+            a = await stack.enter_async_context(client)
+            yield a, await accepting
 
 
 @asynccontextmanager
@@ -57,6 +75,12 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     "chunks": (
         partial(stacked, tcp_pair, chunks.framed),
         MessageTraits(boundaries=False, reads_as=BINARY, control=False),
+    ),
+    # One datagram per message: binary unless --text, pieces joined, no pings on the wire.
+    "seqpacket": (seqpacket_pair, MessageTraits(reads_as=BINARY, fragments=False, control=False)),
+    "seqpacket-abstract": (
+        partial(seqpacket_pair, abstract=True),
+        MessageTraits(reads_as=BINARY, fragments=False, control=False),
     ),
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
 }
