@@ -97,6 +97,10 @@ def _describe(family: int, kind: int) -> str:
     return f"{_FAMILIES.get(family, f'family {family}')} {_TYPES.get(kind, f'type {kind}')}"
 
 
+def _article(word: str) -> str:
+    return "an" if word.startswith("IP") else "a"
+
+
 def listening_socket(fd: int | str, shown: str, families: tuple[int, ...], kind: int) -> socket.socket:
     """The inherited listening socket ``fd`` (a number or a LISTEN_FDNAMES name), checked
     to be of one of ``families`` and of type ``kind``; not inherited further (close-on-exec)."""
@@ -112,7 +116,8 @@ def listening_socket(fd: int | str, shown: str, families: tuple[int, ...], kind:
     if sock.family not in families or sock.type != kind:
         got = _describe(sock.family, sock.type)
         sock.detach()
-        raise ConnectError(f"{shown}: fd {number} is a {got} socket, not {_describe(families[0], kind)}")
+        want = _describe(families[0], kind)
+        raise ConnectError(f"{shown}: fd {number} is {_article(got)} {got} socket, not {_article(want)} {want} one")
     if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
         sock.detach()
         raise ConnectError(f"{shown}: fd {number} is not a listening socket")
