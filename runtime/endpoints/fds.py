@@ -1,6 +1,7 @@
 """Inherited descriptors (systemd socket activation): find a socket passed by number or
-by LISTEN_FDNAMES name, check it is the listening socket the endpoint needs, and serve
-TCP connections on it (tcp-listen-fd:, tcp-listen-fdname:).
+by LISTEN_FDNAMES name (`inherited_fd`), check it is the socket the endpoint needs
+(`inherited_socket`: the UNIX, seqpacket and TCP listeners use it), and serve TCP
+connections on it (tcp-listen-fd:, tcp-listen-fdname:).
 
 systemd passes sockets as descriptors 3, 4, ... with LISTEN_FDS (how many), LISTEN_PID
 (the process they are for) and LISTEN_FDNAMES (colon-separated names, in order).
@@ -29,7 +30,7 @@ __all__ = [
     "activation_fds",
     "inherited_fd",
     "inherited_name",
-    "listening_socket",
+    "inherited_socket",
     "serve_tcp",
 ]
 
@@ -101,9 +102,13 @@ def _article(word: str) -> str:
     return "an" if word.startswith("IP") else "a"
 
 
-def listening_socket(fd: int | str, shown: str, families: tuple[int, ...], kind: int) -> socket.socket:
-    """The inherited listening socket ``fd`` (a number or a LISTEN_FDNAMES name), checked
-    to be of one of ``families`` and of type ``kind``; not inherited further (close-on-exec)."""
+def inherited_socket(
+    fd: int | str, shown: str, families: tuple[int, ...], kind: int, *, listening: bool = True
+) -> socket.socket:
+    """The inherited socket ``fd`` (a number, or a name in LISTEN_FDNAMES), checked to be of
+    one of ``families``, of type ``kind`` and, with ``listening``, to listen (a UDP one
+    does not); non-blocking, and not inherited further (close-on-exec).  Every failure is
+    a ConnectError naming ``shown`` (e.g. 'tcp-listen-fd:3')."""
     number = inherited_fd(fd)
     try:
         sock = socket.socket(fileno=number)
@@ -118,7 +123,7 @@ def listening_socket(fd: int | str, shown: str, families: tuple[int, ...], kind:
         sock.detach()
         want = _describe(families[0], kind)
         raise ConnectError(f"{shown}: fd {number} is {_article(got)} {got} socket, not {_article(want)} {want} one")
-    if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+    if listening and not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
         sock.detach()
         raise ConnectError(f"{shown}: fd {number} is not a listening socket")
     sock.set_inheritable(False)
@@ -146,7 +151,7 @@ def _announce(sock: socket.socket) -> None:
 @asynccontextmanager
 async def accept_one_tcp(fd: int | str, *, announce: bool = False) -> AsyncIterator[TransportStream]:
     """Accept one connection on an inherited listening TCP socket, then stop listening."""
-    sock = listening_socket(fd, inherited_name("tcp-listen", fd), _INET, socket.SOCK_STREAM)
+    sock = inherited_socket(fd, inherited_name("tcp-listen", fd), _INET, socket.SOCK_STREAM)
     loop = asyncio.get_running_loop()
     if announce:
         _announce(sock)
@@ -174,7 +179,7 @@ async def serve_tcp(
 ) -> None:
     """Run `session(stream, *args)` for each connection to an inherited listening TCP
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
-    sock = listening_socket(fd, inherited_name("tcp-listen", fd), _INET, socket.SOCK_STREAM)
+    sock = inherited_socket(fd, inherited_name("tcp-listen", fd), _INET, socket.SOCK_STREAM)
 
     async def open_listener(accept: Callable[[ByteStream], None]) -> TcpListener:
         def made(protocol: StreamProtocol) -> None:

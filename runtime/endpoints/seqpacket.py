@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, AsyncIterator
 
 from websocat.runtime import serving
-from websocat.runtime.endpoints.fds import inherited_name, listening_socket
+from websocat.runtime.endpoints.fds import inherited_name, inherited_socket
 from websocat.runtime.endpoints.unix import UnixListener, abstract_address, bind
 from websocat.runtime.errors import ConnectError, ProtocolError, os_error_text
 from websocat.runtime.sockets import BINARY, CONTINUES, CONTROL, TEXT, Message, MessageSocket
@@ -255,7 +255,7 @@ def accept_one_fd(
 
     async def opening() -> SeqpacketSocket:
         shown = inherited_name("seqpacket-listen", fd)
-        sock = listening_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_SEQPACKET)
+        sock = inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_SEQPACKET)
         return await _accept(sock, shown, announce, text, max_send_datagram_size)
 
     return _managed(opening())
@@ -377,7 +377,7 @@ async def serve_fd(
     """Run `session(socket, *args)` for each connection to an inherited listening
     SOCK_SEQPACKET socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
     shown = inherited_name("seqpacket-listen", fd)
-    sock = listening_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_SEQPACKET)
+    sock = inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_SEQPACKET)
     await _serve(
         sock,
         shown,

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, AsyncIterator
 
 from websocat.runtime import serving
-from websocat.runtime.endpoints.fds import inherited_name, listening_socket
+from websocat.runtime.endpoints.fds import inherited_name, inherited_socket
 from websocat.runtime.errors import ConnectError, os_error_text
 from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream, opening
 
@@ -130,7 +130,7 @@ def accept_one_abstract(name: Path, *, announce: bool = False) -> AbstractAsyncC
 def accept_one_fd(fd: int | str, *, announce: bool = False) -> AbstractAsyncContextManager[TransportStream]:
     """Accept one connection on an inherited listening UNIX socket (a number, or a LISTEN_FDNAMES name)."""
     shown = inherited_name("unix-listen", fd)
-    return _accept_one(listening_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM), shown, announce)
+    return _accept_one(inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM), shown, announce)
 
 
 async def _serve(
@@ -229,7 +229,7 @@ async def serve_fd(
     """Run `session(stream, *args)` for each connection to an inherited listening UNIX
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES (runtime/endpoints/fds.py)."""
     shown = inherited_name("unix-listen", fd)
-    sock = listening_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM)
+    sock = inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM)
     await _serve(
         sock,
         shown,
