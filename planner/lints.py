@@ -8,6 +8,7 @@ from websocat.planner.model import Invocation, Stack
 from websocat.planner.specs.chunking import LineChunks
 from websocat.planner.specs.process import Cmd, Exec
 from websocat.planner.specs.trivial import Stdio
+from websocat.planner.specs.unix import UnixPath
 from websocat.planner.specs.ws import WsConnect, WsRequest
 
 Lint = Callable[[Invocation], list[str]]
@@ -45,6 +46,20 @@ def separator_without_lines(inv: Invocation) -> list[str]:
     if given and not any(isinstance(o, LineChunks) for s in stacks for o in s.overlays):
         return ["separator options given but no lines: overlay is in the plan; they have no effect"]
     return []
+
+
+def at_sign_unix_path(inv: Invocation) -> list[str]:
+    """unix:@name is a file named '@name': websocat v1 meant the abstract namespace, websocat4 no longer does."""
+    found = []
+    for stack in (inv.left, inv.right):
+        if stack is not None and isinstance(stack.endpoint, UnixPath):
+            path = stack.endpoint.path
+            if path[:1] in ("@", b"@"):
+                found.append(
+                    f"{stack.source!r} names a file starting with '@'; for the Linux abstract namespace "
+                    "use abstract: or seqpacket-abstract: (websocat4 no longer converts '@' names)"
+                )
+    return found
 
 
 def options_without_effect(inv: Invocation) -> list[str]:
@@ -120,6 +135,7 @@ LINTS: tuple[Lint, ...] = (
     listener_on_the_right,
     oneshot_without_listener,
     separator_without_lines,
+    at_sign_unix_path,
     options_without_effect,
     omitted_upgrade_headers,
     stdio_global_timeout_without_exit,

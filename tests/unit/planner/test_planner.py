@@ -246,3 +246,10 @@ def test_overlay_of_either_kind_gives_what_it_gets() -> None:
 
     assert Stack(DummyDatagrams(), (Passing(),)).provides is Kind.MESSAGES
     assert Stack(Stdio(), (Passing(),)).provides is Kind.BYTES
+
+
+def test_at_sign_unix_path_warns() -> None:
+    """websocat v1 read unix:@name as an abstract name; websocat4 reads a file name, and says so."""
+    assert any("abstract:" in w for w in plan(["unix:@name", "-"]).warnings)
+    assert any("seqpacket-abstract:" in w for w in plan(["-b", "seqpacket-l:@name", "-"]).warnings)
+    assert not plan(["unix:/tmp/@name", "-"]).warnings
