@@ -44,6 +44,22 @@ def wait_listening(websocat: Websocat, *args: str, timeout: float = 15.0) -> sub
     return proc
 
 
+def read_stderr_until(proc: subprocess.Popen[bytes], expected: bytes, timeout: float = 10.0) -> bytes:
+    """What a running process wrote on stderr, once it holds ``expected``."""
+    assert proc.stderr is not None
+    err = b""
+    deadline = time.monotonic() + timeout
+    while expected not in err:
+        ready, _, _ = select.select([proc.stderr.fileno()], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            pytest.fail(f"{expected!r} not on stderr within {timeout} s: {err!r}")
+        chunk = os.read(proc.stderr.fileno(), 65536)
+        if not chunk:
+            pytest.fail(f"stderr ended without {expected!r}: {err!r}")
+        err += chunk
+    return err
+
+
 def one_error_line(result: subprocess.CompletedProcess[bytes], *fragments: str) -> str:
     err = result.stderr.decode("utf-8", "replace")
     assert "Traceback" not in err, err
@@ -251,9 +267,9 @@ def test_seqpacket_max_send_datagram_size(websocat: Websocat, seqpacket_echo: st
         ws.send(b"m" * 1001)
         with pytest.raises(Exception):
             ws.recv(timeout=10)  # the session ends: the connection closes
+    err = read_stderr_until(proc, b"longer than 1000")  # the session's error, reported as it ends
     proc.kill()
-    _out, err = proc.communicate(timeout=10)
-    assert b"longer than 1000" in err and b"Traceback" not in err, err
+    assert b"Traceback" not in err, err
 
 
 def test_seqpacket_text_marks_messages_text(websocat: Websocat, seqpacket_echo: str) -> None:
