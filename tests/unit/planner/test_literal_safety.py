@@ -64,6 +64,23 @@ def test_file_path_is_a_constant(value: str) -> None:
         assert value in constants(source) or os.fsencode(value) in constants(source)
 
 
+@settings(max_examples=100, deadline=None)
+@given(argv_text)
+def test_socket_path_and_name_are_constants(value: str) -> None:
+    """A UNIX socket path (a listener's, passed to serve) and an abstract name."""
+    for source in same_shape(["--unlink", f"unix-l:{value}", "mirror:"], ["--unlink", "unix-l:x", "mirror:"]):
+        assert value in constants(source) or os.fsencode(value) in constants(source)
+    for source in same_shape([f"abstract:{value}", "-"], ["abstract:x", "-"]):
+        assert value in constants(source) or os.fsencode(value) in constants(source)
+
+
+@settings(max_examples=100, deadline=None)
+@given(argv_text.filter(lambda name: ":" not in name))
+def test_fd_name_is_a_constant(name: str) -> None:
+    for source in same_shape([f"seqpacket-l-fdname:{name}", "mirror:"], ["seqpacket-l-fdname:x", "mirror:"]):
+        assert name in constants(source)
+
+
 url_path = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="#"), max_size=30)
 
 
