@@ -140,11 +140,10 @@ def test_ws_listen_to_unix_with_a_websockets_client(websocat: Websocat, unix_ech
     proc.kill()
 
 
-def test_50_mb_round_trip_over_unix_stream(websocat: Websocat, tmp_path: Path) -> None:
-    """websocat - unix:PATH to websocat unix-listen:PATH mirror:, 50 MB each way, sha256 checked."""
-    path = str(tmp_path / "bulk.sock")
-    server = wait_listening(websocat, f"unix-l:{path}", "mirror:")
-    payload = os.urandom(1 << 20) * 50
+def bulk_round_trip(websocat: Websocat, path: str, size: int = 50 << 20) -> float:
+    """``websocat -b - unix:PATH`` with ``size`` random bytes on stdin, all read back on
+    stdout (sha256 checked); returns the seconds it took."""
+    payload = os.urandom(1 << 20) * (size >> 20)
     client = websocat.spawn("-b", "-", f"unix:{path}", stdin=subprocess.PIPE)
     assert client.stdin is not None and client.stdout is not None
 
@@ -167,8 +166,26 @@ def test_50_mb_round_trip_over_unix_stream(websocat: Websocat, tmp_path: Path) -
     assert client.returncode == 0, err
     assert received == len(payload)
     assert digest.hexdigest() == hashlib.sha256(payload).hexdigest()
-    print(f"50 MB each way over unix: in {elapsed:.2f} s ({len(payload) / elapsed / 1e6:.0f} MB/s)")
+    return elapsed
+
+
+def test_50_mb_round_trip_over_unix_stream(websocat: Websocat, tmp_path: Path) -> None:
+    """websocat - unix:PATH to websocat unix-listen:PATH mirror:, 50 MB each way, sha256 checked."""
+    path = str(tmp_path / "bulk.sock")
+    server = wait_listening(websocat, f"unix-l:{path}", "mirror:")
+    elapsed = bulk_round_trip(websocat, path)
+    print(f"50 MB each way over unix: in {elapsed:.2f} s ({50 * 1.048576 / elapsed:.0f} MB/s)")
     server.kill()
+
+
+def test_50_mb_through_a_unix_to_unix_relay(websocat: Websocat, tmp_path: Path, unix_echo: str) -> None:
+    """unix-listen: -> unix: between two plain sockets (relayed with splice(2)) to an echo
+    server: 50 MB there and back, sha256 checked."""
+    path = str(tmp_path / "relay.sock")
+    relay = wait_listening(websocat, f"unix-l:{path}", f"unix:{unix_echo}")
+    elapsed = bulk_round_trip(websocat, path)
+    print(f"50 MB each way through a unix relay in {elapsed:.2f} s ({50 * 1.048576 / elapsed:.0f} MB/s)")
+    relay.kill()
 
 
 def test_unix_listen_on_the_right_accepts_one(websocat: Websocat, tmp_path: Path) -> None:
