@@ -11,7 +11,7 @@ async def session(conn1: unix.Stream) -> None:
 
 
 async def main() -> None:
-    await unix.serve("/tmp/s", session, chmod=0o666, announce=True)
+    await unix.serve("/tmp/s", session, announce=True, chmod=0o666)
 
 
 if __name__ == "__main__":

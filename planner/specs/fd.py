@@ -7,32 +7,28 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from websocat.planner.specs import Listening, Rendered, option, positional, register
-from websocat.planner.specs.unix import InheritedFd, NamedFd, descriptor
+from websocat.planner.specs.unix import InheritedFd, Listens, NamedFd, descriptor
 from websocat.planner.model import Endpoint
 
 
 @register("tcp-listen-fd:", "listen-tcp-fd:", "tcp-l-fd:", "l-tcp-fd:")
 @dataclass(frozen=True)
-class TcpListenFd(InheritedFd):
+class TcpListenFd(Listens, InheritedFd):
     """Listen for incoming TCP connections on one TCP socket that is already ready for
     accepting incoming connections, with specified file descriptor (inherited from parent
     process)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.fds", "accept_one_tcp", "tcp")
     listening: ClassVar = Listening("endpoints.fds", "serve_tcp", "fds.Stream")
 
 
 @register("tcp-listen-fdname:", "listen-tcp-fdname:", "tcp-l-fdname:", "l-tcp-fdname:")
 @dataclass(frozen=True)
-class TcpListenFdNamed(NamedFd):
+class TcpListenFdNamed(Listens, NamedFd):
     """Listen for incoming TCP connections on one TCP socket that is already ready for
     accepting incoming connections, with specified file descriptor (inherited from parent
     process) based on LISTEN_FDNAMES environment variable (i.e. from SystemD)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.fds", "accept_one_tcp", "tcp")
     listening: ClassVar = Listening("endpoints.fds", "serve_tcp", "fds.Stream")
 

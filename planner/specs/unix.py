@@ -35,6 +35,16 @@ def fd_name(value: str, prefix: str) -> str:
 
 
 @dataclass(frozen=True)
+class Listens:
+    """The options every UNIX or inherited-socket listener takes (a mixin)."""
+
+    announce: bool = option("--stdout-announce-listening-ports", default=False)
+    exec_after_listen: str | None = option("--exec-after-listen", default=None)
+    exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
+    listener: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class UnixPath(Endpoint):
     path: str | bytes = positional("")
     grammar: ClassVar[str] = "a filesystem path"
@@ -89,13 +99,11 @@ class UnixConnect(UnixPath):
 
 @register("unix-listen:", "listen-unix:", "unix-l:", "l-unix:")
 @dataclass(frozen=True)
-class UnixListen(UnixPath):
+class UnixListen(Listens, UnixPath):
     """Listen specified UNIX socket path for SOCK_STREAM connections."""
 
     unlink: bool = option("--unlink", default=False)
     chmod: int | None = option("--chmod-owner", "--chmod-group", "--chmod-everyone", default=None, convert=file_mode)
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.unix", "accept_one", "unix")
     listening: ClassVar = Listening("endpoints.unix", "serve", "unix.Stream")
 
@@ -110,37 +118,31 @@ class AbstractConnect(AbstractName):
 
 @register("abstract-listen:", "listen-abstract:", "abstract-l:", "l-abstract:", "l-abs:", "abs-l:")
 @dataclass(frozen=True)
-class AbstractListen(AbstractName):
+class AbstractListen(Listens, AbstractName):
     """Listen UNIX socket on specified abstract path (Linux)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.unix", "accept_one_abstract", "unix")
     listening: ClassVar = Listening("endpoints.unix", "serve_abstract", "unix.Stream")
 
 
 @register("unix-listen-fd:", "listen-unix-fd:", "unix-l-fd:", "l-unix-fd:")
 @dataclass(frozen=True)
-class UnixListenFd(InheritedFd):
+class UnixListenFd(Listens, InheritedFd):
     """Listen for incoming AF_UNIX SOCK_STREAM connections on one socket that is already
     ready for accepting incoming connections, with specified file descriptor (inherited
     from parent process)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.unix", "accept_one_fd", "unix")
     listening: ClassVar = Listening("endpoints.unix", "serve_fd", "unix.Stream")
 
 
 @register("unix-listen-fdname:", "listen-unix-fdname:", "unix-l-fdname:", "l-unix-fdname:")
 @dataclass(frozen=True)
-class UnixListenFdNamed(NamedFd):
+class UnixListenFdNamed(Listens, NamedFd):
     """Listen for incoming AF_UNIX SOCK_STREAM connections on one socket that is already
     ready for accepting incoming connections, with specified file descriptor (inherited
     from parent process) based on LISTEN_FDNAMES environment variable (i.e. from SystemD)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.unix", "accept_one_fd", "unix")
     listening: ClassVar = Listening("endpoints.unix", "serve_fd", "unix.Stream")
 
@@ -167,13 +169,11 @@ class SeqpacketConnect(Seqpacket, UnixPath):
 
 @register("seqpacket-listen:", "listen-seqpacket:", "seqpacket-l:", "l-seqpacket:", "l-seqp:", "seqp-l:")
 @dataclass(frozen=True)
-class SeqpacketListen(Seqpacket, UnixPath):
+class SeqpacketListen(Listens, Seqpacket, UnixPath):
     """Listen specified UNIX SOCK_SEQPACKET socket."""
 
     unlink: bool = option("--unlink", default=False)
     chmod: int | None = option("--chmod-owner", "--chmod-group", "--chmod-everyone", default=None, convert=file_mode)
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.seqpacket", "accept_one", "seqpacket")
     listening: ClassVar = Listening("endpoints.seqpacket", "serve", "seqpacket.Socket")
 
@@ -206,11 +206,9 @@ class AbstractSeqpacketConnect(Seqpacket, AbstractName):
     "l-seqp-abs:",
 )
 @dataclass(frozen=True)
-class AbstractSeqpacketListen(Seqpacket, AbstractName):
+class AbstractSeqpacketListen(Listens, Seqpacket, AbstractName):
     """Listen specified UNIX SOCK_SEQPACKET socket by abstract (Linux) name."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.seqpacket", "accept_one_abstract", "seqpacket")
     listening: ClassVar = Listening("endpoints.seqpacket", "serve_abstract", "seqpacket.Socket")
 
@@ -219,13 +217,11 @@ class AbstractSeqpacketListen(Seqpacket, AbstractName):
     "seqpacket-listen-fd:", "listen-seqpacket-fd:", "seqpacket-l-fd:", "l-seqpacket-fd:", "l-seqp-fd:", "seqp-l-fd:"
 )
 @dataclass(frozen=True)
-class SeqpacketListenFd(Seqpacket, InheritedFd):
+class SeqpacketListenFd(Listens, Seqpacket, InheritedFd):
     """Listen for SOCK_SEQPACKET connections on one socket that is already ready for
     accepting incoming connections, with specified file descriptor (inherited from parent
     process)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.seqpacket", "accept_one_fd", "seqpacket")
     listening: ClassVar = Listening("endpoints.seqpacket", "serve_fd", "seqpacket.Socket")
 
@@ -239,12 +235,10 @@ class SeqpacketListenFd(Seqpacket, InheritedFd):
     "seqp-l-fdname:",
 )
 @dataclass(frozen=True)
-class SeqpacketListenFdNamed(Seqpacket, NamedFd):
+class SeqpacketListenFdNamed(Listens, Seqpacket, NamedFd):
     """Listen for SOCK_SEQPACKET connections on one socket that is already ready for
     accepting incoming connections, with specified file descriptor (inherited from parent
     process) based on LISTEN_FDNAMES environment variable (i.e. from SystemD)."""
 
-    announce: bool = option("--stdout-announce-listening-ports", default=False)
-    listener: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.seqpacket", "accept_one_fd", "seqpacket")
     listening: ClassVar = Listening("endpoints.seqpacket", "serve_fd", "seqpacket.Socket")

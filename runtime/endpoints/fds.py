@@ -149,13 +149,22 @@ def _announce(sock: socket.socket) -> None:
 
 
 @asynccontextmanager
-async def accept_one_tcp(fd: int | str, *, announce: bool = False) -> AsyncIterator[TransportStream]:
+async def accept_one_tcp(
+    fd: int | str,
+    *,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+) -> AsyncIterator[TransportStream]:
     """Accept one connection on an inherited listening TCP socket, then stop listening."""
     sock = inherited_socket(fd, inherited_name("tcp-listen", fd), _INET, socket.SOCK_STREAM)
     loop = asyncio.get_running_loop()
     if announce:
         _announce(sock)
     try:
+        if exec_after_listen is not None:
+            port = int(sock.getsockname()[1])
+            await serving.after_listen(exec_after_listen, port if exec_after_listen_append_port else None)
         conn, _address = await loop.sock_accept(sock)
     finally:
         sock.close()
@@ -176,6 +185,8 @@ async def serve_tcp(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Run `session(stream, *args)` for each connection to an inherited listening TCP
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
@@ -201,4 +212,6 @@ async def serve_tcp(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )

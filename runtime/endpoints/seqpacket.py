@@ -214,10 +214,14 @@ def connect_abstract(
     return _managed(_connect(abstract_address(name), shown, text, max_send_datagram_size))
 
 
-async def _accept(sock: socket.socket, shown: str, announce: bool, text: bool, max_send: int) -> SeqpacketSocket:
+async def _accept(
+    sock: socket.socket, shown: str, announce: bool, text: bool, max_send: int, exec_after_listen: str | None
+) -> SeqpacketSocket:
     if announce:
         print("LISTEN proto=unix", flush=True)
     try:
+        if exec_after_listen is not None:
+            await serving.after_listen(exec_after_listen)  # a UNIX socket has no port to append
         conn, _address = await asyncio.get_running_loop().sock_accept(sock)
     finally:
         sock.close()
@@ -232,31 +236,45 @@ def accept_one(
     text: bool = False,
     max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
     announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> AbstractAsyncContextManager[SeqpacketSocket]:
     """Listen on a SOCK_SEQPACKET socket path, accept one connection, stop listening."""
     shown = f"seqpacket-listen:{os.fsdecode(path)}"
     sock = bind(path, socket.SOCK_SEQPACKET, shown, unlink=unlink, chmod=chmod)
-    return _managed(_accept(sock, shown, announce, text, max_send_datagram_size))
+    return _managed(_accept(sock, shown, announce, text, max_send_datagram_size, exec_after_listen))
 
 
 def accept_one_abstract(
-    name: Path, *, text: bool = False, max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE, announce: bool = False
+    name: Path,
+    *,
+    text: bool = False,
+    max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> AbstractAsyncContextManager[SeqpacketSocket]:
     """Listen on an abstract SOCK_SEQPACKET name (Linux), accept one connection, stop listening."""
     shown = f"seqpacket-abstract-listen:{os.fsdecode(name)}"
     sock = bind(abstract_address(name), socket.SOCK_SEQPACKET, shown)
-    return _managed(_accept(sock, shown, announce, text, max_send_datagram_size))
+    return _managed(_accept(sock, shown, announce, text, max_send_datagram_size, exec_after_listen))
 
 
 def accept_one_fd(
-    fd: int | str, *, text: bool = False, max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE, announce: bool = False
+    fd: int | str,
+    *,
+    text: bool = False,
+    max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> AbstractAsyncContextManager[SeqpacketSocket]:
     """Accept one connection on an inherited listening SOCK_SEQPACKET socket (a number, or a LISTEN_FDNAMES name)."""
 
     async def opening() -> SeqpacketSocket:
         shown = inherited_name("seqpacket-listen", fd)
         sock = inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_SEQPACKET)
-        return await _accept(sock, shown, announce, text, max_send_datagram_size)
+        return await _accept(sock, shown, announce, text, max_send_datagram_size, exec_after_listen)
 
     return _managed(opening())
 
@@ -272,6 +290,8 @@ async def _serve(
     exit_after_one_session: bool,
     announce: bool,
     ready_message: str | None,
+    exec_after_listen: str | None,
+    exec_after_listen_append_port: bool,
 ) -> None:
     loop = asyncio.get_running_loop()
 
@@ -302,6 +322,8 @@ async def _serve(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -317,6 +339,8 @@ async def serve(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen on a SOCK_SEQPACKET socket path and run `session(socket, *args)` for each connection."""
     shown = f"seqpacket-listen:{os.fsdecode(path)}"
@@ -332,6 +356,8 @@ async def serve(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -345,6 +371,8 @@ async def serve_abstract(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen on an abstract SOCK_SEQPACKET name (Linux) and run `session(socket, *args)` for each connection."""
     shown = f"seqpacket-abstract-listen:{os.fsdecode(name)}"
@@ -360,6 +388,8 @@ async def serve_abstract(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -373,6 +403,8 @@ async def serve_fd(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Run `session(socket, *args)` for each connection to an inherited listening
     SOCK_SEQPACKET socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
@@ -389,4 +421,6 @@ async def serve_fd(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )

@@ -96,11 +96,15 @@ def _announce(announce: bool) -> None:
 
 
 @asynccontextmanager
-async def _accept_one(sock: socket.socket, shown: str, announce: bool) -> AsyncIterator[TransportStream]:
+async def _accept_one(
+    sock: socket.socket, shown: str, announce: bool, exec_after_listen: str | None
+) -> AsyncIterator[TransportStream]:
     """Accept one connection on a listening socket, then stop listening (a listener on the right)."""
     loop = asyncio.get_running_loop()
     _announce(announce)
     try:
+        if exec_after_listen is not None:
+            await serving.after_listen(exec_after_listen)  # a UNIX socket has no port to append
         conn, _address = await loop.sock_accept(sock)
     finally:
         sock.close()
@@ -114,23 +118,43 @@ async def _accept_one(sock: socket.socket, shown: str, announce: bool) -> AsyncI
 
 
 def accept_one(
-    path: Path, *, unlink: bool = False, chmod: int | None = None, announce: bool = False
+    path: Path,
+    *,
+    unlink: bool = False,
+    chmod: int | None = None,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> AbstractAsyncContextManager[TransportStream]:
     """Listen on a UNIX socket path, accept one connection, stop listening."""
     shown = f"unix-listen:{os.fsdecode(path)}"
-    return _accept_one(bind(path, socket.SOCK_STREAM, shown, unlink=unlink, chmod=chmod), shown, announce)
+    sock = bind(path, socket.SOCK_STREAM, shown, unlink=unlink, chmod=chmod)
+    return _accept_one(sock, shown, announce, exec_after_listen)
 
 
-def accept_one_abstract(name: Path, *, announce: bool = False) -> AbstractAsyncContextManager[TransportStream]:
+def accept_one_abstract(
+    name: Path,
+    *,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+) -> AbstractAsyncContextManager[TransportStream]:
     """Listen on an abstract UNIX socket name (Linux), accept one connection, stop listening."""
     shown = f"abstract-listen:{os.fsdecode(name)}"
-    return _accept_one(bind(abstract_address(name), socket.SOCK_STREAM, shown), shown, announce)
+    return _accept_one(bind(abstract_address(name), socket.SOCK_STREAM, shown), shown, announce, exec_after_listen)
 
 
-def accept_one_fd(fd: int | str, *, announce: bool = False) -> AbstractAsyncContextManager[TransportStream]:
+def accept_one_fd(
+    fd: int | str,
+    *,
+    announce: bool = False,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+) -> AbstractAsyncContextManager[TransportStream]:
     """Accept one connection on an inherited listening UNIX socket (a number, or a LISTEN_FDNAMES name)."""
     shown = inherited_name("unix-listen", fd)
-    return _accept_one(inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM), shown, announce)
+    sock = inherited_socket(fd, shown, (socket.AF_UNIX,), socket.SOCK_STREAM)
+    return _accept_one(sock, shown, announce, exec_after_listen)
 
 
 async def _serve(
@@ -142,6 +166,8 @@ async def _serve(
     exit_after_one_session: bool,
     announce: bool,
     ready_message: str | None,
+    exec_after_listen: str | None,
+    exec_after_listen_append_port: bool,
 ) -> None:
     async def open_listener(accept: Callable[[ByteStream], None]) -> UnixListener:
         def made(protocol: StreamProtocol) -> None:
@@ -163,6 +189,8 @@ async def _serve(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -176,6 +204,8 @@ async def serve(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen on a UNIX socket path and run `session(stream, *args)` for each connection
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
@@ -190,6 +220,8 @@ async def serve(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -201,6 +233,8 @@ async def serve_abstract(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Listen on an abstract UNIX socket name (Linux) and run `session(stream, *args)` for each connection."""
     shown = f"abstract-listen:{os.fsdecode(name)}"
@@ -214,6 +248,8 @@ async def serve_abstract(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 
@@ -225,6 +261,8 @@ async def serve_fd(
     exit_after_one_session: bool = False,
     announce: bool = False,
     ready_message: str | None = None,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
 ) -> None:
     """Run `session(stream, *args)` for each connection to an inherited listening UNIX
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES (runtime/endpoints/fds.py)."""
@@ -239,6 +277,8 @@ async def serve_fd(
         exit_after_one_session=exit_after_one_session,
         announce=announce,
         ready_message=ready_message,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
     )
 
 

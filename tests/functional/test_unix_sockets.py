@@ -10,8 +10,10 @@ import os
 import select
 import socket
 import socketserver
+import shlex
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -386,3 +388,27 @@ def _without_root_powers() -> None:
     for capability in (1, 2):
         if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_exec_after_listen_runs_once_listening(websocat: Websocat, tmp_path: Path) -> None:
+    """--exec-after-listen on a UNIX listener, left (serving) and right (accepting one):
+    the command runs once the socket listens, so it can connect to it."""
+
+    def probe(path: Path) -> str:
+        code = f"import socket; s = socket.socket(socket.AF_UNIX); s.connect({str(path)!r}); s.sendall(b'hi')"
+        return f"{sys.executable} -c {shlex.quote(code)}"
+
+    left = tmp_path / "left.sock"
+    marker = tmp_path / "ran"
+    proc = wait_listening(websocat, "--exec-after-listen", f"{probe(left)} && touch {marker}", f"unix-l:{left}", "-")
+    assert proc.stdout is not None
+    assert proc.stdout.read(2) == b"hi"  # the command's connection, served once it exited
+    deadline = time.monotonic() + 15
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the command did not finish"
+        time.sleep(0.05)
+    proc.kill()
+    right = tmp_path / "right.sock"
+    result = websocat.run("--exec-after-listen", probe(right), "-b", "-", f"unix-l:{right}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"hi"

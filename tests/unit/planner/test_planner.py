@@ -152,8 +152,8 @@ def test_no_fixups_keeps_shorthands_out() -> None:
 def test_unimplemented_option_fails_loudly() -> None:
     with pytest.raises(NotImplementedYet, match="'--udp-server-qlen' is not implemented yet"):
         plan(["--udp-server-qlen", "5", "literal:x"])
-    with pytest.raises(NotImplementedYet, match="^option '--socket-mark' is not implemented yet$"):
-        plan(["--socket-mark", "5", "ws://127.0.0.1:1/"])
+    with pytest.raises(NotImplementedYet, match="^option '--registry-connect-bufsize' is not implemented yet$"):
+        plan(["--registry-connect-bufsize", "5", "ws://127.0.0.1:1/"])
 
 
 def test_header_needs_a_colon() -> None:
