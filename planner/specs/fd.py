@@ -4,11 +4,18 @@ and async-fd: (runtime/endpoints/asyncfd.py).  The UNIX ones are in unix.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from websocat.planner.specs import Listening, Rendered, option, positional, register
 from websocat.planner.specs.unix import InheritedFd, Listens, NamedFd, descriptor
 from websocat.planner.model import Endpoint
+from websocat.planner.specs.tcp import SOCKET_OPTIONS
+from websocat.planner.values import socket_options
+from websocat.runtime.socket_options import STREAM_OPTIONS
+
+# On an inherited socket, bound already, only the options of accepted connections apply
+# (as websocat4, which passes only the stream options to an fd listener).
+ACCEPTED_OPTIONS = tuple(name for name in SOCKET_OPTIONS if name[2:].replace("-", "_") in STREAM_OPTIONS)
 
 
 @register("tcp-listen-fd:", "listen-tcp-fd:", "tcp-l-fd:", "l-tcp-fd:")
@@ -18,6 +25,7 @@ class TcpListenFd(Listens, InheritedFd):
     accepting incoming connections, with specified file descriptor (inherited from parent
     process)."""
 
+    sockopts: dict[str, Any] | None = option(*ACCEPTED_OPTIONS, default=None, convert=socket_options(ACCEPTED_OPTIONS))
     render: ClassVar = Rendered("endpoints.fds", "accept_one_tcp", "tcp")
     listening: ClassVar = Listening("endpoints.fds", "serve_tcp", "fds.Stream")
 
@@ -29,6 +37,7 @@ class TcpListenFdNamed(Listens, NamedFd):
     accepting incoming connections, with specified file descriptor (inherited from parent
     process) based on LISTEN_FDNAMES environment variable (i.e. from SystemD)."""
 
+    sockopts: dict[str, Any] | None = option(*ACCEPTED_OPTIONS, default=None, convert=socket_options(ACCEPTED_OPTIONS))
     render: ClassVar = Rendered("endpoints.fds", "accept_one_tcp", "tcp")
     listening: ClassVar = Listening("endpoints.fds", "serve_tcp", "fds.Stream")
 

@@ -14,13 +14,13 @@ import errno
 import os
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-from websocat.runtime import serving
+from websocat.runtime import serving, socket_options
 from websocat.runtime.endpoints.tcp import TcpListener
-from websocat.runtime.errors import ConnectError, os_error_text
+from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
 
 __all__ = [
@@ -153,6 +153,7 @@ async def accept_one_tcp(
     fd: int | str,
     *,
     announce: bool = False,
+    sockopts: Mapping[str, Any] | None = None,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
 ) -> AsyncIterator[TransportStream]:
@@ -168,6 +169,11 @@ async def accept_one_tcp(
         conn, _address = await loop.sock_accept(sock)
     finally:
         sock.close()
+    try:
+        socket_options.apply_stream(conn, sockopts)
+    except WebsocatError:
+        conn.close()
+        raise
     _transport, protocol = await loop.connect_accepted_socket(StreamProtocol, conn)
     stream = TransportStream(protocol, _peer(protocol))
     stream.managed = True
@@ -181,6 +187,7 @@ async def serve_tcp(
     fd: int | str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
+    sockopts: Mapping[str, Any] | None = None,
     oneshot: bool = False,
     exit_after_one_session: bool = False,
     announce: bool = False,
@@ -194,7 +201,15 @@ async def serve_tcp(
 
     async def open_listener(accept: Callable[[ByteStream], None]) -> TcpListener:
         def made(protocol: StreamProtocol) -> None:
-            accept(TransportStream(protocol, _peer(protocol)))
+            peer = _peer(protocol)
+            if sockopts and protocol.transport is not None:
+                try:
+                    socket_options.apply_stream(protocol.transport.get_extra_info("socket"), sockopts)
+                except WebsocatError as exc:  # this connection only: one line, and it is dropped
+                    sys.stderr.write(f"websocat: {peer}: {exc.message}\n")
+                    protocol.transport.abort()  # type: ignore[attr-defined]
+                    return
+            accept(TransportStream(protocol, peer))
 
         loop = asyncio.get_running_loop()
         try:

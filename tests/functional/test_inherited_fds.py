@@ -314,3 +314,37 @@ def test_socket_of_the_wrong_kind(websocat: Websocat, tmp_path: Path) -> None:
         one_error_line(proc, "fd 3 is an IPv4 stream socket, not a UNIX stream one")
     with socket.socket() as unconnected:
         one_error_line(launch(websocat, [unconnected], ["tcp-listen-fd:3", "mirror:"]), "not a listening socket")
+
+
+def test_socket_options_apply_to_connections_accepted_on_an_inherited_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--socket-* stream options on tcp-listen-fd: each accepted connection has them
+    (read back with getsockopt), in process, on a real inherited-style descriptor."""
+    import asyncio
+
+    from websocat.runtime.endpoints import fds
+    from websocat.runtime.sockets import TransportStream
+
+    for name in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+        monkeypatch.delenv(name, raising=False)
+    seen: list[int] = []
+
+    async def scenario() -> None:
+        listener = tcp_listener()
+        port = listener.getsockname()[1]
+
+        async def session(conn: TransportStream) -> None:
+            assert conn.protocol.transport is not None
+            raw = conn.protocol.transport.get_extra_info("socket")
+            seen.append(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            seen.append(raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+
+        options = {"socket_nodelay": False, "socket_keepalive": True}
+        serving = asyncio.ensure_future(fds.serve_tcp(listener.detach(), session, sockopts=options, oneshot=True))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.wait_for(serving, 10)
+        writer.close()
+
+    asyncio.run(scenario())
+    assert seen == [0, 1]
