@@ -197,9 +197,12 @@ def plan_scenario(inv: Invocation) -> Scenario:
         session_params.insert(0, f"{conn}: {listening.conn_type}")
         # What each session gets besides its connection is written out, not passed through.
         handler = SessionHandler(conn, passed) if passed else Var("session")
-        args, _kwargs = left.endpoint.call_arguments()
+        # The listener's own options (a UDP server's timeout, say) follow the serving ones.
+        args, own = left.endpoint.call_arguments()
+        serving = keywords(inv.serving)
+        serving.update((name, value) for name, value in own.items() if name not in serving)
         modules.add(listening.module)
-        serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), keywords(inv.serving))
+        serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), serving)
         main_call = f"await {serve}"
     else:
         left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)

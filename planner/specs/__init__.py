@@ -4,7 +4,7 @@ Each class carries its prefixes (all aliases), the grammar of its value, the soc
 kind it gives, its doc text (the manual's), the options that fill its fields and how it
 is rendered.  `PREFIXES` maps every prefix to its class; --help, docs/ and the parser
 read it.  The classes live in one module per runtime family (`trivial`, `files`,
-`mock`, `tcp`, `ws`, `tls`, `chunking`); the kinds not implemented yet are rows of
+`mock`, `tcp`, `udp`, `ws`, `tls`, `chunking`); the kinds not implemented yet are rows of
 `unimplemented.TABLE`.
 
 Options reach a layer one way: a field declared with `option(...)` names the option(s)
@@ -209,4 +209,4 @@ def _manual_order(cls: type[Spec]) -> str:
 
 
 # The families fill the table (they import the helpers above); then the kinds to come.
-from websocat.planner.specs import chunking, files, mock, tcp, tls, trivial, unimplemented, ws  # noqa: E402,F401
+from websocat.planner.specs import chunking, files, mock, tcp, tls, trivial, udp, unimplemented, ws  # noqa: E402,F401
