@@ -75,11 +75,14 @@ class UdpSocket(MessageSocket):
         self._pieces: list[bytes] = []
         self._joined_size = 0
         self._waiter: asyncio.Future[None] | None = None
+        self._error: ConnectError | None = None
         self._closed = False
 
     # -- receiving
     async def recv_batch(self) -> list[Message]:
         while not self._closed:
+            if self._error is not None:
+                raise self._error
             batch = self._drain()
             if batch:
                 return batch
@@ -104,9 +107,10 @@ class UdpSocket(MessageSocket):
                             break  # connected now: the rest comes by recv
         except BlockingIOError:
             pass
-        except OSError as exc:
-            if not out:  # else the error comes back at the next read
-                raise ConnectError(f"{self.label}: {os_error_text(exc)}") from None
+        except OSError as exc:  # ICMP "port unreachable" on a connected socket, say
+            self._error = ConnectError(f"{self.label}: {os_error_text(exc)}")
+            if not out:  # else after these messages, at the next read
+                raise self._error from None
         return out
 
     def _accepts(self, address: Address) -> bool:
@@ -115,7 +119,7 @@ class UdpSocket(MessageSocket):
             self.sock.connect(address)  # the kernel filters other senders from now on
             self._target = None
             return True
-        if address == self._target:
+        if address[:2] == self._target[:2]:  # IPv6 addresses come with flow info and scope
             return True
         if not self._allow_other:
             return False  # --udp-bind-restrict-to-one-address

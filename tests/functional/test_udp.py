@@ -231,9 +231,9 @@ def test_udp_server_buffer_size_cuts_longer_datagrams(websocat: Websocat, peers:
 # -- udp-bind: and its options (stdin/stdout on the other side)
 
 
-def start_bind(websocat: Websocat, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_bind(websocat: Websocat, *options: str, host: str = "127.0.0.1") -> tuple[subprocess.Popen[bytes], int]:
     port = free_udp_port()
-    proc = websocat.spawn("-b", "-", f"udp-bind:127.0.0.1:{port}", *options, stdin=subprocess.PIPE)
+    proc = websocat.spawn("-b", "-", f"udp-bind:{host}:{port}", *options, stdin=subprocess.PIPE)
     deadline = time.monotonic() + 15
     while not udp_port_bound(port):  # udp-bind: announces nothing
         assert proc.poll() is None, websocat.finish(proc)
@@ -243,9 +243,12 @@ def start_bind(websocat: Websocat, *options: str) -> tuple[subprocess.Popen[byte
 
 
 def udp_port_bound(port: int) -> bool:
-    """Whether some process bound a UDP socket to this port (Linux: /proc/net/udp)."""
-    with open("/proc/net/udp") as table:
-        return any(line.split()[1].endswith(f":{port:04X}") for line in list(table)[1:])
+    """Whether some process bound a UDP socket to this port (Linux: /proc/net/udp, udp6)."""
+    for name in ("/proc/net/udp", "/proc/net/udp6"):
+        with open(name) as table:
+            if any(line.split()[1].endswith(f":{port:04X}") for line in list(table)[1:]):
+                return True
+    return False
 
 
 def say(proc: subprocess.Popen[bytes], data: bytes) -> None:
@@ -290,6 +293,26 @@ def test_udp_bind_restrict_to_one_address(websocat: Websocat, peers: list[Peer])
     proc.kill()
     out, _err = websocat.finish(proc)
     assert b"ignored" not in out
+
+
+def test_udp_bind_restrict_over_ipv6(websocat: Websocat) -> None:
+    """The target's address matches the sender's, though IPv6 ones carry flow info and scope."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as a, socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as b:
+        a.bind(("::1", 0))
+        b.bind(("::1", 0))
+        target = f"[::1]:{a.getsockname()[1]}"
+        proc, port = start_bind(
+            websocat, "--udp-bind-target-addr", target, "--udp-bind-restrict-to-one-address", host="[::1]"
+        )
+        b.sendto(b"ignored", ("::1", port))
+        a.sendto(b"heard", ("::1", port))
+        assert read_exactly(proc, 5) == b"heard"
+        say(proc, b"reply")
+        a.settimeout(WAIT)
+        assert a.recvfrom(100)[0] == b"reply"
+        proc.kill()
+        out, _err = websocat.finish(proc)
+        assert b"ignored" not in out
 
 
 def test_udp_bind_redirect_to_last_seen_address(websocat: Websocat, peers: list[Peer]) -> None:
