@@ -119,7 +119,8 @@ class UdpSocket(MessageSocket):
             self.sock.connect(address)  # the kernel filters other senders from now on
             self._target = None
             return True
-        if address[:2] == self._target[:2]:  # IPv6 addresses come with flow info and scope
+        target = self._target
+        if target is not None and address[:2] == target[:2]:  # IPv6 ones come with flow info and scope
             return True
         if not self._allow_other:
             return False  # --udp-bind-restrict-to-one-address
