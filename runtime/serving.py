@@ -1,8 +1,9 @@
 """Serving sessions for any listener: one session per connection, owned by a TaskGroup.
 
-A listener family (TCP today; UNIX sockets, UDP and inherited fds later) supplies only
-its listen primitive: ``open_listener(accept)`` starts listening, calls ``accept(stream)``
-for each new connection, and returns a `Listener`.  This module owns the rest:
+A listener family (TCP, UDP; UNIX sockets and inherited fds later) supplies only its
+listen primitive: ``open_listener(accept)`` starts listening, calls ``accept(conn)`` for
+each new connection (a ByteStream, or a MessageSocket such as a UDP peer's session), and
+returns a `Listener`.  This module owns the rest:
 ``--oneshot`` and ``--exit-after-one-session``, the announced addresses, the ready line
 of ``-s``, and the one-line error of each failed session.
 """
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from websocat.runtime.sockets import ByteStream
+from websocat.runtime.sockets import Socket
 
 __all__ = ["Listener", "after_listen", "serve"]
 
@@ -26,7 +27,7 @@ class Listener(Protocol):
         """Stop accepting connections (open sessions go on)."""
 
     def announcements(self) -> list[str]:
-        """One ``proto=tcp,ip=...,port=...`` text per bound socket (--stdout-announce-listening-ports)."""
+        """One ``proto=tcp,ip=...,port=...`` (or ``proto=udp``) text per bound socket (--stdout-announce-listening-ports)."""
 
     def addresses(self) -> list[str]:
         """Each bound address as a user reads it, e.g. ``127.0.0.1:1234`` (the -s ready line)."""
@@ -36,7 +37,7 @@ Session = Callable[..., Awaitable[None]]
 
 
 async def serve(
-    open_listener: Callable[[Callable[[ByteStream], None]], Awaitable[Listener]],
+    open_listener: Callable[[Callable[[Socket], None]], Awaitable[Listener]],
     session: Session,
     *args: Any,
     oneshot: bool = False,
@@ -62,7 +63,7 @@ async def serve(
     if exec_after_listen is None:
         ready.set()
 
-    async def run_session(stream: ByteStream) -> None:
+    async def run_session(stream: Socket) -> None:
         error: BaseException | None = None
         try:
             if not ready.is_set():
@@ -80,7 +81,7 @@ async def serve(
     async with asyncio.TaskGroup() as sessions:  # every session has an owner
         accepted = 0
 
-        def accept(stream: ByteStream) -> None:
+        def accept(stream: Socket) -> None:
             nonlocal accepted
             accepted += 1
             if oneshot and accepted > 1:
