@@ -1,8 +1,9 @@
 """Serving sessions for any listener: one session per connection, owned by a TaskGroup.
 
-A listener family (TCP, UNIX stream and seqpacket sockets, inherited sockets) supplies
-only its listen primitive: ``open_listener(accept)`` starts listening, calls
-``accept(socket)`` for each new connection (a byte stream or a message socket), and
+A listener family (TCP, UDP, UNIX stream and seqpacket sockets, inherited sockets)
+supplies only its listen primitive: ``open_listener(accept)`` starts listening, calls
+``accept(conn)`` for each new connection (a ByteStream, or a MessageSocket such as a UDP
+peer's session or a seqpacket connection), and
 returns a `Listener`.  This module owns the rest:
 ``--oneshot`` and ``--exit-after-one-session``, the announced addresses, the ready line
 of ``-s``, and the one-line error of each failed session.
@@ -27,8 +28,8 @@ class Listener(Protocol):
         """Stop accepting connections (open sessions go on)."""
 
     def announcements(self) -> list[str]:
-        """One ``proto=tcp,ip=...,port=...`` text per bound socket, ``proto=unix`` for a UNIX
-        one (--stdout-announce-listening-ports)."""
+        """One ``proto=tcp,ip=...,port=...`` (``proto=udp``, ``proto=unix``) text per bound
+        socket (--stdout-announce-listening-ports)."""
 
     def addresses(self) -> list[str]:
         """Each bound address as a user reads it, e.g. ``127.0.0.1:1234`` (the -s ready line)."""
@@ -38,7 +39,7 @@ Session = Callable[..., Awaitable[None]]
 
 
 async def serve(
-    open_listener: Callable[[Callable[[Any], None]], Awaitable[Listener]],
+    open_listener: Callable[[Callable[[Socket], None]], Awaitable[Listener]],
     session: Session,
     *args: Any,
     oneshot: bool = False,

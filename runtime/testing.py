@@ -233,6 +233,11 @@ class MessageTraits:
     half_close: after ``a.send_eof()`` messages still flow from b to a; False when EOF
       ends both directions (a WebSocket Close): the checks then end both sides.
     loopback: the pair is one socket that gives back what it is sent (``mirror:``).
+    eof: ``send_eof`` reaches the peer, whose ``recv_batch`` then returns []; False for a
+      kind with no EOF on the wire (UDP): the checks then require that nothing arrives
+      after the messages sent before it.
+    max_size: the longest message the kind carries (a UDP datagram); the checks' longer
+      messages are cut to it.  None: no limit.
     """
 
     boundaries: bool = True
@@ -242,6 +247,8 @@ class MessageTraits:
     any_bytes: bool = True
     half_close: bool = True
     loopback: bool = False
+    eof: bool = True
+    max_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.loopback and self.half_close:
@@ -518,6 +525,19 @@ async def _transfer(
     _require_same(data, expected, "received bytes")
 
 
+def _size(size: int, traits: MessageTraits) -> int:
+    """``size``, or the kind's longest message if that is shorter."""
+    return size if traits.max_size is None else min(size, traits.max_size)
+
+
+async def _no_more(reader: MessageSocket, what: str) -> None:
+    """Nothing arrives within SETTLE (a kind without EOF, after the last message)."""
+    more = await _pending(reader.recv_batch())
+    if more.done():
+        raise ConformanceError(f"{what}: received {more.result()!r}")
+    more.cancel()
+
+
 async def message_text_and_binary(make_pair: MessagePairFactory, traits: MessageTraits) -> None:
     """Text and binary messages, empty ones included, arrive with their bytes and flags."""
     rng = random.Random(1)
@@ -525,7 +545,7 @@ async def message_text_and_binary(make_pair: MessagePairFactory, traits: Message
         (b"hello", TEXT),
         ("h\u00e9llo w\u00f6rld \u2713".encode(), TEXT),
         (_binary(rng, 256, traits), BINARY),
-        (_binary(rng, 70_000, traits), BINARY),  # longer than a 16-bit WebSocket length
+        (_binary(rng, _size(70_000, traits), traits), BINARY),  # longer than a 16-bit WebSocket length
         (b"", TEXT),
         (b"", BINARY),
         (_text(rng, 126), TEXT),
@@ -546,13 +566,14 @@ async def message_flags(make_pair: MessagePairFactory, traits: MessageTraits) ->
 async def message_fragments(make_pair: MessagePairFactory, traits: MessageTraits) -> None:
     """A message sent in CONTINUES pieces arrives in pieces or joined, never mixed with the next."""
     rng = random.Random(2)
-    big = _text(rng, 100_000)
+    big = _text(rng, _size(100_000, traits))
+    half = len(big) // 2
     sent: list[list[Message]] = [
         [(b"frag", TEXT | CONTINUES)],
         [(b"ments", TEXT | CONTINUES), (b" in order", TEXT)],
         [(_binary(rng, 3, traits), BINARY | CONTINUES), (_binary(rng, 5, traits), BINARY)],
-        [(big[:50_000], TEXT | CONTINUES)],
-        [(big[50_000:], TEXT)],
+        [(big[:half], TEXT | CONTINUES)],
+        [(big[half:], TEXT)],
         [(b"whole", BINARY)],
     ]
     async with make_pair() as (a, b):
@@ -565,12 +586,15 @@ async def message_eof(make_pair: MessagePairFactory, traits: MessageTraits) -> N
     for index in range(1 if traits.loopback else 2):
         async with make_pair() as (a, b):
             writer, reader = _directions(a, b, traits.loopback)[index]
-            receiving = asyncio.ensure_future(_receive(reader, None))
+            want = _as_read([(b"bye", TEXT)], traits)
+            receiving = asyncio.ensure_future(_receive(reader, None if traits.eof else len(want)))
             await writer.send_batch([(b"bye", TEXT)])
             await writer.send_eof()
             got = await receiving
-            want = _as_read([(b"bye", TEXT)], traits)
             _require(got == want, f"before EOF: {_show(got)} instead of {_show(want)}")
+            if not traits.eof:
+                await _no_more(reader, "after send_eof")
+                continue
             again = await _pending(reader.recv_batch())
             _require(again.done() and again.result() == [], "recv_batch after EOF did not return [] again")
 
@@ -582,13 +606,18 @@ async def message_half_close(make_pair: MessagePairFactory, traits: MessageTrait
     for first, second in ((0, 1), (1, 0)):
         async with make_pair() as pair:
             a, b = pair[first], pair[second]
+            want = _as_read([(b"a to b", TEXT)], traits)
             await a.send_batch([(b"a to b", TEXT)])
             await a.send_eof()
-            got = await _receive(b, None)
-            _require(got == _as_read([(b"a to b", TEXT)], traits), f"before EOF: {_show(got)}")
+            got = await _receive(b, None if traits.eof else len(want))
+            _require(got == want, f"before EOF: {_show(got)}")
             if traits.half_close:
                 await _transfer(b, a, [[(b"b to a", TEXT)], [(b"after a's EOF", BINARY)]], traits)
             await b.send_eof()
+            if not traits.eof:
+                await _no_more(a, "after b's send_eof")
+                await _no_more(b, "after a's send_eof")
+                continue
             got = await _receive(a, None)
             _require(got == [], f"after b's EOF: {_show(got)}")
 

@@ -76,10 +76,10 @@ USAGE_CASES = {
     "bad-base64": (["literal-base64:!!!"], ["base64"]),
     "bad-mock-script": (["mss:t5"], ["'t'", "upper case"]),
     "unimplemented-option": (
-        ["--udp-bind-target-addr", "1.2.3.4:5", "-", "-"],
-        ["--udp-bind-target-addr", "is not implemented yet"],
+        ["--log-hex", "-", "-"],
+        ["--log-hex", "is not implemented yet"],
     ),
-    "unimplemented-prefix": (["udp-bind:127.0.0.1:5"], ["udp-bind:", "is not implemented yet"]),
+    "unimplemented-prefix": (["regdg-l:somewhere"], ["registry-datagram-listen:", "is not implemented yet"]),
     "script-file-missing": (["-x", "/nonexistent/run.py"], ["/nonexistent/run.py", "No such file"]),
 }
 

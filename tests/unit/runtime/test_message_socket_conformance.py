@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from websocat.runtime.endpoints import seqpacket, trivial
+from websocat.runtime.endpoints import seqpacket, trivial, udp
 from websocat.runtime.overlays import chunks, lines, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
@@ -60,6 +61,71 @@ def _ws_server(stream: ByteStream) -> ws.WsSocket:
     return ws.framed(stream, client=False)
 
 
+UDP_MAX = 65507  # the longest UDP payload over IPv4
+UDP_BUFFER = 4 << 20  # the checks send bursts of up to 1 MB: room for them in the receiver
+
+
+def _roomy(*socks: udp.UdpSocket) -> None:
+    for sock in socks:
+        sock.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
+
+
+async def _primed(a: udp.UdpSocket, b: udp.UdpSocket) -> None:
+    """a sends first, so that b (which learns its peer from the first datagram) can answer."""
+    await a.send(b"hello")
+    assert await b.recv() == (b"hello", BINARY)
+
+
+@asynccontextmanager
+async def udp_connect_bind_pair() -> AsyncIterator[MessagePair]:
+    """udp: to a udp-bind: that takes the first sender as its peer (no target given)."""
+    async with udp.bind("127.0.0.1", 0, max_send_datagram_size=UDP_MAX) as b:
+        port = b.sock.getsockname()[1]
+        async with udp.connect("127.0.0.1", port, max_send_datagram_size=UDP_MAX) as a:
+            _roomy(a, b)
+            await _primed(a, b)
+            yield a, b
+
+
+@asynccontextmanager
+async def udp_bind_target_pair() -> AsyncIterator[MessagePair]:
+    """Two udp-bind: sockets, each restricted to the other as its target."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port_a = probe.getsockname()[1]
+    async with udp.bind("127.0.0.1", 0, max_send_datagram_size=UDP_MAX) as b:
+        port_b = b.sock.getsockname()[1]
+        options = {"restrict_to_one_address": True, "max_send_datagram_size": UDP_MAX}
+        async with udp.bind("127.0.0.1", port_a, target=("127.0.0.1", port_b), **options) as a:
+            _roomy(a, b)
+            await _primed(a, b)
+            yield a, b
+
+
+@asynccontextmanager
+async def udp_server_pair() -> AsyncIterator[MessagePair]:
+    """udp: to a udp-server: session (accept_one: the first client's)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    accepting = asyncio.ensure_future(
+        udp.accept_one("127.0.0.1", port, qlen=10_000, buffer_size=UDP_MAX, max_send_datagram_size=UDP_MAX)
+    )
+    await asyncio.sleep(0.01)
+    async with udp.connect("127.0.0.1", port, max_send_datagram_size=UDP_MAX) as a:
+        _roomy(a)
+        await a.send(b"hello")
+        async with await accepting as b:
+            assert isinstance(b, udp.UdpPeer)
+            _roomy(b)
+            assert await b.recv() == (b"hello", BINARY)
+            yield a, b
+
+
+# A datagram has no type (binary when read), fragments go out joined, pings are not
+# sent, and UDP has no EOF.
+DATAGRAMS = MessageTraits(reads_as=BINARY, fragments=False, control=False, eof=False, max_size=UDP_MAX)
+
 # Pings are answered by the socket, not delivered.  After our Close the peer's messages
 # still arrive until its Close (RFC 6455 7.1.2), though WsSocket.half_close tells the copy
 # loops not to count on it.
@@ -83,6 +149,9 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
         MessageTraits(reads_as=BINARY, fragments=False, control=False),
     ),
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
+    "udp-connect-bind": (udp_connect_bind_pair, DATAGRAMS),
+    "udp-bind-target": (udp_bind_target_pair, DATAGRAMS),
+    "udp-server": (udp_server_pair, DATAGRAMS),
 }
 
 

@@ -1,0 +1,144 @@
+"""UDP endpoints: udp:, udp-bind: and udp-server: (runtime/endpoints/udp.py).
+
+Each gives messages: one datagram is one message (binary; text with -t).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from websocat.planner.model import Endpoint, Kind, SpecError
+from websocat.planner.specs import Listening, Rendered, option, positional, register
+from websocat.planner.values import ip_host_port, split_host_port
+
+MAX_DATAGRAM = 65535
+
+
+def _datagram_size(value: int) -> int:
+    if not 0 <= value <= MAX_DATAGRAM:
+        raise SpecError(f"option '--udp-max-send-datagram-size': {value} is not from 0 to {MAX_DATAGRAM}")
+    return value
+
+
+def _at_least_one(name: str) -> Any:
+    def check(value: int) -> int:
+        if value < 1:
+            raise SpecError(f"option '{name}': {value} is not a positive number")
+        return value
+
+    return check
+
+
+def _milliseconds(value: int) -> int:
+    if value < 0:
+        raise SpecError(f"option '--udp-server-timeout-ms': {value} is negative")
+    return value
+
+
+def _target(value: str) -> tuple[str, int]:
+    return ip_host_port(value, "--udp-bind-target-addr")
+
+
+def _restrict(restrict: bool, target: str | None, redirect: bool, connect_first: bool) -> bool:
+    """--udp-bind-restrict-to-one-address, checked against the options it contradicts (as websocat4)."""
+    if restrict and target is None:
+        raise SpecError("--udp-bind-restrict-to-one-address needs --udp-bind-target-addr")
+    if restrict and (redirect or connect_first):
+        raise SpecError(
+            "--udp-bind-restrict-to-one-address cannot be combined with "
+            "--udp-bind-redirect-to-last-seen-address or --udp-bind-connect-to-first-seen-address"
+        )
+    return restrict
+
+
+def _text() -> Any:
+    return option("--text", default=False)
+
+
+def _max_send() -> Any:
+    return option("--udp-max-send-datagram-size", default=4096, convert=_datagram_size)
+
+
+@register("udp:", "udp-connect:", "connect-udp:", "udp-c:", "c-udp:")
+@dataclass(frozen=True)
+class UdpConnect(Endpoint):
+    """Connect to this UDP socket. Not affected by --udp-bind-* options."""
+
+    host: str = positional("")
+    port: int = positional(0)
+    text: bool = _text()
+    max_send_datagram_size: int = _max_send()
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    grammar: ClassVar[str] = "host:port, [ipv6]:port"
+    render: ClassVar = Rendered("endpoints.udp", "connect", "udp")
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*split_host_port(value, cls.prefixes[0]))
+
+
+@register("udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:")
+@dataclass(frozen=True)
+class UdpBind(Endpoint):
+    """Bind UDP socket to this address; --udp-bind-* options choose where replies go."""
+
+    host: str = positional("")
+    port: int = positional(0)
+    target: tuple[str, int] | None = option("--udp-bind-target-addr", default=None, convert=_target)
+    restrict_to_one_address: bool = option(
+        "--udp-bind-restrict-to-one-address",
+        "--udp-bind-target-addr",
+        "--udp-bind-redirect-to-last-seen-address",
+        "--udp-bind-connect-to-first-seen-address",
+        default=False,
+        convert=_restrict,
+    )
+    redirect_to_last_seen_address: bool = option("--udp-bind-redirect-to-last-seen-address", default=False)
+    connect_to_first_seen_address: bool = option("--udp-bind-connect-to-first-seen-address", default=False)
+    inhibit_send_errors: bool = option("--udp-bind-inhibit-send-errors", default=False)
+    text: bool = _text()
+    max_send_datagram_size: int = _max_send()
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    grammar: ClassVar[str] = "ip:port"
+    render: ClassVar = Rendered("endpoints.udp", "bind", "udp")
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*ip_host_port(value, cls.prefixes[0]))
+
+
+@register("udp-server:")
+@dataclass(frozen=True)
+class UdpServer(Endpoint):
+    """Bind UDP socket and spawn a separate task for each client (peer address); a client's
+    session ends after --udp-server-timeout-ms of silence, or when --udp-server-max-clients
+    newer clients push it out."""
+
+    host: str = positional("")
+    port: int = positional(0)
+    announce: bool = option("--stdout-announce-listening-ports", default=False)
+    timeout_ms: int | None = option("--udp-server-timeout-ms", default=None, convert=_milliseconds)
+    max_clients: int | None = option(
+        "--udp-server-max-clients", default=None, convert=_at_least_one("--udp-server-max-clients")
+    )
+    buffer_size: int = option(
+        "--udp-server-buffer-size", default=4096, convert=_at_least_one("--udp-server-buffer-size")
+    )
+    qlen: int = option("--udp-server-qlen", default=1, convert=_at_least_one("--udp-server-qlen"))
+    backpressure: bool = option("--udp-server-backpressure", default=False)
+    text: bool = _text()
+    inhibit_send_errors: bool = option("--udp-bind-inhibit-send-errors", default=False)
+    max_send_datagram_size: int = _max_send()
+    exec_after_listen: str | None = option("--exec-after-listen", default=None)
+    exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    listener: ClassVar[bool] = True
+    grammar: ClassVar[str] = "ip:port"
+    # On the right: the session of the first client; on the left: one session per client.
+    render: ClassVar = Rendered("endpoints.udp", "accept_one", "udp")
+    listening: ClassVar = Listening("endpoints.udp", "serve", "udp.Socket")
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*ip_host_port(value, cls.prefixes[0]))
