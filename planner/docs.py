@@ -93,6 +93,16 @@ FAMILY_NOTES: dict[str, str] = {
     ),
 }
 
+FAMILY_NOTES["udp"] = (
+    "Socket options: the bind options (`--reuseaddr`, `--reuseport`, `--socket-bind-to-device`,"
+    " `--socket-freebind`, `--socket-transparent`, `--socket-only-v6`) are set before bind or connect;"
+    " the IP-level ones (`--socket-ttl`, `--socket-tos-v4`, `--socket-tclass-v6`, buffer sizes,"
+    " `--socket-priority`, `--socket-mark`, `--socket-cpu-affinity`), `--socket-broadcast` and the"
+    " multicast group of `--socket-multicast` (with its interface by address or index, a specific source"
+    " for IPv4, and `--socket-multicast-all/-loop/-ttl`) after it. A refused one ends the run with one line"
+    " naming it."
+)
+
 # Options the planner itself reads (pipeline.PLANNER_OPTIONS), by the kinds they change.
 PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "text": ("LineChunks",),
@@ -100,7 +110,7 @@ PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "server": ("WsListen",),
     "late_resolve": ("TcpConnect", "WsUrl", "WssUrl"),
     "ws_c_uri": ("WsConnect",),
-    "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen"),
+    "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen", "UdpConnect", "UdpBind", "UdpServer"),
 }
 
 

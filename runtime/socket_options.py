@@ -17,6 +17,7 @@ permitted``.  Options that need CAP_NET_ADMIN: --socket-mark, --socket-transpare
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import struct
 from collections.abc import Callable, Mapping
@@ -24,7 +25,18 @@ from typing import Any
 
 from websocat.runtime.errors import ConnectError, UsageError, os_error_text
 
-__all__ = ["BIND_OPTIONS", "STREAM_OPTIONS", "apply_bind", "apply_stream", "bind_address", "check", "listen_backlog"]
+__all__ = [
+    "BIND_OPTIONS",
+    "DATAGRAM_OPTIONS",
+    "MULTICAST_OPTIONS",
+    "STREAM_OPTIONS",
+    "apply_bind",
+    "apply_datagram",
+    "apply_stream",
+    "bind_address",
+    "check",
+    "listen_backlog",
+]
 
 _IPPROTO_IP = getattr(socket, "IPPROTO_IP", 0)
 _IPPROTO_IPV6 = getattr(socket, "IPPROTO_IPV6", 41)
@@ -102,6 +114,32 @@ STREAM_OPTIONS: dict[str, tuple[Setting, Setting | None]] = {
     "socket_keepalive_idletime_s": (("TCP_KEEPIDLE", _TCP, _const("TCP_KEEPIDLE", 4), _int),) * 2,
 }
 
+# On UDP sockets (after bind or connect): the IP-level stream options, and broadcast.
+DATAGRAM_OPTIONS: dict[str, tuple[Setting, Setting | None]] = {
+    name: STREAM_OPTIONS[name]
+    for name in (
+        "socket_tclass_v6",
+        "socket_tos_v4",
+        "socket_ttl",
+        "socket_cpu_affinity",
+        "socket_priority",
+        "socket_recv_buffer_size",
+        "socket_send_buffer_size",
+        "socket_mark",
+    )
+}
+DATAGRAM_OPTIONS["socket_broadcast"] = (("SO_BROADCAST", _SOL, socket.SO_BROADCAST, _flag),) * 2
+
+MULTICAST_OPTIONS = (
+    "socket_multicast",
+    "socket_multicast_interface_addr",
+    "socket_multicast_interface_index",
+    "socket_multicast_specific_source",
+    "socket_multicast_all",
+    "socket_multicast_loop",
+    "socket_multicast_ttl",
+)
+
 # Not setsockopt: where to bind before connecting, and listen(2)'s backlog.
 OTHER_OPTIONS = ("bind_before_connect", "socket_listen_backlog")
 DEFAULT_BACKLOG = 1024
@@ -114,7 +152,8 @@ def _option(name: str) -> str:
 def check(options: Mapping[str, Any] | None) -> None:
     """Reject a name that is no socket option (an edited script's typo)."""
     for name in options or {}:
-        if name not in BIND_OPTIONS and name not in STREAM_OPTIONS and name not in OTHER_OPTIONS:
+        known = (BIND_OPTIONS, STREAM_OPTIONS, DATAGRAM_OPTIONS, MULTICAST_OPTIONS, OTHER_OPTIONS)
+        if not any(name in table for table in known):
             raise UsageError(f"sockopts: no socket option {name!r}")
 
 
@@ -168,3 +207,75 @@ def bind_address(options: Mapping[str, Any] | None) -> tuple[str, int] | None:
         return host, int(port or 0)
     except ValueError:
         raise UsageError(f"--bind-before-connect: bad address {text!r}") from None
+
+
+def apply_datagram(sock: socket.socket, options: Mapping[str, Any] | None) -> None:
+    """The options of a bound or connected UDP socket: IP-level ones, broadcast, multicast."""
+    if options:
+        _apply(sock, options, DATAGRAM_OPTIONS)
+        _multicast(sock, options)
+
+
+def _address(options: Mapping[str, Any], name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        raise UsageError(f"{_option(name)}: not an IP address: {value!r}") from None
+
+
+def _set(sock: socket.socket, name: str, label: str, level: int, number: int, value: int | bytes) -> None:
+    try:
+        sock.setsockopt(level, number, value)
+    except OSError as exc:
+        raise ConnectError(f"{_option(name)}: cannot set {label}: {os_error_text(exc)}") from None
+
+
+def _multicast(sock: socket.socket, options: Mapping[str, Any]) -> None:
+    """Join --socket-multicast's group (websocat4's rules for the interface and source)."""
+    group = _address(options, "socket_multicast")
+    interface = _address(options, "socket_multicast_interface_addr")
+    index = options.get("socket_multicast_interface_index")
+    source = _address(options, "socket_multicast_specific_source")
+    if interface is not None and index is not None:
+        raise UsageError("--socket-multicast-interface-addr and --socket-multicast-interface-index: give one of them")
+    if group is None:
+        given = [_option(name) for name in MULTICAST_OPTIONS[1:] if options.get(name) is not None]
+        if given:
+            raise UsageError(f"{given[0]} needs --socket-multicast")
+        return
+    name = "socket_multicast"
+    if group.version == 4:
+        local = (interface or ipaddress.IPv4Address(0)).packed
+        if source is not None:
+            if index is not None:
+                raise UsageError("--socket-multicast-specific-source takes an interface address, not an index")
+            # struct ip_mreq_source: group, interface, source
+            _set(sock, name, "IP_ADD_SOURCE_MEMBERSHIP", _IPPROTO_IP, 39, group.packed + local + source.packed)
+        elif index is not None:
+            # struct ip_mreqn: group, address, interface index
+            _set(sock, name, "IP_ADD_MEMBERSHIP", _IPPROTO_IP, 35, group.packed + local + struct.pack("@i", int(index)))
+        else:
+            _set(sock, name, "IP_ADD_MEMBERSHIP", _IPPROTO_IP, 35, group.packed + local)
+        level, all_, loop, ttl = (
+            _IPPROTO_IP,
+            ("IP_MULTICAST_ALL", 49),
+            ("IP_MULTICAST_LOOP", 34),
+            ("IP_MULTICAST_TTL", 33),
+        )
+    else:
+        if interface is not None:
+            raise UsageError("--socket-multicast-interface-addr: an IPv6 group takes an interface index")
+        if source is not None:
+            raise UsageError("--socket-multicast-specific-source is not supported for IPv6 groups")
+        mreq = group.packed + struct.pack("@I", int(index or 0))  # struct ipv6_mreq
+        _set(sock, name, "IPV6_JOIN_GROUP", _IPPROTO_IPV6, _const("IPV6_JOIN_GROUP", 20), mreq)
+        level = _IPPROTO_IPV6
+        all_, loop, ttl = ("IPV6_MULTICAST_ALL", 29), ("IPV6_MULTICAST_LOOP", 19), ("IPV6_MULTICAST_HOPS", 18)
+    for option, (label, number) in (("socket_multicast_all", all_), ("socket_multicast_loop", loop)):
+        if options.get(option) is not None:
+            _set(sock, option, label, level, number, _flag(options[option]))
+    if options.get("socket_multicast_ttl") is not None:
+        _set(sock, "socket_multicast_ttl", ttl[0], level, ttl[1], int(options["socket_multicast_ttl"]))

@@ -10,7 +10,39 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Kind, SpecError
 from websocat.planner.specs import Listening, Rendered, option, positional, register
-from websocat.planner.values import ip_host_port, split_host_port
+from websocat.planner.values import ip_host_port, socket_options, split_host_port
+
+# Socket options of UDP sockets (runtime/socket_options.py): the bind options before
+# bind/connect, then the IP-level ones, broadcast and multicast.
+SOCKET_OPTIONS = (
+    "--reuseaddr",
+    "--reuseport",
+    "--socket-bind-to-device",
+    "--socket-transparent",
+    "--socket-freebind",
+    "--socket-only-v6",
+    "--socket-tclass-v6",
+    "--socket-tos-v4",
+    "--socket-ttl",
+    "--socket-cpu-affinity",
+    "--socket-priority",
+    "--socket-recv-buffer-size",
+    "--socket-send-buffer-size",
+    "--socket-mark",
+    "--socket-broadcast",
+    "--socket-multicast",
+    "--socket-multicast-interface-addr",
+    "--socket-multicast-interface-index",
+    "--socket-multicast-specific-source",
+    "--socket-multicast-all",
+    "--socket-multicast-loop",
+    "--socket-multicast-ttl",
+)
+
+
+def _sockopts() -> Any:
+    return option(*SOCKET_OPTIONS, default=None, convert=socket_options(SOCKET_OPTIONS))
+
 
 MAX_DATAGRAM = 65535
 
@@ -71,6 +103,7 @@ class UdpConnect(Endpoint):
     max_send_datagram_size: int = _max_send()
     provides: ClassVar[Kind] = Kind.MESSAGES
     grammar: ClassVar[str] = "host:port, [ipv6]:port"
+    sockopts: dict[str, Any] | None = _sockopts()
     render: ClassVar = Rendered("endpoints.udp", "connect", "udp")
 
     @classmethod
@@ -101,6 +134,7 @@ class UdpBind(Endpoint):
     max_send_datagram_size: int = _max_send()
     provides: ClassVar[Kind] = Kind.MESSAGES
     grammar: ClassVar[str] = "ip:port"
+    sockopts: dict[str, Any] | None = _sockopts()
     render: ClassVar = Rendered("endpoints.udp", "bind", "udp")
 
     @classmethod
@@ -136,6 +170,7 @@ class UdpServer(Endpoint):
     listener: ClassVar[bool] = True
     grammar: ClassVar[str] = "ip:port"
     # On the right: the session of the first client; on the left: one session per client.
+    sockopts: dict[str, Any] | None = _sockopts()
     render: ClassVar = Rendered("endpoints.udp", "accept_one", "udp")
     listening: ClassVar = Listening("endpoints.udp", "serve", "udp.Socket")
 

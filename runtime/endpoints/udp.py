@@ -15,14 +15,15 @@ import asyncio
 import collections
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
-from websocat.runtime import serving
+from websocat.runtime import serving, socket_options
 from websocat.runtime.errors import ConnectError, UsageError, WebsocatError, os_error_text
 from websocat.runtime.sockets import BINARY, CONTINUES, CONTROL, TEXT, Message, MessageSocket, opening
 
 Socket = MessageSocket
+SockOpts = Mapping[str, Any] | None  # socket options by name (runtime/socket_options.py)
 Address = Any  # a socket address as the socket module gives it: (host, port) or (host, port, flow, scope)
 
 RECV_SIZE = 65536  # more than any UDP payload: an incoming datagram is never cut
@@ -210,19 +211,28 @@ def _socket_for(family: int, label: str) -> socket.socket:
     return sock
 
 
-def _bound(host: str, port: int, label: str) -> socket.socket:
+def _bound(host: str, port: int, label: str, sockopts: SockOpts = None) -> socket.socket:
+    """A UDP socket bound to host:port, with the socket options set around bind()."""
+    socket_options.check(sockopts)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = _socket_for(family, label)
     try:
-        sock.bind((host, port))
-    except OSError as exc:
+        socket_options.apply_bind(sock, sockopts)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConnectError(f"{label}: {os_error_text(exc)}") from None
+        socket_options.apply_datagram(sock, sockopts)
+    except BaseException:
         sock.close()
-        raise ConnectError(f"{label}: {os_error_text(exc)}") from None
+        raise
     return sock
 
 
 @opening
-async def connect(host: str, port: int, *, text: bool = False, max_send_datagram_size: int = 4096) -> UdpSocket:
+async def connect(
+    host: str, port: int, *, text: bool = False, max_send_datagram_size: int = 4096, sockopts: SockOpts = None
+) -> UdpSocket:
     """Connect to this UDP socket (a hostname is resolved now, the first address taken).
 
     Not affected by the udp-bind: options.  An ICMP "port unreachable" answer fails the
@@ -235,12 +245,18 @@ async def connect(host: str, port: int, *, text: bool = False, max_send_datagram
     except socket.gaierror as exc:
         raise ConnectError(f"{label}: cannot resolve {host!r}: {exc.strerror}") from None
     family, _type, _proto, _canon, address = infos[0]
+    socket_options.check(sockopts)
     sock = _socket_for(family, label)
     try:
-        sock.connect(address)
-    except OSError as exc:
+        socket_options.apply_bind(sock, sockopts)
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            raise ConnectError(f"{label}: {os_error_text(exc)}") from None
+        socket_options.apply_datagram(sock, sockopts)
+    except BaseException:
         sock.close()
-        raise ConnectError(f"{label}: {os_error_text(exc)}") from None
+        raise
     return UdpSocket(sock, label, text=text, max_send_datagram_size=max_send_datagram_size)
 
 
@@ -256,6 +272,7 @@ async def bind(
     inhibit_send_errors: bool = False,
     text: bool = False,
     max_send_datagram_size: int = 4096,
+    sockopts: SockOpts = None,
 ) -> UdpSocket:
     """Bind a UDP socket to host:port; where replies go is up to the options.
 
@@ -273,7 +290,7 @@ async def bind(
             "--udp-bind-restrict-to-one-address cannot be combined with an option that follows new addresses"
         )
     label = f"udp-bind:{_show(host, port)}"
-    sock = _bound(host, port, label)
+    sock = _bound(host, port, label, sockopts)
     connect_first = connect_to_first_seen_address or target is None
     return UdpSocket(
         sock,
@@ -489,8 +506,10 @@ class UdpServer:
         return [self.shown]
 
 
-def _server(host: str, port: int, accept: Callable[[UdpPeer], None], **options: Any) -> UdpServer:
-    sock = _bound(host, port, f"udp-server:{_show(host, port)}")
+def _server(
+    host: str, port: int, accept: Callable[[UdpPeer], None], sockopts: SockOpts = None, **options: Any
+) -> UdpServer:
+    sock = _bound(host, port, f"udp-server:{_show(host, port)}", sockopts)
     try:
         return UdpServer(sock, accept, **options)
     except BaseException:
@@ -514,6 +533,7 @@ async def accept_one(
     max_send_datagram_size: int = 4096,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
+    sockopts: SockOpts = None,
 ) -> UdpPeer:
     """Bind, and give the session of the first peer that sends a datagram; others are ignored
     (a udp-server: used on the right side).  ``exec_after_listen``: run once bound."""
@@ -536,6 +556,7 @@ async def accept_one(
         text=text,
         inhibit_send_errors=inhibit_send_errors,
         max_send_datagram_size=max_send_datagram_size,
+        sockopts=sockopts,
     )
     if announce:
         sys.stdout.write("".join(f"LISTEN {text}\n" for text in server.announcements()))
@@ -568,6 +589,7 @@ async def serve(
     max_send_datagram_size: int = 4096,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
+    sockopts: SockOpts = None,
 ) -> None:
     """Bind a UDP socket and run `session(peer, *args)` for each new peer address, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors,
@@ -586,6 +608,7 @@ async def serve(
             text=text,
             inhibit_send_errors=inhibit_send_errors,
             max_send_datagram_size=max_send_datagram_size,
+            sockopts=sockopts,
         )
 
     await serving.serve(

@@ -160,3 +160,90 @@ def test_a_refused_option_is_one_line_naming_it() -> None:
 def test_an_unknown_option_name_is_refused() -> None:
     with pytest.raises(UsageError, match="no socket option 'socket_nodelai'"):
         tcp.connect("127.0.0.1", 1, sockopts={"socket_nodelai": True})
+
+
+# -- UDP sockets
+
+
+def _udp_socket(sock: Any) -> socket.socket:
+    return sock.sock  # type: ignore[no-any-return]
+
+
+def test_datagram_options_on_a_bound_udp_socket() -> None:
+    from websocat.runtime.endpoints import udp
+
+    options = {
+        "socket_broadcast": True,
+        "socket_ttl": 17,
+        "socket_recv_buffer_size": 200_000,
+        "socket_multicast": "239.1.2.3",
+        "socket_multicast_interface_addr": "127.0.0.1",
+        "socket_multicast_loop": False,
+        "socket_multicast_ttl": 4,
+        "socket_multicast_all": False,
+        "reuseaddr": True,
+    }
+
+    async def main() -> tuple[list[int], str]:
+        async with udp.bind("0.0.0.0", 0, sockopts=options) as bound:
+            raw = _udp_socket(bound)
+            ip = socket.IPPROTO_IP
+            values = [
+                raw.getsockopt(SOL, socket.SO_BROADCAST),
+                raw.getsockopt(ip, socket.IP_TTL),
+                int(raw.getsockopt(SOL, socket.SO_RCVBUF) >= 200_000),
+                raw.getsockopt(ip, socket.IP_MULTICAST_LOOP),
+                raw.getsockopt(ip, socket.IP_MULTICAST_TTL),
+                raw.getsockopt(ip, 49),  # IP_MULTICAST_ALL
+                raw.getsockopt(SOL, socket.SO_REUSEADDR),
+            ]
+            with open("/proc/net/igmp") as table:
+                return values, table.read()
+
+    values, igmp = run(main())
+    assert values == [1, 17, 1, 0, 4, 0, 1]
+    assert "030201EF" in igmp  # 239.1.2.3 joined (the kernel lists groups in host byte order)
+
+
+def test_ipv6_multicast_join_by_interface_index() -> None:
+    from websocat.runtime.endpoints import udp
+
+    options = {"socket_multicast": "ff02::1:7", "socket_multicast_interface_index": 1, "socket_multicast_ttl": 5}
+
+    async def main() -> tuple[int, str]:
+        async with udp.bind("::", 0, sockopts=options) as bound:
+            hops = _udp_socket(bound).getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS)
+            with open("/proc/net/igmp6") as table:
+                return hops, table.read()
+
+    hops, igmp6 = run(main())
+    assert hops == 5
+    assert "ff020000000000000000000000010007" in igmp6
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"socket_multicast_loop": True}, "--socket-multicast-loop needs --socket-multicast"),
+        (
+            {
+                "socket_multicast": "239.1.2.3",
+                "socket_multicast_interface_addr": "127.0.0.1",
+                "socket_multicast_interface_index": 1,
+            },
+            "give one of them",
+        ),
+        ({"socket_multicast": "ff02::1:7", "socket_multicast_specific_source": "::1"}, "not supported for IPv6"),
+        ({"socket_multicast": "not-an-ip"}, "--socket-multicast: not an IP address"),
+    ],
+)
+def test_multicast_option_mistakes_are_one_line(options: dict[str, Any], message: str) -> None:
+    from websocat.runtime.endpoints import udp
+
+    async def main() -> None:
+        host = "::" if ":" in str(options.get("socket_multicast", "")) else "0.0.0.0"
+        async with udp.bind(host, 0, sockopts=options):
+            pass
+
+    with pytest.raises(UsageError, match=message):
+        run(main())
