@@ -10,7 +10,9 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Kind, SpecError
 from websocat.planner.specs import Listening, Rendered, option, positional, register
+from websocat.planner.specs.unix import InheritedFd, NamedFd
 from websocat.planner.values import ip_host_port, socket_options, split_host_port
+from websocat.runtime.socket_options import DATAGRAM_OPTIONS
 
 # Socket options of UDP sockets (runtime/socket_options.py): the bind options before
 # bind/connect, then the IP-level ones, broadcast and multicast.
@@ -111,13 +113,10 @@ class UdpConnect(Endpoint):
         return cls(*split_host_port(value, cls.prefixes[0]))
 
 
-@register("udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:")
 @dataclass(frozen=True)
-class UdpBind(Endpoint):
-    """Bind UDP socket to this address; --udp-bind-* options choose where replies go."""
+class BindOptions:
+    """The options of a bound UDP socket (udp-bind:, udp-fd:): where replies go (a mixin)."""
 
-    host: str = positional("")
-    port: int = positional(0)
     target: tuple[str, int] | None = option("--udp-bind-target-addr", default=None, convert=_target)
     restrict_to_one_address: bool = option(
         "--udp-bind-restrict-to-one-address",
@@ -133,24 +132,29 @@ class UdpBind(Endpoint):
     text: bool = _text()
     max_send_datagram_size: int = _max_send()
     provides: ClassVar[Kind] = Kind.MESSAGES
+
+
+@register("udp-bind:", "bind-udp:", "udp-listen:", "listen-udp:", "udp-l:", "l-udp:")
+@dataclass(frozen=True)
+class UdpBind(BindOptions, Endpoint):
+    """Bind UDP socket to this address; --udp-bind-* options choose where replies go."""
+
+    host: str = positional("")
+    port: int = positional(0)
     grammar: ClassVar[str] = "ip:port"
     sockopts: dict[str, Any] | None = _sockopts()
     render: ClassVar = Rendered("endpoints.udp", "bind", "udp")
 
     @classmethod
     def from_value(cls, value: str) -> Self:
-        return cls(*ip_host_port(value, cls.prefixes[0]))
+        host, port = ip_host_port(value, cls.prefixes[0])
+        return cls(host=host, port=port)
 
 
-@register("udp-server:")
 @dataclass(frozen=True)
-class UdpServer(Endpoint):
-    """Bind UDP socket and spawn a separate task for each client (peer address); a client's
-    session ends after --udp-server-timeout-ms of silence, or when --udp-server-max-clients
-    newer clients push it out."""
+class ServerOptions:
+    """The options of a UDP server (udp-server:, udp-server-fd:): its clients (a mixin)."""
 
-    host: str = positional("")
-    port: int = positional(0)
     announce: bool = option("--stdout-announce-listening-ports", default=False)
     timeout_ms: int | None = option("--udp-server-timeout-ms", default=None, convert=_milliseconds)
     max_clients: int | None = option(
@@ -168,12 +172,73 @@ class UdpServer(Endpoint):
     exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
     listener: ClassVar[bool] = True
+
+
+@register("udp-server:")
+@dataclass(frozen=True)
+class UdpServer(ServerOptions, Endpoint):
+    """Bind UDP socket and spawn a separate task for each client (peer address); a client's
+    session ends after --udp-server-timeout-ms of silence, or when --udp-server-max-clients
+    newer clients push it out."""
+
+    host: str = positional("")
+    port: int = positional(0)
     grammar: ClassVar[str] = "ip:port"
-    # On the right: the session of the first client; on the left: one session per client.
     sockopts: dict[str, Any] | None = _sockopts()
+    # On the right: the session of the first client; on the left: one session per client.
     render: ClassVar = Rendered("endpoints.udp", "accept_one", "udp")
     listening: ClassVar = Listening("endpoints.udp", "serve", "udp.Socket")
 
     @classmethod
     def from_value(cls, value: str) -> Self:
-        return cls(*ip_host_port(value, cls.prefixes[0]))
+        host, port = ip_host_port(value, cls.prefixes[0])
+        return cls(host=host, port=port)
+
+
+# -- inherited sockets (runtime/endpoints/fds.py): bound already, so only the options set
+# after bind apply, as websocat4.
+INHERITED_OPTIONS = tuple(
+    name for name in SOCKET_OPTIONS if name[2:].replace("-", "_") in DATAGRAM_OPTIONS or "multicast" in name
+)
+
+
+def _inherited_sockopts() -> Any:
+    return option(*INHERITED_OPTIONS, default=None, convert=socket_options(INHERITED_OPTIONS))
+
+
+@register("udp-fd:", "udp-bind-fd:")
+@dataclass(frozen=True)
+class UdpFd(BindOptions, InheritedFd):
+    """Use inherited pre-bound UDP socket from specified file descriptor."""
+
+    sockopts: dict[str, Any] | None = _inherited_sockopts()
+    render: ClassVar = Rendered("endpoints.udp", "bind_fd", "udp")
+
+
+@register("udp-fdname:", "udp-bind-fdname:")
+@dataclass(frozen=True)
+class UdpFdNamed(BindOptions, NamedFd):
+    """Use inherited pre-bound UDP socket from specified file descriptor (using LISTEN_FDNAMES)."""
+
+    sockopts: dict[str, Any] | None = _inherited_sockopts()
+    render: ClassVar = Rendered("endpoints.udp", "bind_fd", "udp")
+
+
+@register("udp-server-fd:")
+@dataclass(frozen=True)
+class UdpServerFd(ServerOptions, InheritedFd):
+    """Use inherited pre-bound UDP socket, spawning a task for each client."""
+
+    sockopts: dict[str, Any] | None = _inherited_sockopts()
+    render: ClassVar = Rendered("endpoints.udp", "accept_one_fd", "udp")
+    listening: ClassVar = Listening("endpoints.udp", "serve_fd", "udp.Socket")
+
+
+@register("udp-server-fdname:")
+@dataclass(frozen=True)
+class UdpServerFdNamed(ServerOptions, NamedFd):
+    """Use inherited pre-bound UDP socket (LISTEN_FDNAMES), spawning a task for each client."""
+
+    sockopts: dict[str, Any] | None = _inherited_sockopts()
+    render: ClassVar = Rendered("endpoints.udp", "accept_one_fd", "udp")
+    listening: ClassVar = Listening("endpoints.udp", "serve_fd", "udp.Socket")

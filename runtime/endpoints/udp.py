@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from websocat.runtime import serving, socket_options
+from websocat.runtime.endpoints import fds
 from websocat.runtime.errors import ConnectError, UsageError, WebsocatError, os_error_text
 from websocat.runtime.sockets import BINARY, CONTINUES, CONTROL, TEXT, Message, MessageSocket, opening
 
@@ -273,8 +274,10 @@ async def bind(
     text: bool = False,
     max_send_datagram_size: int = 4096,
     sockopts: SockOpts = None,
+    inherited: int | str | None = None,
 ) -> UdpSocket:
     """Bind a UDP socket to host:port; where replies go is up to the options.
+    ``inherited``: use this inherited bound socket (an fd, or a LISTEN_FDNAMES name) instead.
 
     Messages go to ``target`` (none: dropped until a datagram arrives).  Datagrams from
     any address are received, unless ``restrict_to_one_address`` (from ``target`` only).
@@ -289,8 +292,13 @@ async def bind(
         raise UsageError(
             "--udp-bind-restrict-to-one-address cannot be combined with an option that follows new addresses"
         )
-    label = f"udp-bind:{_show(host, port)}"
-    sock = _bound(host, port, label, sockopts)
+    if inherited is not None:
+        label = fds.inherited_name("udp", inherited)
+        sock = _inherited(inherited, label, sockopts)
+        host = str(sock.getsockname()[0])
+    else:
+        label = f"udp-bind:{_show(host, port)}"
+        sock = _bound(host, port, label, sockopts)
     connect_first = connect_to_first_seen_address or target is None
     return UdpSocket(
         sock,
@@ -506,10 +514,30 @@ class UdpServer:
         return [self.shown]
 
 
+def _inherited(fd: int | str, label: str, sockopts: SockOpts) -> socket.socket:
+    """An inherited UDP socket, bound already: only the options set after bind apply (as websocat4)."""
+    socket_options.check(sockopts)
+    sock = fds.inherited_socket(fd, label, (socket.AF_INET, socket.AF_INET6), socket.SOCK_DGRAM, listening=False)
+    try:
+        socket_options.apply_datagram(sock, sockopts)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def _server(
-    host: str, port: int, accept: Callable[[UdpPeer], None], sockopts: SockOpts = None, **options: Any
+    host: str,
+    port: int,
+    accept: Callable[[UdpPeer], None],
+    sockopts: SockOpts = None,
+    inherited: int | str | None = None,
+    **options: Any,
 ) -> UdpServer:
-    sock = _bound(host, port, f"udp-server:{_show(host, port)}", sockopts)
+    if inherited is not None:
+        sock = _inherited(inherited, fds.inherited_name("udp-server", inherited), sockopts)
+    else:
+        sock = _bound(host, port, f"udp-server:{_show(host, port)}", sockopts)
     try:
         return UdpServer(sock, accept, **options)
     except BaseException:
@@ -534,9 +562,11 @@ async def accept_one(
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
     sockopts: SockOpts = None,
+    inherited: int | str | None = None,
 ) -> UdpPeer:
     """Bind, and give the session of the first peer that sends a datagram; others are ignored
-    (a udp-server: used on the right side).  ``exec_after_listen``: run once bound."""
+    (a udp-server: used on the right side).  ``exec_after_listen``: run once bound.
+    ``inherited``: use this inherited bound socket (an fd, or a LISTEN_FDNAMES name) instead."""
     loop = asyncio.get_running_loop()
     first: asyncio.Future[UdpPeer] = loop.create_future()
 
@@ -557,6 +587,7 @@ async def accept_one(
         inhibit_send_errors=inhibit_send_errors,
         max_send_datagram_size=max_send_datagram_size,
         sockopts=sockopts,
+        inherited=inherited,
     )
     if announce:
         sys.stdout.write("".join(f"LISTEN {text}\n" for text in server.announcements()))
@@ -590,10 +621,11 @@ async def serve(
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
     sockopts: SockOpts = None,
+    inherited: int | str | None = None,
 ) -> None:
     """Bind a UDP socket and run `session(peer, *args)` for each new peer address, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors,
-    --exec-after-listen)."""
+    --exec-after-listen).  ``inherited``: as for accept_one."""
 
     async def open_listener(accept: Callable[[UdpPeer], None]) -> UdpServer:
         return _server(
@@ -609,6 +641,7 @@ async def serve(
             inhibit_send_errors=inhibit_send_errors,
             max_send_datagram_size=max_send_datagram_size,
             sockopts=sockopts,
+            inherited=inherited,
         )
 
     await serving.serve(
@@ -624,8 +657,120 @@ async def serve(
     )
 
 
+def bind_fd(
+    fd: int | str,
+    *,
+    target: tuple[str, int] | None = None,
+    restrict_to_one_address: bool = False,
+    redirect_to_last_seen_address: bool = False,
+    connect_to_first_seen_address: bool = False,
+    inhibit_send_errors: bool = False,
+    text: bool = False,
+    max_send_datagram_size: int = 4096,
+    sockopts: SockOpts = None,
+) -> Any:
+    """udp-fd:/udp-fdname: bind() over an inherited bound socket (an fd, or a LISTEN_FDNAMES name)."""
+    return bind(
+        "",
+        0,
+        target=target,
+        restrict_to_one_address=restrict_to_one_address,
+        redirect_to_last_seen_address=redirect_to_last_seen_address,
+        connect_to_first_seen_address=connect_to_first_seen_address,
+        inhibit_send_errors=inhibit_send_errors,
+        text=text,
+        max_send_datagram_size=max_send_datagram_size,
+        sockopts=sockopts,
+        inherited=fd,
+    )
+
+
+def accept_one_fd(
+    fd: int | str,
+    *,
+    announce: bool = False,
+    timeout_ms: int | None = None,
+    max_clients: int | None = None,
+    buffer_size: int = 4096,
+    qlen: int = 1,
+    backpressure: bool = False,
+    text: bool = False,
+    inhibit_send_errors: bool = False,
+    max_send_datagram_size: int = 4096,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+    sockopts: SockOpts = None,
+) -> Any:
+    """udp-server-fd:/udp-server-fdname: on the right: accept_one() over an inherited socket."""
+    return accept_one(
+        "",
+        0,
+        announce=announce,
+        timeout_ms=timeout_ms,
+        max_clients=max_clients,
+        buffer_size=buffer_size,
+        qlen=qlen,
+        backpressure=backpressure,
+        text=text,
+        inhibit_send_errors=inhibit_send_errors,
+        max_send_datagram_size=max_send_datagram_size,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
+        sockopts=sockopts,
+        inherited=fd,
+    )
+
+
+async def serve_fd(
+    fd: int | str,
+    session: Callable[..., Awaitable[None]],
+    *args: Any,
+    oneshot: bool = False,
+    exit_after_one_session: bool = False,
+    announce: bool = False,
+    ready_message: str | None = None,
+    timeout_ms: int | None = None,
+    max_clients: int | None = None,
+    buffer_size: int = 4096,
+    qlen: int = 1,
+    backpressure: bool = False,
+    text: bool = False,
+    inhibit_send_errors: bool = False,
+    max_send_datagram_size: int = 4096,
+    exec_after_listen: str | None = None,
+    exec_after_listen_append_port: bool = False,
+    sockopts: SockOpts = None,
+) -> None:
+    """udp-server-fd:/udp-server-fdname: on the left: serve() over an inherited socket."""
+    await serve(
+        "",
+        0,
+        session,
+        *args,
+        oneshot=oneshot,
+        exit_after_one_session=exit_after_one_session,
+        announce=announce,
+        ready_message=ready_message,
+        timeout_ms=timeout_ms,
+        max_clients=max_clients,
+        buffer_size=buffer_size,
+        qlen=qlen,
+        backpressure=backpressure,
+        text=text,
+        inhibit_send_errors=inhibit_send_errors,
+        max_send_datagram_size=max_send_datagram_size,
+        exec_after_listen=exec_after_listen,
+        exec_after_listen_append_port=exec_after_listen_append_port,
+        sockopts=sockopts,
+        inherited=fd,
+    )
+
+
 __all__ = [
     "Socket",
+    "accept_one_fd",
+    "bind_fd",
+    "serve_fd",
     "UdpPeer",
     "UdpServer",
     "UdpSocket",

@@ -348,3 +348,56 @@ def test_socket_options_apply_to_connections_accepted_on_an_inherited_socket(
 
     asyncio.run(scenario())
     assert seen == [0, 1]
+
+
+# -- inherited UDP sockets
+
+
+def _udp_bound() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _udp_exchange(port: int, datagrams: Sequence[bytes]) -> list[bytes]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(10)
+        got = []
+        for datagram in datagrams:
+            client.sendto(datagram, ("127.0.0.1", port))
+            got.append(client.recv(65536))
+        return got
+
+
+def test_udp_server_fd_serves_each_peer(websocat: Websocat) -> None:
+    with _udp_bound() as bound:
+        port = bound.getsockname()[1]
+        proc = launch(websocat, [bound], ["--stdout-announce-listening-ports", "-b", "udp-server-fd:3", "mirror:"])
+        assert announced(proc) == f"LISTEN proto=udp,ip=127.0.0.1,port={port}\n".encode()
+    assert _udp_exchange(port, [b"one", b"", b"three"]) == [b"one", b"", b"three"]  # a datagram is a message
+    assert _udp_exchange(port, [b"another peer"]) == [b"another peer"]
+    proc.kill()
+
+
+def test_udp_fdname_answers_the_first_sender(websocat: Websocat) -> None:
+    with _udp_bound() as other, _udp_bound() as named:
+        port = named.getsockname()[1]
+        proc = launch(websocat, [other, named], ["-b", "udp-fdname:dns", "mirror:"], {"LISTEN_FDNAMES": "other:dns"})
+        deadline = time.monotonic() + 10
+        got: list[bytes] = []
+        while not got and time.monotonic() < deadline:  # no announcement: retry until it answers
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+                    client.settimeout(0.5)
+                    client.sendto(b"ping", ("127.0.0.1", port))
+                    got.append(client.recv(100))
+            except TimeoutError:
+                continue
+    assert got == [b"ping"]
+    proc.kill()
+
+
+def test_udp_fd_that_is_a_tcp_socket_is_one_line(websocat: Websocat) -> None:
+    with tcp_listener() as listener:
+        proc = launch(websocat, [listener], ["-b", "udp-fd:3", "mirror:"])
+    one_error_line(proc, "udp-fd:3", "fd 3 is an IPv4 stream socket, not an IPv4 datagram one")

@@ -421,7 +421,6 @@ BAD_INPUT = {
         ["udp-server:127.0.0.1:0", "mirror:", "--udp-server-timeout-ms", "-1"],
         ["--udp-server-timeout-ms"],
     ),
-    "still-to-come": (["udp-fd:3"], ["not implemented yet"]),
 }
 
 
