@@ -12,7 +12,7 @@ This process sends from one socket to A and counts what arrives at B.  It keeps 
 relay's rate and not the kernel dropping a flood (128 small datagrams fit in a default
 receive buffer); a window that makes no progress for 0.5 s is counted as lost and the
 sender goes on.  The harness is Python too: it caps both figures alike.  Prints datagrams/s and loss for each
-relay; docs/bench-udp.md holds the last results.
+relay; docs/benchmarks.md holds the last results.
 """
 
 from __future__ import annotations

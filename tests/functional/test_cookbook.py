@@ -213,3 +213,20 @@ def test_standalone(shell: Shell, echo_server: None, bare_python: str) -> None:
     shell.env["PATH"] = f"{Path(bare_python).parent}:{shell.env['PATH']}"
     result = shell.run(run)
     assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+
+
+def test_socket_activation(shell: Shell) -> None:
+    """systemd's launcher listens and starts websocat on the first connection; a websockets
+    client talks to the mirror through the inherited socket."""
+    import shutil
+
+    from websockets.sync.client import connect as sync_connect
+
+    if shutil.which("systemd-socket-activate") is None:
+        pytest.skip("systemd-socket-activate is not installed (Debian: package systemd)")
+    (line,) = RECIPES["socket-activation"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+    with sync_connect(f"ws://127.0.0.1:{shell.ports['8080']}/", open_timeout=15) as ws:
+        ws.send("activated")
+        assert ws.recv(timeout=15) == "activated"
