@@ -247,3 +247,23 @@ def test_multicast_option_mistakes_are_one_line(options: dict[str, Any], message
 
     with pytest.raises(UsageError, match=message):
         run(main())
+
+
+def test_bind_to_device_and_the_ipv6_options() -> None:
+    async def main() -> tuple[bytes, int, int, int]:
+        server = await asyncio.get_running_loop().create_server(StreamProtocol, "::1", 0)
+        port = server.sockets[0].getsockname()[1]
+        options = {"socket_bind_to_device": "lo", "socket_only_v6": True, "socket_tclass_v6": 0x20, "socket_ttl": 9}
+        try:
+            async with tcp.connect("::1", port, sockopts=options) as stream:
+                raw = stream.protocol.transport.get_extra_info("socket")
+                return (
+                    raw.getsockopt(SOL, socket.SO_BINDTODEVICE, 16).rstrip(b"\0"),
+                    raw.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
+                    raw.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS),
+                    raw.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS),
+                )
+        finally:
+            server.close()
+
+    assert run(main()) == (b"lo", 1, 0x20, 9)
