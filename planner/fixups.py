@@ -132,12 +132,20 @@ def tls_domain(inv: Invocation) -> Invocation:
 
 
 def choose_mirror(inv: Invocation) -> Invocation:
-    """mirror: facing messages echoes whole messages (flags kept); facing bytes, bytes."""
+    """mirror: facing messages echoes whole messages (flags kept); facing bytes, bytes.
+
+    What it faces is the overlay right over it (`defragment:mirror:`), or with no overlay
+    the other side."""
 
     def choose(stack: Stack, other: Stack | None) -> Stack:
-        if type(stack.endpoint) is Mirror and not stack.overlays and other is not None:
-            if other.provides is Kind.MESSAGES:
-                return replace(stack, endpoint=MessageMirror())
+        if type(stack.endpoint) is not Mirror:
+            return stack
+        if stack.overlays:
+            faces = stack.overlays[-1].accepts  # the innermost overlay; None: either kind
+        else:
+            faces = other.provides if other is not None else None
+        if faces is Kind.MESSAGES:
+            return replace(stack, endpoint=MessageMirror())
         return stack
 
     return _map_stacks(inv, choose)

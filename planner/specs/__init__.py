@@ -213,6 +213,7 @@ from websocat.planner.specs import (
     chunking,
     fd,
     files,
+    lengthprefixed,
     limits,
     mock,
     process,

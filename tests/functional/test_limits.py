@@ -36,3 +36,28 @@ def test_a_zero_limit_is_one_line(websocat: Websocat) -> None:
     done = websocat.run("--read-buffer-limit", "0", "-b", "read_chunk_limiter:mirror:", "-")
     assert done.returncode == 2
     assert done.stderr == b"websocat: --read-buffer-limit: 0 is not a positive number of bytes\n"
+
+
+def test_defragment_makes_a_fragmented_message_whole(websocat: Websocat) -> None:
+    """A websockets client sends one message in fragments; a whole one comes back, and one
+    over --defragment-max-size ends that session with one line."""
+    proc, port = websocat.listen("--defragment-max-size", "8", "-b", "ws-l:127.0.0.1:0", "defragment:mirror:")
+
+    async def client() -> tuple[bytes, int | None]:
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            await ws.send([b"ab", b"cd", b"ef"])  # three frames, one message
+            whole = await asyncio.wait_for(ws.recv(), 20)
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            await ws.send([b"12345", b"67890"])
+            try:
+                await asyncio.wait_for(ws.recv(), 20)
+            except Exception:  # noqa: BLE001 - the server closes the connection
+                pass
+        return whole, ws.close_code  # type: ignore[return-value]
+
+    whole, code = asyncio.run(client())
+    assert whole == b"abcdef"
+    assert code == 1011
+    proc.terminate()
+    _out, err = websocat.finish(proc)
+    assert b"over --defragment-max-size (8 bytes)" in err and b"Traceback" not in err
