@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
                 elapsed = one_run(command(port, sink.getsockname()[1]), port, sink, size)
             times[name].append(elapsed)
             print(f"rep {rep + 1} {name}: {size / elapsed / 1e6:.0f} MB/s", file=sys.stderr)
-    print(f"| relay | MB/s (median) | min..max | runs | ratio to socat |\n|---|---|---|---|---|")
+    print("| relay | MB/s (median) | min..max | runs | ratio to socat |\n|---|---|---|---|---|")
     base = statistics.median(times["socat"])
     for name, runs in times.items():
         rates = sorted(size / t / 1e6 for t in runs)
