@@ -10,11 +10,13 @@ from dataclasses import replace
 from argparse import Namespace
 from typing import Any, Callable
 
-from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overlay, SpecError, Stack, fits, gives
+from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overlay, Role, SpecError, Stack, fits, gives
 from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.process import exec_dup2
+from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
+from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
 from websocat.planner.specs.tls import TlsClient
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
@@ -26,12 +28,11 @@ Fixup = Callable[[Invocation], Invocation]
 
 
 def _map_stacks(inv: Invocation, fn: Callable[[Stack, Stack | None], Stack]) -> Invocation:
-    """Apply fn(stack, other_side) to both sides."""
+    """Apply fn(stack, other) to every stack: a side's other is the other side; the other of
+    a stack an option added (--tee, --filter, ...) is the right side, whose data it carries."""
     left, right = inv.left, inv.right
     assert left is not None
-    new_left = fn(left, right)
-    new_right = fn(right, left) if right is not None else None
-    return inv.with_(left=new_left, right=new_right)
+    return inv.map_stacks(lambda role, stack: fn(stack, left if role is Role.RIGHT else right))
 
 
 def server_shorthand(inv: Invocation) -> Invocation:
@@ -135,32 +136,41 @@ def choose_mirror(inv: Invocation) -> Invocation:
     """mirror: facing messages echoes whole messages (flags kept); facing bytes, bytes.
 
     What it faces is the overlay right over it (`defragment:mirror:`), or with no overlay
-    the other side."""
+    the other side (for a --tee node, tee:, which carries messages)."""
+    left, right = inv.left, inv.right
 
-    def choose(stack: Stack, other: Stack | None) -> Stack:
+    def choose(role: Role, stack: Stack) -> Stack:
         if type(stack.endpoint) is not Mirror:
             return stack
+        other = left if role is Role.RIGHT else right
         if stack.overlays:
             faces = stack.overlays[-1].accepts  # the innermost overlay; None: either kind
+        elif role is Role.TEE:
+            faces = Kind.MESSAGES
         else:
             faces = other.provides if other is not None else None
         if faces is Kind.MESSAGES:
             return replace(stack, endpoint=MessageMirror())
         return stack
 
-    return _map_stacks(inv, choose)
+    return inv.map_stacks(choose)
 
 
 def insert_chunker(inv: Invocation) -> Invocation:
-    """Where a byte stream meets messages, add lines: (text mode, default) or chunks: (-b)."""
+    """Where a byte stream meets messages, add lines: (text mode, default) or chunks: (-b).
+
+    The session carries messages when either side or any --filter/--filter-reverse stack
+    does; then each of them that gives bytes gets the chunker (websocat4's rule)."""
     left, right = inv.left, inv.right
     assert left is not None and right is not None
     chunker = StreamChunks() if inv.opts.binary else LineChunks()
-    if BRIDGES.get((left.provides, right.provides)) == "chunker":
-        return inv.with_(left=left.wrapped(chunker))
-    if BRIDGES.get((right.provides, left.provides)) == "chunker":
-        return inv.with_(right=right.wrapped(chunker))
-    return inv
+    carriers = (Role.LEFT, Role.RIGHT, Role.FILTER, Role.FILTER_REVERSE)
+    kinds = {stack.provides for role, stack in inv.stacks if role in carriers}
+    if len(kinds) == 1 or BRIDGES.get((Kind.BYTES, Kind.MESSAGES)) != "chunker":
+        return inv
+    return inv.map_stacks(
+        lambda role, stack: stack.wrapped(chunker) if role in carriers and stack.provides is Kind.BYTES else stack
+    )
 
 
 FIXUPS: tuple[Fixup, ...] = (
@@ -170,6 +180,8 @@ FIXUPS: tuple[Fixup, ...] = (
     resolve_hostnames,  # skipped per connect with --late-resolve
     apply_ws_c_uri,
     choose_mirror,  # mirror: facing messages -> message mirror
+    insert_write_splitoff,  # --write-splitoff -> write-splitoff: over the right side
+    insert_tee,  # --tee -> tee: over the right side; lines:/chunks: under it and on the nodes
     insert_chunker,  # bytes meet messages -> lines: / chunks:
 )
 
@@ -191,8 +203,8 @@ def bind_options(inv: Invocation) -> Invocation:
     """Fill every option-bound field: the layers' and the process-level ones (always run)."""
     opts = inv.opts
     check_option_values(opts, [*all_spec_classes(), *PROCESS_LEVEL])
-    left = _socket_options_scope(bind_stack(inv.left, opts), opts) if inv.left is not None else None
-    right = _socket_options_scope(bind_stack(inv.right, opts), opts) if inv.right is not None else None
+    inv = inv.map_stacks(lambda _role, stack: _socket_options_scope(bind_stack(stack, opts), opts))
+    left, right = inv.left, inv.right
     exchange = bind_layer(Exchange(), opts)
     if left is not None and left.listener and right is not None and isinstance(right.endpoint, Stdio):
         if not exchange.exit_on_eof:  # -E: stdin's EOF ends the sessions, as before
@@ -200,7 +212,7 @@ def bind_options(inv: Invocation) -> Invocation:
     serving = bind_layer(Serving(), opts)
     if left is not None and left.listener and simple_server(left, opts):
         serving = replace(serving, ready_message="Listening on ws://{}/")
-    return inv.with_(left=left, right=right, exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
+    return inv.with_(exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
 
 
 def apply_fixups(inv: Invocation) -> Invocation:
@@ -209,6 +221,7 @@ def apply_fixups(inv: Invocation) -> Invocation:
         for fixup in FIXUPS:
             inv = fixup(inv)
     inv = exec_dup2(inv)  # an option that changes the right side's kind: not a fixup to skip
+    inv = insert_filters(inv)  # --filter wiring: not a fixup to skip either
     inv = bind_options(inv)
     if not inv.opts.no_fixups:
         for fixup in LATE_FIXUPS:
@@ -217,15 +230,25 @@ def apply_fixups(inv: Invocation) -> Invocation:
     return inv
 
 
+def _where(inv: Invocation, role: Role, stack: Stack) -> str:
+    """How an error names a stack: 'argument 1 ...' for a side, "option '--tee' ..." otherwise."""
+    if role is Role.LEFT:
+        return f"argument 1 {stack.source!r}"
+    if role is Role.RIGHT:
+        return f"argument 2 {stack.source!r}"
+    return f"option '{role.label}' {stack.source!r}"
+
+
 def check_plan(inv: Invocation) -> None:
-    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches
-    (bad option values, such as a header without a colon, failed when they were bound)."""
+    """Reject what cannot run: unknown bare words, unexpanded shorthands, kind mismatches,
+    option-added stacks that no layer uses (bad option values, such as a header without a
+    colon, failed when they were bound)."""
     if inv.right is None:
         raise SpecError("missing SPEC2 (with --no-fixups it is not filled in with stdio)")
-    for index, stack in ((1, inv.left), (2, inv.right)):
-        assert stack is not None
+    used: dict[Role, Kind] = {}  # the kind each used role's stacks must give
+    for role, stack in inv.stacks:
         ep = stack.endpoint
-        where = f"argument {index} {stack.source!r}"
+        where = _where(inv, role, stack)
         if isinstance(ep, BareAddress):
             hint = f"; did you mean -s {ep.text} (a WebSocket server) or tcp:{ep.text}?"
             raise SpecError(f"{where}: no prefix{hint}")
@@ -238,7 +261,19 @@ def check_plan(inv: Invocation) -> None:
                 raise SpecError(
                     f"{where}: '{layer.prefix}' expects {layer.accepts.value} but the layer under it gives {inner.value}"
                 )
+            for uses in layer.uses:
+                used[uses] = Kind.MESSAGES if uses is Role.TEE else inner
             inner = gives(layer, inner)
+    for role, stack in inv.stacks:
+        if role in (Role.LEFT, Role.RIGHT):
+            continue
+        where = _where(inv, role, stack)
+        if role not in used:
+            raise SpecError(f"{where}: no {role.value}: overlay uses it (--no-fixups and --less-fixups insert none)")
+        if stack.provides is not used[role]:
+            raise SpecError(
+                f"{where}: gives {stack.provides.value} where {used[role].value} are needed; add lines: or chunks: to it"
+            )
     assert inv.left is not None
     if inv.left.provides is not inv.right.provides:
         raise SpecError(

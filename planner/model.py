@@ -32,6 +32,23 @@ class NotImplementedYet(SpecError):
     """A recognised prefix or option that this version cannot run yet."""
 
 
+class Role(enum.Enum):
+    """What a stack is for in a session: the two sides, and the stacks that options add
+    (--filter, --filter-reverse, --tee, --write-splitoff), each used by one layer."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    FILTER = "filter"
+    FILTER_REVERSE = "filter-reverse"
+    TEE = "tee"
+    WRITE_SPLITOFF = "write-splitoff"
+
+    @property
+    def label(self) -> str:
+        """How messages and script comments name a stack of this role."""
+        return self.value if self in (Role.LEFT, Role.RIGHT) else f"--{self.value}"
+
+
 @dataclass(frozen=True)
 class Spec:
     """One layer of a specifier stack: an endpoint (leaf) or an overlay."""
@@ -106,6 +123,13 @@ class Overlay(Spec):
     is_overlay: ClassVar[bool] = True
     accepts: ClassVar[Kind | None] = Kind.BYTES
     provides: ClassVar[Kind | None] = Kind.BYTES
+    # The option-added stacks this layer is handed (tee: the --tee stacks): the renderer
+    # opens them first and passes their sockets through `stack_arguments`.
+    uses: ClassVar[tuple[Role, ...]] = ()
+
+    def stack_arguments(self, sockets: dict[Role, list[Var]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Arguments of the runtime call that carry the used stacks' sockets (after the inner one)."""
+        return (), {}
 
 
 # -- kind rules: read by Stack.provides, the chunker fixup and check_plan
@@ -158,19 +182,6 @@ class Stack:
         return " over ".join(layer.describe() for layer in self.layers())
 
 
-class Role(enum.Enum):
-    """What a stack is for in a session.  Today the planner fills LEFT and RIGHT; the
-    others are where --filter, --filter-reverse, --tee and --write-splitoff will add
-    their stacks."""
-
-    LEFT = "left"
-    RIGHT = "right"
-    FILTER = "filter"
-    FILTER_REVERSE = "filter-reverse"
-    TEE = "tee"
-    WRITE_SPLITOFF = "write-splitoff"
-
-
 @dataclass(frozen=True)
 class Invocation:
     """Everything the planner knows about one run: options and its role-tagged stacks."""
@@ -189,6 +200,14 @@ class Invocation:
     def stack(self, role: Role) -> Stack | None:
         """The (first) stack with this role."""
         return next((stack for r, stack in self.stacks if r is role), None)
+
+    def stacks_of(self, role: Role) -> list[Stack]:
+        """Every stack with this role, in command-line order."""
+        return [stack for r, stack in self.stacks if r is role]
+
+    def map_stacks(self, fn: Callable[[Role, Stack], Stack]) -> Invocation:
+        """A copy with every stack replaced by ``fn(role, stack)``."""
+        return replace(self, stacks=tuple((role, fn(role, stack)) for role, stack in self.stacks))
 
     @property
     def left(self) -> Stack | None:

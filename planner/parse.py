@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from websocat.planner.model import BareAddress, Endpoint, Invocation, NotImplementedYet, Overlay, SpecError, Stack
+from websocat.planner.model import BareAddress, Endpoint, Invocation, NotImplementedYet, Overlay, Role, SpecError, Stack
 from websocat.planner.specs import PREFIXES
 from websocat.planner.suggest import closest
 
@@ -61,19 +62,35 @@ def parse_stack(text: str) -> Stack:
         return Stack(cls.from_value(value), tuple(overlays), source=text)
 
 
+# Options whose value is a whole specifier, parsed like SPEC1/SPEC2, with the role of its stack.
+STACK_OPTIONS: tuple[tuple[str, Role], ...] = (
+    ("filter", Role.FILTER),
+    ("filter_reverse", Role.FILTER_REVERSE),
+    ("tee", Role.TEE),
+    ("write_splitoff", Role.WRITE_SPLITOFF),
+)
+
+
 def parse(inv: Invocation) -> Invocation:
-    """Parse SPEC1 and SPEC2 (a missing SPEC2 stays None until the fixups)."""
+    """Parse SPEC1 and SPEC2 (a missing SPEC2 stays None until the fixups), then the
+    specifiers of --filter, --filter-reverse, --tee and --write-splitoff."""
     if inv.spec1 is None:
         raise SpecError("missing SPEC1: expected an endpoint such as ws://127.0.0.1:1234 (see --help)")
-    left = _parse_arg(inv.spec1, 1)
-    right = _parse_arg(inv.spec2, 2) if inv.spec2 is not None else None
-    return inv.with_(left=left, right=right)
+    left = _parse_arg(inv.spec1, "argument 1")
+    right = _parse_arg(inv.spec2, "argument 2") if inv.spec2 is not None else None
+    inv = inv.with_(left=left, right=right)
+    extra: list[tuple[Role, Stack]] = []
+    for dest, role in STACK_OPTIONS:
+        value = getattr(inv.opts, dest, None)
+        for text in [value] if isinstance(value, str) else value or ():
+            extra.append((role, _parse_arg(text, f"option '{role.label}'")))
+    return replace(inv, stacks=(*inv.stacks, *extra)) if extra else inv
 
 
-def _parse_arg(text: str, index: int) -> Stack:
+def _parse_arg(text: str, where: str) -> Stack:
     try:
         return parse_stack(text)
     except NotImplementedYet:
         raise
     except SpecError as exc:
-        raise type(exc)(f"argument {index} {text!r}: {exc}") from None
+        raise type(exc)(f"{where} {text!r}: {exc}") from None

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from websocat.planner.model import Invocation, Kind, Octal, Spec, Stack, Var
+from websocat.planner.model import Invocation, Kind, Octal, Role, Spec, Stack, Var
 from websocat.planner.session import Exchange, keywords
 from websocat.planner.specs import Listening, Setup
 from websocat.planner.values import hide_credentials
@@ -115,13 +115,22 @@ class _Names:
 
 
 def _layer_step(
-    layer: Spec, inner: str | None, names: _Names, side: int, setup_vars: dict[int, str], modules: set[str]
+    layer: Spec,
+    inner: str | None,
+    names: _Names,
+    side: int,
+    setup_vars: dict[int, str],
+    modules: set[str],
+    sockets: dict[Role, list[Var]] | None = None,
 ) -> Step:
     render = layer.render  # type: ignore[attr-defined]
     if getattr(layer, "setup", None) is not None:
         args, kwargs = layer.call_arguments(setup_vars[side])  # type: ignore[call-arg]
     else:
         args, kwargs = layer.call_arguments()
+    if sockets is not None:  # a layer handed option-added stacks (tee:, write-splitoff:, filters)
+        more_args, more_kwargs = layer.stack_arguments(sockets)  # type: ignore[attr-defined]
+        args, kwargs = (*more_args, *args), {**more_kwargs, **kwargs}
     if inner is not None:
         args = (Var(inner), *args)
     modules.add(render.module)
@@ -134,28 +143,54 @@ def _short(module: str) -> str:
     return module.rpartition(".")[2]
 
 
-def _stack_steps(
-    stack: Stack,
-    names: _Names,
-    side: int,
-    setup_vars: dict[int, str],
-    modules: set[str],
-    skip_endpoint: str | None = None,
-) -> tuple[list[Step], str]:
-    """Steps that open `stack` innermost first; returns them and the outermost variable."""
-    steps: list[Step] = []
-    if skip_endpoint is None:
-        step = _layer_step(stack.endpoint, None, names, side, setup_vars, modules)
-        step.comment = f"{'left' if side == 1 else 'right'}: {comment_text(hide_credentials(stack.source))}"
-        steps.append(step)
-        var = step.var
-    else:
-        var = skip_endpoint
-    for overlay in reversed(stack.overlays):
-        step = _layer_step(overlay, var, names, side, setup_vars, modules)
-        steps.append(step)
-        var = step.var
-    return steps, var
+class _Opener:
+    """Steps that open stacks: each stack innermost first, after the option-added stacks
+    (--tee, --filter, ...) that one of its layers is handed, which are opened the same way."""
+
+    def __init__(self, inv: Invocation, names: _Names, setup_vars: dict[int, str], modules: set[str]) -> None:
+        self.names, self.setup_vars, self.modules = names, setup_vars, modules
+        self.extra = _numbered(inv)[2:]
+
+    def open(
+        self, stack: Stack, side: int, label: str, skip_endpoint: str | None = None, note: str = ""
+    ) -> tuple[list[Step], str]:
+        """Steps that open `stack` (``skip_endpoint``: the variable of its endpoint, opened
+        elsewhere); returns them and the outermost variable."""
+        steps: list[Step] = []
+        sockets: dict[Role, list[Var]] = {}
+        for role in [role for layer in stack.overlays for role in layer.uses]:
+            for extra_role, extra, extra_side in self.extra:
+                if extra_role is role:
+                    opened, var = self.open(extra, extra_side, role.label)
+                    steps += opened
+                    sockets.setdefault(role, []).append(Var(var))
+        own = len(steps)
+        if skip_endpoint is None:
+            step = _layer_step(stack.endpoint, None, self.names, side, self.setup_vars, self.modules)
+            steps.append(step)
+            var = step.var
+        else:
+            var = skip_endpoint
+        for overlay in reversed(stack.overlays):
+            used = sockets if overlay.uses else None
+            step = _layer_step(overlay, var, self.names, side, self.setup_vars, self.modules, used)
+            steps.append(step)
+            var = step.var
+        if len(steps) > own:
+            steps[own].comment = f"{label}: {comment_text(hide_credentials(stack.source))}{note}"
+        return steps, var
+
+
+def _numbered(inv: Invocation) -> list[tuple[Role, Stack, int]]:
+    """Every stack with its number (the suffix of its variables): left 1, right 2, then the
+    option-added ones in command-line order."""
+    assert inv.left is not None and inv.right is not None
+    extra = [(role, stack) for role, stack in inv.stacks if role not in (Role.LEFT, Role.RIGHT)]
+    return [
+        (Role.LEFT, inv.left, 1),
+        (Role.RIGHT, inv.right, 2),
+        *((role, stack, side) for side, (role, stack) in enumerate(extra, start=3)),
+    ]
 
 
 def _nest(steps: list[Step], depth: int) -> int:
@@ -182,7 +217,7 @@ def plan_scenario(inv: Invocation) -> Scenario:
     setup: list[Step] = []
     setup_vars: dict[int, str] = {}
     session_params: list[str] = []
-    for side, stack in ((1, left), (2, right)):
+    for _role, stack, side in _numbered(inv):
         hook: Setup | None = getattr(stack.endpoint, "setup", None)
         if hook is not None:
             var = setup_vars[side] = names.new(hook.var, side)
@@ -191,12 +226,11 @@ def plan_scenario(inv: Invocation) -> Scenario:
             setup.append(Step("await", call, var, comment=hook.comment))
             session_params.append(f"{var}: {hook.var_type}")
     passed = [setup_vars[s] for s in sorted(setup_vars)]
+    opener = _Opener(inv, names, setup_vars, modules)
     if left.listener:
         listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
         conn = names.new("conn", 1)
-        left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules, skip_endpoint=conn)
-        if left_steps:
-            left_steps[0].comment = f"left: {comment_text(hide_credentials(left.source))}, one session per connection"
+        left_steps, left_var = opener.open(left, 1, "left", skip_endpoint=conn, note=", one session per connection")
         session_params.insert(0, f"{conn}: {listening.conn_type}")
         # What each session gets besides its connection is written out, not passed through.
         handler = SessionHandler(conn, passed) if passed else Var("session")
@@ -206,9 +240,9 @@ def plan_scenario(inv: Invocation) -> Scenario:
         serve = call_text(f"{_short(listening.module)}.{listening.function}", (*args, handler), kwargs)
         main_call = f"await {serve}"
     else:
-        left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)
+        left_steps, left_var = opener.open(left, 1, "left")
         main_call = f"await session({', '.join(passed)})"
-    right_steps, right_var = _stack_steps(right, names, 2, setup_vars, modules)
+    right_steps, right_var = opener.open(right, 2, "right")
     exchange = _exchange(left_var, right_var, left.provides, inv.exchange)
     exchange_comment = ""
     if getattr(right.endpoint, "takes_over", False):

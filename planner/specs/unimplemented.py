@@ -58,12 +58,6 @@ TABLE: tuple[Row, ...] = (
     Row("SimpleReuser", "reuse", OVERLAY_M, "",
         "Share underlying datagram connection between multiple outer users.",
         ("reuse-raw:", "raw-reuse:",)),
-    Row("Tee", "tee", OVERLAY_M, "",
-        "Use both this underlying datagram specifier and also additional ones specified by --tee.",
-        ("tee:",)),
-    Row("WriteSplitoff", "splitoff", OVERLAY, "",
-        "Only read from inner specifier, route writes to other, CLI-specified Socket.",
-        ("write-splitoff:", "write-divert:", "wrdvrt:",)),
 )
 # fmt: on
 
