@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from websocat.runtime.endpoints import asyncfd, process, tcp, trivial, unix
-from websocat.runtime.overlays import limits, tls, ws
+from websocat.runtime.overlays import limits, splitoff, tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime import copying
 from websocat.runtime.testing import (
@@ -188,6 +188,14 @@ async def relayed_pair(make_pair: StreamPairFactory) -> AsyncIterator[StreamPair
             await asyncio.gather(relay, return_exceptions=True)
 
 
+@asynccontextmanager
+async def splitoff_pair() -> AsyncIterator[StreamPair]:
+    """(x, y) over two TCP connections: x reads the first and writes the second, y the
+    other way round (write-splitoff:)."""
+    async with tcp_pair() as (a1, b1), tcp_pair() as (a2, b2):
+        yield splitoff.write_splitoff(a1, a2, omit_shutdown=True), splitoff.write_splitoff(b2, b1, omit_shutdown=True)
+
+
 # The relay holds up to a pipe's worth (1 MiB) and its two sockets' kernel buffers.
 RELAYED = StreamTraits(buffered=(1 << 20) + 4 * KERNEL_BUFFER)
 
@@ -210,6 +218,7 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "write-chunk-limited": (partial(stacked, tcp_pair, partial(limits.limit_writes, limit=13)), StreamTraits()),
     "write-buffered": (partial(stacked, tcp_pair, limits.buffer_writes), StreamTraits()),
     "socketpair-relayed": (partial(relayed_pair, socketpair_pair), RELAYED),
+    "write-splitoff": (splitoff_pair, StreamTraits()),
 }
 
 

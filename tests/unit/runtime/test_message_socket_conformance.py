@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from websocat.runtime.endpoints import seqpacket, trivial, udp
-from websocat.runtime.overlays import chunks, lines, ws
+from websocat.runtime.overlays import chunks, lines, splitoff, tee, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
     MESSAGE_SOCKET_CHECKS,
@@ -59,6 +59,22 @@ def _ws_client(stream: ByteStream) -> ws.WsSocket:
 
 def _ws_server(stream: ByteStream) -> ws.WsSocket:
     return ws.framed(stream, client=False)
+
+
+def _tee_alone(stream: ByteStream) -> tee.Tee:
+    """tee: with no --tee nodes: the socket under it, read and written through the tee."""
+    return tee.tee(ws.framed(stream, client=True), [])
+
+
+@asynccontextmanager
+async def splitoff_pair() -> AsyncIterator[MessagePair]:
+    """(x, y) over two WebSocket connections: x reads the first and writes the second,
+    y the other way round (write-splitoff: over messages)."""
+    async with (
+        stacked(tcp_pair, _ws_client, _ws_server) as (a1, b1),
+        stacked(tcp_pair, _ws_client, _ws_server) as (a2, b2),
+    ):
+        yield splitoff.write_splitoff(a1, a2, omit_shutdown=True), splitoff.write_splitoff(b2, b1, omit_shutdown=True)
 
 
 UDP_MAX = 65507  # the longest UDP payload over IPv4
@@ -149,6 +165,9 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
         MessageTraits(reads_as=BINARY, fragments=False, control=False),
     ),
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
+    "tee": (partial(stacked, tcp_pair, _tee_alone, _ws_server), WEBSOCKET),
+    # Each direction is its own connection: a Close ends only the one it is sent on.
+    "write-splitoff": (splitoff_pair, MessageTraits(control=False)),
     "udp-connect-bind": (udp_connect_bind_pair, DATAGRAMS),
     "udp-bind-target": (udp_bind_target_pair, DATAGRAMS),
     "udp-server": (udp_server_pair, DATAGRAMS),
