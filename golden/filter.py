@@ -10,6 +10,7 @@ async def session(conn1: tcp.Stream) -> None:
     async with process.shell("tr a-z A-Z") as proc3:
         # right: tcp:127.0.0.1:5000
         async with tcp.connect("127.0.0.1", 5000) as tcp2:
+            # left -> proc3 -> tcp2 (--filter)
             async with splitoff.through_filters(tcp2, forward=[proc3]) as filtered2:
                 await exchange_bytes(conn1, filtered2)
 

@@ -20,6 +20,7 @@ async def session(conn1: tcp.Stream) -> None:
                                 # right: tcp:127.0.0.1:5000
                                 async with tcp.connect("127.0.0.1", 5000) as tcp2:
                                     async with lines.framed(tcp2) as lines2:
+                                        # left -> lines3 -> lines4 -> lines2 (--filter); lines2 -> chunks5 -> left (--filter-reverse)
                                         async with splitoff.through_filters(
                                             lines2,
                                             forward=[lines3, lines4],

@@ -17,6 +17,7 @@ async def session(conn1: tcp.Stream, addrs4: tcp.Addrs) -> None:
                         # right: tcp:127.0.0.1:5000
                         async with tcp.connect("127.0.0.1", 5000) as tcp2:
                             async with chunks.framed(tcp2) as chunks2:
+                                # messages written go to chunks2, chunks3 and ws4; messages read come from any of them
                                 async with tee.tee(chunks2, [chunks3, ws4]) as tee2:
                                     await exchange_packets(ws1, tee2)
 

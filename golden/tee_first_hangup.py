@@ -13,6 +13,7 @@ async def session() -> None:
             async with trivial.message_mirror() as mirror3:
                 # right: udp:127.0.0.1:5000
                 async with udp.connect("127.0.0.1", 5000) as udp2:
+                    # messages written go to udp2 and mirror3; messages read come from any of them
                     async with tee.tee(udp2, [mirror3], use_first_hangup=True) as tee2:
                         await exchange_packets(ws1, tee2)
 

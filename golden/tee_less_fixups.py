@@ -13,6 +13,7 @@ async def session() -> None:
             async with udp.connect("127.0.0.1", 5001) as udp3:
                 # right: tee:udp:127.0.0.1:5000
                 async with udp.connect("127.0.0.1", 5000) as udp2:
+                    # messages written go to udp2 and udp3; messages read come from any of them
                     async with tee.tee(udp2, [udp3]) as tee2:
                         await exchange_packets(ws1, tee2)
 

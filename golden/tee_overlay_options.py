@@ -14,6 +14,7 @@ async def session() -> None:
                 # right: tee:tcp:127.0.0.1:5000
                 async with tcp.connect("127.0.0.1", 5000) as tcp2:
                     async with lines.framed(tcp2) as lines2:
+                        # messages written go to lines2 and udp3; messages read come from any of them
                         async with tee.tee(
                             lines2,
                             [udp3],

@@ -12,6 +12,7 @@ async def session(conn1: tcp.Stream) -> None:
         async with tcp.connect("127.0.0.1", 5001) as tcp3:
             # right: tcp:127.0.0.1:5000
             async with tcp.connect("127.0.0.1", 5000) as tcp2:
+                # reads from tcp2, writes to tcp3
                 async with splitoff.write_splitoff(tcp2, tcp3) as splitoff2:
                     async with lines.framed(splitoff2) as lines2:
                         await exchange_packets(ws1, lines2)

@@ -15,6 +15,7 @@ async def session() -> None:
                     # right: wrdvrt:tcp:127.0.0.1:5000
                     async with tcp.connect("127.0.0.1", 5000) as tcp2:
                         async with lines.framed(tcp2) as lines2:
+                            # reads from lines2, writes to ws3
                             async with splitoff.write_splitoff(
                                 lines2, ws3, omit_shutdown=True
                             ) as splitoff2:

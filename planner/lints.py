@@ -7,6 +7,8 @@ from typing import Callable
 from websocat.planner.model import Invocation, Stack
 from websocat.planner.specs.chunking import LineChunks
 from websocat.planner.specs.process import Cmd, Exec
+from websocat.planner.specs.splitoff import WriteSplitoff
+from websocat.planner.specs.tee import Tee
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.unix import UnixPath
 from websocat.planner.specs.ws import WsConnect, WsRequest
@@ -42,7 +44,7 @@ def oneshot_without_listener(inv: Invocation) -> list[str]:
 def separator_without_lines(inv: Invocation) -> list[str]:
     opts = inv.opts
     given = opts.separator is not None or opts.separator_n is not None or opts.null_terminated
-    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    stacks = [s for _role, s in inv.stacks]
     if given and not any(isinstance(o, LineChunks) for s in stacks for o in s.overlays):
         return ["separator options given but no lines: overlay is in the plan; they have no effect"]
     return []
@@ -51,8 +53,8 @@ def separator_without_lines(inv: Invocation) -> list[str]:
 def at_sign_unix_path(inv: Invocation) -> list[str]:
     """unix:@name is a file named '@name': websocat v1 meant the abstract namespace, websocat4 no longer does."""
     found = []
-    for stack in (inv.left, inv.right):
-        if stack is not None and isinstance(stack.endpoint, UnixPath):
+    for _role, stack in inv.stacks:
+        if isinstance(stack.endpoint, UnixPath):
             path = stack.endpoint.path
             if path[:1] in ("@", b"@"):
                 found.append(
@@ -108,7 +110,7 @@ def stdio_global_timeout_without_exit(inv: Invocation) -> list[str]:
 def process_options_without_effect(inv: Invocation) -> list[str]:
     """--exec-* options where nothing they apply to is in the plan."""
     opts = inv.opts
-    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    stacks = [s for _role, s in inv.stacks]  # the --tee, --filter, ... stacks too
     found = []
     child = (opts.exec_args, opts.exec_arg0, opts.exec_chdir, opts.exec_uid, opts.exec_gid, opts.exec_monitor_exits)
     if any(v not in (None, False, []) for v in child) and not any(isinstance(s.endpoint, (Exec, Cmd)) for s in stacks):
@@ -122,6 +124,19 @@ def process_options_without_effect(inv: Invocation) -> list[str]:
         found.append("--exec-after-listen-append-port has no effect without --exec-after-listen")
     if opts.exec_after_listen is not None and not any(s.listener for s in stacks):
         found.append("--exec-after-listen has no effect: no side listens")
+    return found
+
+
+def tee_options_without_tee(inv: Invocation) -> list[str]:
+    """--tee-* and --write-splitoff-omit-shutdown where no tee: / write-splitoff: is in the plan."""
+    opts = inv.opts
+    layers = [type(layer) for _role, s in inv.stacks for layer in s.overlays]
+    found = []
+    flags = (opts.tee_propagate_failures, opts.tee_propagate_eof, opts.tee_tolerate_torn_msgs)
+    if (any(flags) or opts.tee_use_hangups or opts.tee_use_first_hangup) and Tee not in layers:
+        found.append("--tee-* options given but no tee: overlay is in the plan (give --tee); they have no effect")
+    if opts.write_splitoff_omit_shutdown and WriteSplitoff not in layers:
+        found.append("--write-splitoff-omit-shutdown has no effect without write-splitoff: (give --write-splitoff)")
     return found
 
 
@@ -140,6 +155,7 @@ LINTS: tuple[Lint, ...] = (
     omitted_upgrade_headers,
     stdio_global_timeout_without_exit,
     process_options_without_effect,
+    tee_options_without_tee,
 )
 
 

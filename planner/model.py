@@ -131,6 +131,10 @@ class Overlay(Spec):
         """Arguments of the runtime call that carry the used stacks' sockets (after the inner one)."""
         return (), {}
 
+    def stack_comment(self, inner: Var, sockets: dict[Role, list[Var]]) -> str:
+        """A comment for the script: where the data goes between ``inner`` and the used stacks."""
+        return ""
+
 
 # -- kind rules: read by Stack.provides, the chunker fixup and check_plan
 

@@ -174,10 +174,14 @@ class _Opener:
         for overlay in reversed(stack.overlays):
             used = sockets if overlay.uses else None
             step = _layer_step(overlay, var, self.names, side, self.setup_vars, self.modules, used)
+            if used is not None:
+                step.comment = overlay.stack_comment(Var(var), used)
             steps.append(step)
             var = step.var
         if len(steps) > own:
-            steps[own].comment = f"{label}: {comment_text(hide_credentials(stack.source))}{note}"
+            first = steps[own]
+            described = f"{label}: {comment_text(hide_credentials(stack.source))}{note}"
+            first.comment = f"{described}; {first.comment}" if first.comment else described
         return steps, var
 
 

@@ -30,6 +30,9 @@ class WriteSplitoff(Overlay):
     def stack_arguments(self, sockets: dict[Role, list[Var]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return tuple(sockets.get(Role.WRITE_SPLITOFF, [])[:1]), {}
 
+    def stack_comment(self, inner: Var, sockets: dict[Role, list[Var]]) -> str:
+        return f"reads from {inner}, writes to {', '.join(sockets.get(Role.WRITE_SPLITOFF, []))}"
+
 
 @dataclass(frozen=True)
 class Filters(Overlay):
@@ -46,6 +49,17 @@ class Filters(Overlay):
     def stack_arguments(self, sockets: dict[Role, list[Var]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         kwargs = {"forward": sockets.get(Role.FILTER), "reverse": sockets.get(Role.FILTER_REVERSE)}
         return (), {name: value for name, value in kwargs.items() if value}
+
+    def stack_comment(self, inner: Var, sockets: dict[Role, list[Var]]) -> str:
+        forward, reverse = sockets.get(Role.FILTER, []), sockets.get(Role.FILTER_REVERSE, [])
+        return "; ".join(
+            f"{' -> '.join(path)} ({option})"
+            for path, option, given in (
+                (["left", *forward, inner], "--filter", forward),
+                ([inner, *reverse, "left"], "--filter-reverse", reverse),
+            )
+            if given
+        )
 
 
 def _splitoff_count(stack: Stack) -> int:

@@ -43,6 +43,11 @@ class Tee(Overlay):
     def stack_arguments(self, sockets: dict[Role, list[Var]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (sockets.get(Role.TEE, []),), {}
 
+    def stack_comment(self, inner: Var, sockets: dict[Role, list[Var]]) -> str:
+        nodes = [inner, *sockets.get(Role.TEE, [])]
+        listed = " and ".join([", ".join(nodes[:-1]), nodes[-1]]) if len(nodes) > 1 else nodes[0]
+        return f"messages written go to {listed}; messages read come from any of them"
+
 
 def _tee_count(stack: Stack) -> int:
     return sum(isinstance(layer, Tee) for layer in stack.overlays)

@@ -83,3 +83,11 @@ def test_bad_stacks_are_one_line_errors(argv: list[str], message: str | None) ->
 def test_tee_without_nodes_warns() -> None:
     inv = plan(["-", "tee:udp:127.0.0.1:6"])
     assert any("tee: without --tee" in w for w in inv.warnings)
+
+
+def test_lints_for_options_without_their_overlay() -> None:
+    inv = plan(["--tee-propagate-eof", "--write-splitoff-omit-shutdown", "-", "mirror:"])
+    assert any("--tee-* options" in w for w in inv.warnings)
+    assert any("--write-splitoff-omit-shutdown has no effect" in w for w in inv.warnings)
+    inv = plan(["--tee-propagate-eof", "--tee", "exec:cat", "-", "mirror:", "--exec-args", "x"])
+    assert not [w for w in inv.warnings if "--tee-*" in w or "exec:" in w]
