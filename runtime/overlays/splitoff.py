@@ -33,17 +33,24 @@ class SplitStream(ByteStream):
     """A byte stream that reads from ``reader`` and writes to ``writer``.
 
     ``shut_reader``: entering it (``async with``) first shuts down the reader's write half.
+    Its hangup is either half's, or ``hangup_of``'s when given.
     """
 
     name = "write-splitoff"
 
-    def __init__(self, reader: ByteStream, writer: ByteStream, *, shut_reader: bool = False) -> None:
+    def __init__(
+        self, reader: ByteStream, writer: ByteStream, *, shut_reader: bool = False, hangup_of: ByteStream | None = None
+    ) -> None:
         self.reader, self.writer = reader, writer
         self.readable, self.writable = reader.readable, writer.writable
         self.read = reader.read  # type: ignore[method-assign]
         self.write = writer.write  # type: ignore[method-assign]
         self.write_eof = writer.write_eof  # type: ignore[method-assign]
-        self.hangup, self._watchers = any_hangup(reader.hangup, writer.hangup)
+        self._watchers: list[asyncio.Future[Any]] = []
+        if hangup_of is not None:
+            self.hangup = hangup_of.hangup
+        else:
+            self.hangup, self._watchers = any_hangup(reader.hangup, writer.hangup)
         self._shut_reader = shut_reader
 
     async def __aenter__(self) -> SplitStream:
@@ -63,12 +70,23 @@ class SplitMessages(MessageSocket):
 
     name = "write-splitoff"
 
-    def __init__(self, reader: MessageSocket, writer: MessageSocket, *, shut_reader: bool = False) -> None:
+    def __init__(
+        self,
+        reader: MessageSocket,
+        writer: MessageSocket,
+        *,
+        shut_reader: bool = False,
+        hangup_of: MessageSocket | None = None,
+    ) -> None:
         self.reader, self.writer = reader, writer
         self.readable, self.writable = reader.readable, writer.writable
         self.recv_batch = reader.recv_batch  # type: ignore[method-assign]
         self.send_batch = writer.send_batch  # type: ignore[method-assign]
-        self.hangup, self._watchers = any_hangup(reader.hangup, writer.hangup)
+        self._watchers: list[asyncio.Future[Any]] = []
+        if hangup_of is not None:
+            self.hangup = hangup_of.hangup
+        else:
+            self.hangup, self._watchers = any_hangup(reader.hangup, writer.hangup)
         self._shut_reader = shut_reader
 
     async def send_eof(self) -> None:
@@ -144,8 +162,8 @@ async def _through_filters(sock: Any, forward: list[Any], reverse: list[Any], ra
     hops += [*zip([sock] + reverse[:-1], reverse)] if reverse else []
     reader = reverse[-1] if reverse else sock
     writer = forward[0] if forward else sock
-    wired: Any = SplitMessages(reader, writer) if messages else SplitStream(reader, writer)
-    wired.hangup = sock.hangup  # the right side's hangup, as websocat4's swaps keep it
+    # The right side's hangup, as websocat4's swaps keep it.
+    wired: Any = (SplitMessages if messages else SplitStream)(reader, writer, hangup_of=sock)
     wired.managed = True  # the halves belong to the blocks that opened them
     try:
         async with asyncio.TaskGroup() as group:
