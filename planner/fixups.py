@@ -15,6 +15,7 @@ from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.process import exec_dup2
+from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
 from websocat.planner.specs.tls import TlsClient
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
@@ -170,6 +171,7 @@ FIXUPS: tuple[Fixup, ...] = (
     resolve_hostnames,  # skipped per connect with --late-resolve
     apply_ws_c_uri,
     choose_mirror,  # mirror: facing messages -> message mirror
+    sender_kind,  # registry-send: sends what the left side gives
     insert_chunker,  # bytes meet messages -> lines: / chunks:
 )
 
