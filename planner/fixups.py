@@ -15,6 +15,7 @@ from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.process import exec_dup2
+from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
@@ -182,6 +183,7 @@ FIXUPS: tuple[Fixup, ...] = (
     choose_mirror,  # mirror: facing messages -> message mirror
     insert_write_splitoff,  # --write-splitoff -> write-splitoff: over the right side
     insert_tee,  # --tee -> tee: over the right side; lines:/chunks: under it and on the nodes
+    sender_kind,  # registry-send: sends what the left side gives
     insert_chunker,  # bytes meet messages -> lines: / chunks:
 )
 

@@ -217,6 +217,7 @@ from websocat.planner.specs import (
     limits,
     mock,
     process,
+    registry,
     splitoff,
     tcp,
     tee,

@@ -108,7 +108,10 @@ def insert_filters(inv: Invocation) -> Invocation:
     talks to (always, as websocat4 wires them outside its fixups)."""
     if not (inv.stacks_of(Role.FILTER) or inv.stacks_of(Role.FILTER_REVERSE)):
         return inv
-    if inv.opts.exec_dup2 is not None:
-        raise SpecError("--filter and --filter-reverse do not work with --exec-dup2 (no data passes through websocat)")
     assert inv.right is not None
+    if getattr(inv.right.endpoint, "takes_over", False):
+        raise SpecError(
+            "--filter and --filter-reverse do not work when the right side takes the left socket itself"
+            " (--exec-dup2, registry-send:)"
+        )
     return inv.with_(right=inv.right.wrapped(Filters()))

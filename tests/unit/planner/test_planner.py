@@ -51,9 +51,20 @@ def test_unknown_prefix_suggests() -> None:
         parse_stack("tpc:127.0.0.1:5")
 
 
-def test_unimplemented_prefix() -> None:
-    with pytest.raises(NotImplementedYet, match="^registry-datagram-listen: is not implemented yet$"):
-        parse_stack("regdg-l:somewhere")
+def test_unimplemented_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row of planner/specs/unimplemented.py is recognised and refused with one line."""
+    from websocat.planner import parse as parse_module
+    from websocat.planner.specs import PREFIXES, SPECS
+    from websocat.planner.specs.unimplemented import ENDPOINT, Row, declare
+
+    cls = declare(Row("FutureKind", "trivial", ENDPOINT, "", "A kind to come.", ("future-kind:", "fk:")))
+    monkeypatch.setattr(parse_module, "_ORDERED", sorted(PREFIXES, key=len, reverse=True))
+    try:
+        with pytest.raises(NotImplementedYet, match="^future-kind: is not implemented yet$"):
+            parse_stack("fk:somewhere")
+    finally:
+        SPECS.remove(cls)
+        del PREFIXES["future-kind:"], PREFIXES["fk:"]
 
 
 def test_bad_port() -> None:
@@ -215,18 +226,20 @@ def test_dummy_datagrams_kind() -> None:
 
 
 def test_phase_dumps_show_a_composition_tree() -> None:
-    """--compose will build trees of invocations; the dumps already print them, nested."""
-    from websocat.planner.model import Parallel, Race, Sequence, describe_tree
+    """A --compose tree prints as its operators, each part under its number and words."""
+    from websocat.planner.model import describe_tree
+    from websocat.planner.pipeline import phase1
 
-    a, b, c = (plan([spec]) for spec in ("literal:a", "literal:b", "literal:c"))
-    tree = Sequence((Parallel((a, b)), Race((c,))))
+    tree = phase1(["--compose", "(", "literal:a", "&", "literal:b", ")", ";", "(", "-u", "literal:c", ")"])
     lines = describe_tree(tree, lambda inv: [f"left: {inv.left.describe()}"])
     assert lines == [
         "sequence (;)",
         "  parallel (&)",
-        "    left: Literal(data=b'a', hangup=False)",
-        "    left: Literal(data=b'b', hangup=False)",
-        "  race (^)",
+        "    part 1: literal:a",
+        "      left: Literal(data=b'a', hangup=False)",
+        "    part 2: literal:b",
+        "      left: Literal(data=b'b', hangup=False)",
+        "  part 3: -u literal:c",
         "    left: Literal(data=b'c', hangup=False)",
     ]
 

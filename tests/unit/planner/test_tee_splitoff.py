@@ -69,7 +69,9 @@ def test_filters_follow_the_session_kind() -> None:
         (["--no-fixups", "--tee", "tcp:127.0.0.1:5", "lines:-", "tee:udp:127.0.0.1:6"], "where messages are needed"),
         (["--tee-use-hangups", "--tee-use-first-hangup", "-", "mirror:"], "cannot be used together"),
         (["--tee", "nosuch:x", "-", "mirror:"], "option '--tee' 'nosuch:x': unknown prefix"),
-        (["--filter", "cmd:cat", "--exec-dup2", "0", "-", "cmd:cat"], "do not work with --exec-dup2"),
+        (["--filter", "cmd:cat", "--exec-dup2", "0", "-", "cmd:cat"], "takes the left socket itself"),
+        (["--filter", "cmd:cat", "-", "registry-send:x"], "takes the left socket itself"),
+        (["--tee", "udp:127.0.0.1:5", "-", "registry-send:x"], "registry-send: .* takes no overlays"),
     ],
 )
 def test_bad_stacks_are_one_line_errors(argv: list[str], message: str | None) -> None:
