@@ -230,3 +230,12 @@ def test_socket_activation(shell: Shell) -> None:
     with sync_connect(f"ws://127.0.0.1:{shell.ports['8080']}/", open_timeout=15) as ws:
         ws.send("activated")
         assert ws.recv(timeout=15) == "activated"
+
+
+def test_compose(shell: Shell) -> None:
+    (line,) = RECIPES["compose"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+    wait_port(shell.ports["2222"])
+    payload = os.urandom(100_000)
+    assert tcp_round_trip(shell.ports["2222"], payload) == payload
