@@ -206,6 +206,9 @@ class LoggedStream(ByteStream):
         self._dropped()
         await self.stream.aclose()
 
+    async def __aexit__(self, *exc: object) -> None:
+        await _close(self, exc)
+
 
 class LoggedMessages(MessageSocket):
     """A message socket whose every message read and written is printed on stderr."""
@@ -282,6 +285,19 @@ class LoggedMessages(MessageSocket):
     async def aclose(self) -> None:
         self._dropped()
         await self.sock.aclose()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await _close(self, exc)
+
+
+async def _close(logged: LoggedStream | LoggedMessages, exc: tuple[object, ...]) -> None:
+    """Leaving the script's ``async with``: a socket under log: that says why it closes (a
+    WebSocket's Close code) is told why the block ended, as it would be without log:."""
+    close_for = getattr(logged, "close_for", None)
+    if close_for is None:
+        await logged.aclose()
+        return
+    await close_for(exc[1] if len(exc) > 1 and isinstance(exc[1], BaseException) else None)
 
 
 def _say_missing_halves(

@@ -3,12 +3,15 @@ carrying only the data."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import subprocess
 import threading
 
 from conftest import Websocat
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 
 def lines_of(err: bytes) -> list[str]:
@@ -126,3 +129,24 @@ def test_dumped_script_logs_too(websocat: Websocat) -> None:
     )
     assert (done.returncode, done.stdout) == (0, b"xyz")
     assert split(lines_of(done.stderr)) == (["WRITE 3", "WRITE shutdown"], ["READ 3", "READ 0"])
+
+
+def test_websocket_under_log_still_says_why_the_session_failed(websocat: Websocat) -> None:
+    """log: over ws-l:: when the right side fails, the client gets Close 1011, as without log:."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = unused.getsockname()[1]  # nothing listens here once the socket closes
+    proc, port = websocat.listen("-b", "--oneshot", "log:ws-l:127.0.0.1:0", f"tcp:127.0.0.1:{dead}")
+
+    async def client() -> int | None:
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            try:
+                await asyncio.wait_for(ws.recv(), 20)
+            except ConnectionClosed:
+                pass
+            return ws.close_code
+
+    assert asyncio.run(client()) == 1011
+    _out, err = websocat.finish(proc)
+    lines = lines_of(err)
+    assert any(line.startswith("websocat: ") and "Connection refused" in line for line in lines), lines

@@ -278,3 +278,29 @@ def test_close_for_reaches_the_socket_under_it(monkeypatch: pytest.MonkeyPatch) 
     lines, (passed, plain_has_it), _writes = run_logged(monkeypatch, body)
     assert passed and not plain_has_it
     assert lines == ["READ drop", "WRITE drop"]
+
+
+def test_leaving_the_block_tells_the_socket_under_it_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``async with log.log(ws1) as logged1:`` left by an error: the WebSocket gets the error
+    (its Close code says it), not a plain close."""
+    ended: list[BaseException | None] = []
+
+    class WithCloseFor(MessageSocket):
+        async def close_for(self, ending: BaseException | None) -> None:
+            ended.append(ending)
+
+        async def aclose(self) -> None:
+            ended.append(None)
+
+    reason = RuntimeError("session failed")
+
+    async def body() -> None:
+        with pytest.raises(RuntimeError):
+            async with log(WithCloseFor()):
+                raise reason
+        async with log(trivial.mirror()) as plain:
+            pass
+        assert plain.stream.readable  # closed through aclose, nothing to tell
+
+    run_logged(monkeypatch, body)
+    assert ended == [reason]
