@@ -94,8 +94,10 @@ class _Printer:
             seconds = int(elapsed)
             stamp = f"{seconds:06}.{int((elapsed - seconds) * 1e6):06} "
             text = "".join(stamp + line + "\n" for line in text.splitlines())
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        stderr = sys.stderr
+        stderr.write(text)
+        if not getattr(stderr, "line_buffering", False):
+            stderr.flush()  # a line-buffered stderr (Python's own) has just written the lines
 
 
 class _Fragments:
