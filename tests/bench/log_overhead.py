@@ -14,12 +14,15 @@ relay and on into a sink, as tests/bench/tcp_relay.py does:
 * ``log: --log-omit-content``: log: over the right side's connection, its stderr (one
   line per write) going to a file; the line count is checked.
 
-The median throughput of each row, min..max, and its ratio to the copy loop.
+The median throughput of each row, min..max, and its ratio to the copy loop; then the CPU
+time the relay process used (user + system, start-up included), which a busy machine
+disturbs less than the wall-clock throughput.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shlex
 import socket
 import statistics
@@ -41,8 +44,16 @@ NO_SPLICE = (
 )
 
 
-def one_run(relay_cmd: list[str], listen_port: int, sink: socket.socket, size: int, stderr_path: Path) -> float:
-    """Start the relay (stderr to a file), push size bytes through it, return seconds."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(
+    relay_cmd: list[str], listen_port: int, sink: socket.socket, size: int, stderr_path: Path
+) -> tuple[float, float]:
+    """Start the relay (stderr to a file), push size bytes through it; return the seconds
+    it took and the CPU seconds the relay process used (start-up included)."""
     received = 0
     done = threading.Event()
 
@@ -55,6 +66,7 @@ def one_run(relay_cmd: list[str], listen_port: int, sink: socket.socket, size: i
                 received += n
         done.set()
 
+    cpu_before = _children_cpu()
     with open(stderr_path, "wb") as err:
         relay = subprocess.Popen(relay_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     try:
@@ -74,10 +86,10 @@ def one_run(relay_cmd: list[str], listen_port: int, sink: socket.socket, size: i
             elapsed = time.perf_counter() - started
         if received != size:
             raise RuntimeError(f"sink got {received} of {size} bytes")
-        return elapsed
     finally:
         relay.terminate()
         relay.wait(10)
+    return elapsed, _children_cpu() - cpu_before
 
 
 def main(argv: list[str]) -> int:
@@ -107,6 +119,7 @@ def main(argv: list[str]) -> int:
         ],
     }
     times: dict[str, list[float]] = {name: [] for name in rows}
+    cpus: dict[str, list[float]] = {name: [] for name in rows}
     with tempfile.TemporaryDirectory() as folder:
         stderr_path = Path(folder) / "stderr"
         for rep in range(args.reps):
@@ -117,7 +130,7 @@ def main(argv: list[str]) -> int:
                     with socket.socket() as probe:
                         probe.bind(("127.0.0.1", 0))
                         port = probe.getsockname()[1]
-                    elapsed = one_run(command(port, sink.getsockname()[1]), port, sink, size, stderr_path)
+                    elapsed, cpu = one_run(command(port, sink.getsockname()[1]), port, sink, size, stderr_path)
                 lines = stderr_path.read_text().splitlines()
                 if name.startswith("log:"):
                     writes = [
@@ -131,14 +144,23 @@ def main(argv: list[str]) -> int:
                 else:
                     detail = ""
                 times[name].append(elapsed)
-                print(f"rep {rep + 1} {name}: {size / elapsed / 1e6:.0f} MB/s{detail}", file=sys.stderr)
+                cpus[name].append(cpu)
+                print(
+                    f"rep {rep + 1} {name}: {size / elapsed / 1e6:.0f} MB/s, {cpu:.2f} s CPU{detail}", file=sys.stderr
+                )
     base = statistics.median(times["copy loop"])
-    print("| relay | MB/s (median) | min..max | runs | ratio to the copy loop |\n|---|---|---|---|---|")
+    base_cpu = statistics.median(cpus["copy loop"])
+    print(
+        "| relay | MB/s (median) | min..max | ratio to the copy loop | relay CPU s (median) | min..max |"
+        " CPU ratio to the copy loop |\n|---|---|---|---|---|---|---|"
+    )
     for name, runs in times.items():
         rates = sorted(size / t / 1e6 for t in runs)
-        ratio = base / statistics.median(runs)
+        used = sorted(cpus[name])
         print(
-            f"| {name} | {statistics.median(rates):.0f} | {rates[0]:.0f}..{rates[-1]:.0f} | {len(runs)} | {ratio:.2f} |"
+            f"| {name} | {statistics.median(rates):.0f} | {rates[0]:.0f}..{rates[-1]:.0f} | "
+            f"{base / statistics.median(runs):.2f} | {statistics.median(used):.2f} | {used[0]:.2f}..{used[-1]:.2f} | "
+            f"{statistics.median(used) / base_cpu:.2f} |"
         )
     return 0
 
