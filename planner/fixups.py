@@ -157,6 +157,8 @@ def insert_log(inv: Invocation) -> Invocation:
     ws://, over tls: for wss://), else on the left; a warning if neither has a place."""
     if not inv.opts.log_traffic:
         return inv
+    if inv.opts.exec_dup2 is not None:
+        return inv.warn("--log-traffic has no effect with --exec-dup2: the program is handed the socket itself")
     for role in ("right", "left"):
         stack = getattr(inv, role)
         placed = _with_log(stack) if stack is not None else None

@@ -273,6 +273,9 @@ def test_log_traffic_goes_where_websocat4_puts_it() -> None:
     nowhere = _log_traffic("--log-traffic", "-", "mirror:")
     assert nowhere.right.overlays == () and "--log-traffic: no side has" in nowhere.warnings[0]
     assert _log_traffic("tcp:127.0.0.1:1", "-").left.overlays == ()
+    handed = plan(["--log-traffic", "--exec-dup2", "0,1", "tcp-l:127.0.0.1:1", "exec:cat"])
+    assert handed.right.overlays == () and handed.left.overlays == ()
+    assert handed.warnings == ("--log-traffic has no effect with --exec-dup2: the program is handed the socket itself",)
 
 
 def test_log_options_bind_and_need_a_log() -> None:
