@@ -27,6 +27,7 @@ with ``repr`` (a bytes method, no loop in Python) and hex comes from ``bytes.hex
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -70,8 +71,6 @@ def render_content(data: bytes, hex: bool = False) -> str:
 def _error_text(exc: BaseException) -> str:
     """An error as websocat4 prints one: 'Connection reset by peer (os error 104)'."""
     if isinstance(exc, OSError) and exc.errno:
-        import os
-
         return f"{os.strerror(exc.errno)} (os error {exc.errno})"
     return str(exc) or type(exc).__name__
 
@@ -93,7 +92,7 @@ class _Printer:
             elapsed = time.monotonic() - _START
             seconds = int(elapsed)
             stamp = f"{seconds:06}.{int((elapsed - seconds) * 1e6):06} "
-            text = "".join(stamp + line + "\n" for line in text.splitlines())
+            text = "".join(stamp + line + "\n" for line in text.split("\n")[:-1])
         stderr = sys.stderr
         stderr.write(text)
         if not getattr(stderr, "line_buffering", False):
