@@ -119,6 +119,7 @@ PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "server": ("WsListen",),
     "late_resolve": ("TcpConnect", "WsUrl", "WssUrl"),
     "ws_c_uri": ("WsConnect",),
+    "log_traffic": ("Log",),
     "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen", "UdpConnect", "UdpBind", "UdpServer"),
 }
 
@@ -188,7 +189,10 @@ def render_family_pages(golden: Path) -> dict[str, str]:
         grammar = getattr(cls, "grammar", "")
         if grammar:
             out.append(f"- value: {grammar}")
-        out.append(f"- gives: {cls.provides.value}")  # type: ignore[attr-defined]
+        provides = cls.provides  # type: ignore[attr-defined]
+        out.append(
+            f"- gives: {provides.value if provides is not None else 'what the layer under it gives (bytes or messages)'}"
+        )
         if not cls.implemented:
             out += ["- implemented: not yet (the command refuses it with one line)", ""]
             continue

@@ -76,8 +76,8 @@ USAGE_CASES = {
     "bad-base64": (["literal-base64:!!!"], ["base64"]),
     "bad-mock-script": (["mss:t5"], ["'t'", "upper case"]),
     "unimplemented-option": (
-        ["--log-hex", "-", "-"],
-        ["--log-hex", "is not implemented yet"],
+        ["--compose", "-", "-"],
+        ["--compose", "is not implemented yet"],
     ),
     "unimplemented-prefix": (["regdg-l:somewhere"], ["registry-datagram-listen:", "is not implemented yet"]),
     "script-file-missing": (["-x", "/nonexistent/run.py"], ["/nonexistent/run.py", "No such file"]),
