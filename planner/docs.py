@@ -122,6 +122,7 @@ PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "tee": ("Tee",),
     "write_splitoff": ("WriteSplitoff",),
     "less_fixups": ("Tee", "WriteSplitoff"),
+    "log_traffic": ("Log",),
     "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen", "UdpConnect", "UdpBind", "UdpServer"),
 }
 
@@ -192,7 +193,9 @@ def render_family_pages(golden: Path) -> dict[str, str]:
         if grammar:
             out.append(f"- value: {grammar}")
         provides = cls.provides  # type: ignore[attr-defined]
-        out.append(f"- gives: {provides.value if provides is not None else 'what the layer under it gives'}")
+        out.append(
+            f"- gives: {provides.value if provides is not None else 'what the layer under it gives (bytes or messages)'}"
+        )
         if not cls.implemented:
             out += ["- implemented: not yet (the command refuses it with one line)", ""]
             continue

@@ -6,6 +6,7 @@ from typing import Callable
 
 from websocat.planner.model import Invocation, Stack
 from websocat.planner.specs.chunking import LineChunks
+from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import Cmd, Exec
 from websocat.planner.specs.splitoff import WriteSplitoff
 from websocat.planner.specs.tee import Tee
@@ -76,7 +77,7 @@ def options_without_effect(inv: Invocation) -> list[str]:
 
 def omitted_upgrade_headers(inv: Invocation) -> list[str]:
     """--ws-omit-headers on a client whose -H options do not put the upgrade back."""
-    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    stacks = [s for _role, s in inv.stacks]
     clients = [o for s in stacks for o in s.overlays if isinstance(o, (WsConnect, WsRequest))]
     for client in clients:
         given = {name.lower() for name, _value in client.headers}
@@ -140,6 +141,17 @@ def tee_options_without_tee(inv: Invocation) -> list[str]:
     return found
 
 
+def log_options_without_log(inv: Invocation) -> list[str]:
+    """--log-verbose/-omit-content/-hex/-timestamps where no log: is in the plan."""
+    opts = inv.opts
+    given = [name for name in ("verbose", "omit_content", "hex", "timestamps") if getattr(opts, f"log_{name}")]
+    stacks = [s for _role, s in inv.stacks]
+    if given and not any(isinstance(o, Log) for s in stacks for o in s.overlays):
+        flags = ", ".join("--log-" + name.replace("_", "-") for name in given)
+        return [f"{flags}: no log: overlay is in the plan (add log: or --log-traffic); no effect"]
+    return []
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -156,6 +168,7 @@ LINTS: tuple[Lint, ...] = (
     stdio_global_timeout_without_exit,
     process_options_without_effect,
     tee_options_without_tee,
+    log_options_without_log,
 )
 
 

@@ -40,6 +40,7 @@ PLANNER_OPTIONS: dict[str, str] = {
     "server": "fixups.server_shorthand",
     "late_resolve": "fixups.resolve_hostnames",
     "ws_c_uri": "fixups.apply_ws_c_uri",
+    "log_traffic": "fixups.insert_log",
     "no_fixups": "fixups.apply_fixups",
     "less_fixups": "specs.tee.insert_tee, specs.splitoff.insert_write_splitoff",
     "compose": "planner/compose.py",

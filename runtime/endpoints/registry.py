@@ -15,7 +15,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Unpack
 
 from websocat.runtime import serving
 from websocat.runtime.endpoints.trivial import ByteMirror, MessageMirror
@@ -280,12 +280,7 @@ async def serve_stream(
     address: str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen for intra-Websocat stream connections at ``address`` and run
     ``session(stream, *args)`` for each (runtime/serving.py: --oneshot and the rest)."""
@@ -295,12 +290,7 @@ async def serve_stream(
         f"registry-stream-listen:{address}",
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -308,12 +298,7 @@ async def serve_datagrams(
     address: str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen for intra-Websocat datagram connections at ``address`` and run
     ``session(socket, *args)`` for each."""
@@ -323,12 +308,7 @@ async def serve_datagrams(
         f"registry-datagram-listen:{address}",
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 

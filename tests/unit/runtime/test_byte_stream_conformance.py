@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from websocat.runtime.endpoints import asyncfd, process, tcp, trivial, unix
-from websocat.runtime.overlays import limits, splitoff, tls, ws
+from websocat.runtime.overlays import limits, log, splitoff, tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime import copying
 from websocat.runtime.testing import (
@@ -220,6 +220,8 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "write-buffered": (partial(stacked, tcp_pair, limits.buffer_writes), StreamTraits()),
     "socketpair-relayed": (partial(relayed_pair, socketpair_pair), RELAYED),
     "write-splitoff": (splitoff_pair, StreamTraits()),
+    # log: (sizes only: the checks move megabytes, whose escaped text would fill the capture)
+    "logged": (partial(stacked, tcp_pair, partial(log.log, omit_content=True)), StreamTraits()),
 }
 
 
