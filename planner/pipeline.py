@@ -34,7 +34,7 @@ PLANNER_OPTIONS: dict[str, str] = {
     "late_resolve": "fixups.resolve_hostnames",
     "ws_c_uri": "fixups.apply_ws_c_uri",
     "no_fixups": "fixups.apply_fixups",
-    "less_fixups": "fixups (nothing to skip yet)",
+    "less_fixups": "fixups.insert_reuser",
     "no_lints": "lints.apply_lints",
     "exclude_ws_from_sockopts": "fixups.bind_options",
     "ws_no_flush": "lints.options_without_effect",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from websocat.planner.model import Invocation, Kind, Octal, Spec, Stack, Var
 from websocat.planner.session import Exchange, keywords
-from websocat.planner.specs import Listening, Setup
+from websocat.planner.specs import Listening, Setup, Shared
 from websocat.planner.values import hide_credentials
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
@@ -86,6 +86,17 @@ class Step:
 
 
 @dataclass
+class Upstream:
+    """A coroutine that opens a stack all sessions share (reuse-raw:) and hands it over."""
+
+    name: str
+    params: list[str]
+    steps: list[Step]
+    share: str  # its last statement: `await slot.share(VAR)`
+    depth: int
+
+
+@dataclass
 class Scenario:
     """What script.py.j2 needs; built by `plan_scenario`."""
 
@@ -99,6 +110,8 @@ class Scenario:
     exchange_depth: int
     main_call: str  # the last statement of main()
     run_call: str
+    upstreams: list[Upstream] = field(default_factory=list)
+    main_depth: int = 1  # main_call's indentation, inside the setup steps' `async with`
 
 
 class _Names:
@@ -167,6 +180,48 @@ def _nest(steps: list[Step], depth: int) -> int:
     return depth
 
 
+def _endpoint_setup(
+    stack: Stack, side: int, names: _Names, modules: set[str], setup: list[Step], upstreams: list[Upstream]
+) -> tuple[str, str] | None:
+    """Add the setup step of the stack's endpoint, if it has one, to main()'s; return its
+    variable and type.  An endpoint that shares a stack gets that stack's coroutine."""
+    endpoint = stack.endpoint
+    hook: Setup | None = getattr(endpoint, "setup", None)
+    if hook is None:
+        return None
+    shares: Shared | None = getattr(endpoint, "shares", None)
+    if shares is not None:
+        args = _upstream(endpoint.shared, shares, side, names, modules, setup, upstreams)  # type: ignore[attr-defined]
+    else:
+        args = endpoint.setup_arguments()  # type: ignore[attr-defined]
+    kwargs = endpoint.setup_keywords() if hasattr(endpoint, "setup_keywords") else {}
+    var = names.new(hook.var, side)
+    modules.add(hook.module)
+    setup.append(Step(hook.form, call_text(f"{_short(hook.module)}.{hook.function}", args, kwargs), var, hook.comment))
+    return var, hook.var_type
+
+
+def _upstream(
+    shared: Stack,
+    shares: Shared,
+    side: int,
+    names: _Names,
+    modules: set[str],
+    setup: list[Step],
+    upstreams: list[Upstream],
+) -> tuple[Var, ...]:
+    """The coroutine that opens ``shared`` (its own setup step added first); returns the
+    arguments of the setup call that is given it."""
+    inner = _endpoint_setup(shared, side, names, modules, setup, upstreams)
+    steps, var = _stack_steps(shared, names, side, {side: inner[0]} if inner else {}, modules)
+    steps[0].comment += f", {shares.comment}"
+    depth = _nest(steps, 1)
+    name = names.new(shares.function, side)
+    params = [f"{shares.slot}: {shares.slot_type}"] + ([f"{inner[0]}: {inner[1]}"] if inner else [])
+    upstreams.append(Upstream(name, params, steps, f"await {shares.slot}.{shares.method}({var})", depth))
+    return (Var(name), *([Var(inner[0])] if inner else []))
+
+
 def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
     function = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
     kwargs = keywords(exchange, leave_out=() if kind is Kind.BYTES else ("buffer_size",))
@@ -182,14 +237,12 @@ def plan_scenario(inv: Invocation) -> Scenario:
     setup: list[Step] = []
     setup_vars: dict[int, str] = {}
     session_params: list[str] = []
+    upstreams: list[Upstream] = []
     for side, stack in ((1, left), (2, right)):
-        hook: Setup | None = getattr(stack.endpoint, "setup", None)
-        if hook is not None:
-            var = setup_vars[side] = names.new(hook.var, side)
-            modules.add(hook.module)
-            call = call_text(f"{_short(hook.module)}.{hook.function}", stack.endpoint.setup_arguments(), {})  # type: ignore[attr-defined]
-            setup.append(Step("await", call, var, comment=hook.comment))
-            session_params.append(f"{var}: {hook.var_type}")
+        found = _endpoint_setup(stack, side, names, modules, setup, upstreams)
+        if found is not None:
+            setup_vars[side] = found[0]
+            session_params.append(f"{found[0]}: {found[1]}")
     passed = [setup_vars[s] for s in sorted(setup_vars)]
     if left.listener:
         listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
@@ -231,6 +284,8 @@ def plan_scenario(inv: Invocation) -> Scenario:
         exchange_depth=depth,
         main_call=main_call,
         run_call=call_text("run", (Var("main"),), keywords(inv.running)),
+        upstreams=upstreams,
+        main_depth=_nest(setup, 1),
     )
 
 
