@@ -182,8 +182,8 @@ def insert_reuser(inv: Invocation) -> Invocation:
 
 def share_reused(inv: Invocation) -> Invocation:
     """Each reuse-raw: becomes the endpoint its sessions connect to, the stack under it
-    the one they share (nested ones too, as websocat4).  Always run,
-    after the options are bound."""
+    the one they share (nested ones too, as websocat4's maybe_process_reuser).  Always
+    run, last, after the lints (which see the stacks as the user and fixups made them)."""
 
     def share(stack: Stack, _other: Stack | None) -> Stack:
         at = next((i for i, o in enumerate(stack.overlays) if isinstance(o, SimpleReuser)), None)
@@ -250,7 +250,7 @@ def apply_fixups(inv: Invocation) -> Invocation:
         for fixup in LATE_FIXUPS:
             inv = fixup(inv)
     check_plan(inv)
-    return share_reused(inv)
+    return inv
 
 
 def check_plan(inv: Invocation) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pprint
 
-from websocat.planner.fixups import apply_fixups
+from websocat.planner.fixups import apply_fixups, share_reused
 from websocat.planner.lints import apply_lints
 from websocat.planner.model import Composition, Invocation, NotImplementedYet, Role, describe_tree
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
@@ -75,12 +75,13 @@ def invocation(argv: list[str]) -> Invocation:
 
 
 def plan(argv: list[str]) -> Invocation:
-    """Phases 0-2: parse, check options, build stacks, apply fixups and lints."""
+    """Phases 0-2: parse, check options, build stacks, apply fixups and lints, then give
+    each reuse-raw: its shared stack."""
     inv = invocation(argv)
     reject_unimplemented(inv.opts)
     inv = parse(inv)
     inv = apply_fixups(inv)
-    return apply_lints(inv)
+    return share_reused(apply_lints(inv))
 
 
 def script_source(argv: list[str]) -> tuple[str, tuple[str, ...]]:

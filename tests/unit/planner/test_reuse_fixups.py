@@ -77,3 +77,11 @@ def test_the_stack_under_it_becomes_the_shared_one() -> None:
 def test_it_wants_messages_under_it() -> None:
     with pytest.raises(SpecError, match="'reuse-raw:' expects messages but the layer under it gives bytes"):
         plan(["ws-l:127.0.0.1:1", "reuse-raw:tcp:127.0.0.1:2"])
+
+
+def test_lints_see_the_endpoint_under_the_reuser() -> None:
+    """The shared stack is made after the lints: stdio: under the inserted reuser still
+    gets the --global-timeout-ms warning."""
+    got = plan(["--global-timeout-ms", "10", "ws-l:127.0.0.1:1", "-"])
+    assert isinstance(got.right.endpoint, SimpleReuserEndpoint)
+    assert any(w.startswith("--global-timeout-ms with stdio:") for w in got.warnings)
