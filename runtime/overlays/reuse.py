@@ -107,13 +107,16 @@ class Reuser:
     async def torn(self, flags: int) -> None:
         """A session left in the middle of writing a message with these flags."""
         assert self.sock is not None
-        if self.tolerate_torn_msgs:
-            report("warning: reuse-raw: a session left in the middle of a message; it was sent trimmed")
-            await self.sock.send_batch([(b"", flags & ~CONTINUES)])
-            return
-        report("warning: " + TORN + TORN_HINT)
-        self.write_closed = True
-        await self.sock.send_eof()
+        try:
+            if self.tolerate_torn_msgs:
+                report("warning: reuse-raw: a session left in the middle of a message; it was sent trimmed")
+                await self.sock.send_batch([(b"", flags & ~CONTINUES)])
+                return
+            report("warning: " + TORN + TORN_HINT)
+            self.write_closed = True
+            await self.sock.send_eof()
+        except OSError:
+            pass  # the shared connection is gone too: nothing is left to mend or shut
 
     async def aclose(self, ending: BaseException | None = None) -> None:
         """Close the shared socket: the upstream coroutine's blocks close it, as after
@@ -134,6 +137,7 @@ class ReuserClient(MessageSocket):
     """One session's view of the shared socket."""
 
     name = "reuse-raw:"
+    shared = True  # exchange: a session whose other side hung up stops reading at once
 
     def __init__(self, reuser: Reuser, sock: MessageSocket) -> None:
         self.reuser = reuser
@@ -155,7 +159,12 @@ class ReuserClient(MessageSocket):
             if r.read_eof:
                 self._release_read()
                 return []
-            batch = await self.sock.recv_batch()
+            try:
+                batch = await self.sock.recv_batch()
+            except BaseException:
+                if not self._mid_read:
+                    self._release_read()  # cancelled (its session ends): others read on
+                raise
             if not batch:
                 r.read_eof = True
                 self._release_read()

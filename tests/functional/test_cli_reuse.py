@@ -77,9 +77,10 @@ def test_tcp_clients_in_turn_and_together_share_one_upstream(websocat: Websocat,
             client.sendall(b"client %d" % n)
             assert _recv_exactly(client, 8) == b"client %d" % n
             _reset_close(client)
-        # A session whose client left may still be waiting for the next reply (the
-        # manual: a message can be lost when a user disconnects); give it time to end.
-        time.sleep(0.5)
+        # The reset must reach websocat before the next client's reply comes back: a
+        # session still reading then would take it (the manual: a message can be lost
+        # when a user disconnects).
+        time.sleep(0.2)
     together = [socket.create_connection(("127.0.0.1", port), timeout=15) for _ in range(3)]
     for n, client in enumerate(together):
         client.sendall(b"together %d;" % n)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from websocat.runtime import exchange_packets
 from websocat.runtime.errors import ConnectError, ProtocolError
 from websocat.runtime.overlays import reuse
 from websocat.runtime.sockets import CONTINUES, PING, TEXT, Message, MessageSocket
@@ -146,5 +147,42 @@ def test_reads_go_to_one_session_a_message_at_a_time() -> None:
                 assert await b.recv_batch() == []
                 async with reuse.connect(reuser) as c:
                     assert await c.recv_batch() == []  # EOF reaches every session
+
+    run(test)
+
+
+class GoneClient(MessageSocket):
+    """A session's other side: at EOF at once, records what it is sent."""
+
+    def __init__(self) -> None:
+        self.hangup = asyncio.Event()
+        self.sent: list[Message] = []
+
+    async def recv_batch(self) -> list[Message]:
+        return []
+
+    async def send_batch(self, batch: list[Message]) -> None:
+        self.sent += batch
+
+
+def test_a_session_whose_client_hung_up_reads_no_more() -> None:
+    """No grace period for a direction reading the shared socket: the next message goes
+    to a session still there, not to one whose client is gone."""
+    sock = Upstream()
+    upstream, _runs = opener(sock)
+
+    async def test() -> None:
+        async with reuse.listener(upstream) as reuser:
+            async with reuse.connect(reuser) as other:
+                gone = GoneClient()
+                async with reuse.connect(reuser) as mine:
+                    session = asyncio.ensure_future(exchange_packets(gone, mine))
+                    await asyncio.sleep(0.01)  # its reader waits on the shared socket
+                    gone.hangup.set()
+                    await asyncio.sleep(0.05)  # well within HANGUP_GRACE
+                    sock.incoming.put_nowait([(b"for a session still there", 0)])
+                    assert await other.recv_batch() == [(b"for a session still there", 0)]
+                    await session
+                assert gone.sent == []
 
     run(test)
