@@ -17,6 +17,7 @@ from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import exec_dup2
 from websocat.planner.specs.registry import sender_kind
+from websocat.planner.specs.reuse import SimpleReuser, SimpleReuserEndpoint
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
@@ -215,6 +216,40 @@ def insert_chunker(inv: Invocation) -> Invocation:
     )
 
 
+def insert_reuser(inv: Invocation) -> Invocation:
+    """reuse-raw: on the right when the sessions carry messages, the left serves many
+    (a listener, no --oneshot) and the right prefers being single (stdio:, udp-bind:,
+    appendfile:, ...): one is opened and shared instead of one per session, as websocat4
+    does.  --less-fixups: not."""
+    left, right = inv.left, inv.right
+    assert left is not None and right is not None
+    if inv.opts.less_fixups or left.provides is not Kind.MESSAGES or not left.listener or inv.opts.oneshot:
+        return inv
+    if any(isinstance(o, SimpleReuser) for o in (*left.overlays, *right.overlays)):
+        return inv  # websocat4: a reuser on the left serves one session; one on the right is there
+    if not right.endpoint.prefers_being_single(inv.opts):
+        return inv
+    return inv.with_(right=right.wrapped(SimpleReuser()))
+
+
+def share_reused(inv: Invocation) -> Invocation:
+    """Each reuse-raw: becomes the endpoint its sessions connect to, the stack under it
+    the one they share (nested ones too, as websocat4's maybe_process_reuser).  Always
+    run, last, after the lints (which see the stacks as the user and fixups made them)."""
+
+    def share(stack: Stack, _other: Stack | None) -> Stack:
+        at = next((i for i, o in enumerate(stack.overlays) if isinstance(o, SimpleReuser)), None)
+        if at is None:
+            return stack
+        overlay = stack.overlays[at]
+        assert isinstance(overlay, SimpleReuser)
+        shared = share(replace(stack, overlays=stack.overlays[at + 1 :]), None)
+        endpoint = SimpleReuserEndpoint(shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs)
+        return Stack(endpoint, stack.overlays[:at], stack.source)
+
+    return _map_stacks(inv, share)
+
+
 FIXUPS: tuple[Fixup, ...] = (
     server_shorthand,  # -s 1234 -> ws-l:127.0.0.1:1234
     default_stdio,  # no SPEC2 -> stdio
@@ -227,6 +262,7 @@ FIXUPS: tuple[Fixup, ...] = (
     insert_tee,  # --tee -> tee: over the right side; lines:/chunks: under it and on the nodes
     sender_kind,  # registry-send: sends what the left side gives
     insert_chunker,  # bytes meet messages -> lines: / chunks:
+    insert_reuser,  # a listener's sessions share stdio: & co. (reuse-raw:); not with --less-fixups
 )
 
 # After the options are bound: passes that read bound fields.

@@ -97,6 +97,12 @@ class Endpoint(Spec):
     provides: ClassVar[Kind] = Kind.BYTES
     listener: ClassVar[bool] = False
     grammar: ClassVar[str] = ""  # what the value after the prefix looks like, for docs and errors
+    single: ClassVar[bool] = False  # see prefers_being_single
+
+    def prefers_being_single(self, opts: argparse.Namespace) -> bool:
+        """websocat4's word: opened by each session of a listener it would be chaotic
+        (stdio:, a bound UDP port, a file written to), so one is shared (reuse-raw:)."""
+        return self.single
 
     @classmethod
     def from_value(cls, value: str) -> Self:

@@ -8,7 +8,7 @@ import pprint
 from collections.abc import Callable
 
 from websocat.planner import compose
-from websocat.planner.fixups import apply_fixups
+from websocat.planner.fixups import apply_fixups, share_reused
 from websocat.planner.lints import apply_lints
 from websocat.planner.model import Composition, Invocation, NotImplementedYet, Role, SpecError, describe_tree
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
@@ -42,7 +42,7 @@ PLANNER_OPTIONS: dict[str, str] = {
     "ws_c_uri": "fixups.apply_ws_c_uri",
     "log_traffic": "fixups.insert_log",
     "no_fixups": "fixups.apply_fixups",
-    "less_fixups": "specs.tee.insert_tee, specs.splitoff.insert_write_splitoff",
+    "less_fixups": "fixups.insert_reuser, specs.tee.insert_tee, specs.splitoff.insert_write_splitoff",
     "compose": "planner/compose.py",
     "no_lints": "lints.apply_lints",
     "exclude_ws_from_sockopts": "fixups.bind_options",
@@ -93,8 +93,9 @@ def _parsed(argv: list[str]) -> Invocation:
 
 
 def _planned(argv: list[str]) -> Invocation:
-    """Phase 2: fixups applied, options bound, lints run."""
-    return apply_lints(apply_fixups(_parsed(argv)))
+    """Phase 2: fixups applied, options bound, lints run; then each reuse-raw: given its
+    shared stack."""
+    return share_reused(apply_lints(apply_fixups(_parsed(argv))))
 
 
 def _tree(argv: list[str], leaf: Callable[[list[str]], Invocation]) -> Composition:

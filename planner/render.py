@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from websocat.planner.model import (
+    SpecError,
     Composition,
     Invocation,
     Kind,
@@ -25,7 +26,7 @@ from websocat.planner.model import (
     Var,
 )
 from websocat.planner.session import Exchange, keywords
-from websocat.planner.specs import Listening, Setup
+from websocat.planner.specs import Listening, Setup, Shared
 from websocat.planner.values import hide_credentials
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
@@ -98,9 +99,20 @@ class Step:
 
 
 @dataclass
+class Upstream:
+    """A coroutine that opens a stack all sessions share (reuse-raw:) and hands it over."""
+
+    name: str
+    params: list[str]
+    steps: list[Step]
+    share: str  # its last statement: `await slot.share(VAR)`
+    depth: int
+
+
+@dataclass
 class Part:
     """One invocation's functions: ``session`` and ``main`` (``session_2``, ``main_2`` for
-    the second part of a --compose command line)."""
+    the second part of a --compose command line), and the coroutines of its shared stacks."""
 
     suffix: str
     comment: str  # above a --compose part: its own command line
@@ -111,6 +123,8 @@ class Part:
     exchange_comment: str
     exchange_depth: int
     main_call: str  # the last statement of main()
+    upstreams: list[Upstream] = field(default_factory=list)
+    main_depth: int = 1  # main_call's indentation, inside the setup steps' `async with`
     delay: str = ""  # a --compose part's --sleep-ms-before-start: the first statement of its main()
 
 
@@ -137,8 +151,9 @@ class Scenario:
 class _Names:
     """Variable names from one counter per stem, so output is deterministic."""
 
-    def __init__(self) -> None:
+    def __init__(self, suffix: str = "") -> None:
         self.used: dict[str, int] = {}
+        self.suffix = suffix  # of module-level names: a --compose part's (``upstream2_1``)
 
     def new(self, stem: str, side: int) -> str:
         name = f"{stem}{side}"
@@ -180,9 +195,9 @@ class _Opener:
     """Steps that open stacks: each stack innermost first, after the option-added stacks
     (--tee, --filter, ...) that one of its layers is handed, which are opened the same way."""
 
-    def __init__(self, inv: Invocation, names: _Names, setup_vars: dict[int, str], modules: set[str]) -> None:
+    def __init__(self, extra: list[Numbered], names: _Names, setup_vars: dict[int, str], modules: set[str]) -> None:
         self.names, self.setup_vars, self.modules = names, setup_vars, modules
-        self.extra = _numbered(inv)[2:]
+        self.extra = extra  # the option-added stacks, numbered
 
     def open(
         self, stack: Stack, side: int, label: str, skip_endpoint: str | None = None, note: str = ""
@@ -218,7 +233,10 @@ class _Opener:
         return steps, var
 
 
-def _numbered(inv: Invocation) -> list[tuple[Role, Stack, int]]:
+Numbered = tuple[Role, Stack, int]
+
+
+def _numbered(inv: Invocation) -> list[Numbered]:
     """Every stack with its number (the suffix of its variables): left 1, right 2, then the
     option-added ones in command-line order."""
     assert inv.left is not None and inv.right is not None
@@ -239,6 +257,65 @@ def _nest(steps: list[Step], depth: int) -> int:
     return depth
 
 
+def _endpoint_setup(
+    stack: Stack,
+    side: int,
+    names: _Names,
+    modules: set[str],
+    setup: list[Step],
+    upstreams: list[Upstream],
+    extra: list[Numbered],
+) -> tuple[str, str] | None:
+    """Add the setup step of the stack's endpoint, if it has one, to main()'s; return its
+    variable and type.  An endpoint that shares a stack gets that stack's coroutine."""
+    endpoint = stack.endpoint
+    hook: Setup | None = getattr(endpoint, "setup", None)
+    if hook is None:
+        return None
+    shares: Shared | None = getattr(endpoint, "shares", None)
+    if shares is not None:
+        args = _upstream(endpoint.shared, shares, side, names, modules, setup, upstreams, extra)  # type: ignore[attr-defined]
+    else:
+        args = endpoint.setup_arguments()  # type: ignore[attr-defined]
+    kwargs = endpoint.setup_keywords() if hasattr(endpoint, "setup_keywords") else {}
+    var = names.new(hook.var, side)
+    modules.add(hook.module)
+    setup.append(Step(hook.form, call_text(f"{_short(hook.module)}.{hook.function}", args, kwargs), var, hook.comment))
+    return var, hook.var_type
+
+
+def _upstream(
+    shared: Stack,
+    shares: Shared,
+    side: int,
+    names: _Names,
+    modules: set[str],
+    setup: list[Step],
+    upstreams: list[Upstream],
+    extra: list[Numbered],
+) -> tuple[Var, ...]:
+    """The coroutine that opens ``shared`` (its own setup step added first); returns the
+    arguments of the setup call that is given it."""
+    inner = _endpoint_setup(shared, side, names, modules, setup, upstreams, extra)
+    # A shared stack opens the option stacks its layers use (tee:'s nodes) once too, as websocat4.
+    used = {role for layer in shared.overlays for role in layer.uses}
+    if any(getattr(stack.endpoint, "setup", None) for role, stack, _side in extra if role in used):
+        raise SpecError(
+            "a stack shared by the sessions (reuse-raw:) cannot use --tee/--write-splitoff stacks that resolve"
+            " a hostname first: give an IP address or --late-resolve"
+        )
+    opener = _Opener(extra, names, {side: inner[0]} if inner else {}, modules)
+    label = "left" if side == 1 else "right"
+    steps, var = opener.open(shared, side, label)
+    own = next(step for step in steps if step.comment.startswith(label + ":"))
+    own.comment += f", {shares.comment}"
+    depth = _nest(steps, 1)
+    name = names.new(shares.function, side) + names.suffix
+    params = [f"{shares.slot}: {shares.slot_type}"] + ([f"{inner[0]}: {inner[1]}"] if inner else [])
+    upstreams.append(Upstream(name, params, steps, f"await {shares.slot}.{shares.method}({var})", depth))
+    return (Var(name), *([Var(inner[0])] if inner else []))
+
+
 def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
     function = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
     kwargs = keywords(exchange, leave_out=() if kind is Kind.BYTES else ("buffer_size",))
@@ -249,20 +326,19 @@ def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind])
     """One invocation's session and main; adds the runtime modules and exchange kinds it uses."""
     left, right = inv.left, inv.right
     assert left is not None and right is not None
-    names = _Names()
+    names = _Names(suffix)
     setup: list[Step] = []
     setup_vars: dict[int, str] = {}
     session_params: list[str] = []
-    for _role, stack, side in _numbered(inv):
-        hook: Setup | None = getattr(stack.endpoint, "setup", None)
-        if hook is not None:
-            var = setup_vars[side] = names.new(hook.var, side)
-            modules.add(hook.module)
-            call = call_text(f"{_short(hook.module)}.{hook.function}", stack.endpoint.setup_arguments(), {})  # type: ignore[attr-defined]
-            setup.append(Step("await", call, var, comment=hook.comment))
-            session_params.append(f"{var}: {hook.var_type}")
+    upstreams: list[Upstream] = []
+    numbered = _numbered(inv)
+    for _role, stack, side in numbered:
+        found = _endpoint_setup(stack, side, names, modules, setup, upstreams, numbered[2:])
+        if found is not None:
+            setup_vars[side] = found[0]
+            session_params.append(f"{found[0]}: {found[1]}")
     passed = [setup_vars[s] for s in sorted(setup_vars)]
-    opener = _Opener(inv, names, setup_vars, modules)
+    opener = _Opener(numbered[2:], names, setup_vars, modules)
     if left.listener:
         listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
         conn = names.new("conn", 1)
@@ -303,6 +379,8 @@ def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind])
         exchange_comment=exchange_comment,
         exchange_depth=depth,
         main_call=main_call,
+        upstreams=upstreams,
+        main_depth=_nest(setup, 1),
     )
 
 

@@ -217,8 +217,12 @@ async def _exchange(
                 stopped = hangups[hangup]
                 if stopped is not None and not stopped.done():
                     # A grace period: what the session already holds for that side (a
-                    # mirror's echo, say) still goes out before the direction is cut.
-                    asyncio.get_running_loop().call_later(HANGUP_GRACE, stopped.cancel)
+                    # mirror's echo, say) still goes out before the direction is cut;
+                    # none when it reads a socket shared with other sessions (reuse-raw:),
+                    # whose next message is for a session still there.
+                    source = right if stopped is backward_task else left
+                    grace = 0 if getattr(source, "shared", False) else HANGUP_GRACE
+                    asyncio.get_running_loop().call_later(grace, stopped.cancel)
     finally:
         for task in (*tasks, *hangups):
             if not task.done():

@@ -4,7 +4,7 @@ Each class carries its prefixes (all aliases), the grammar of its value, the soc
 kind it gives, its doc text (the manual's), the options that fill its fields and how it
 is rendered.  `PREFIXES` maps every prefix to its class; --help, docs/ and the parser
 read it.  The classes live in one module per runtime family (`trivial`, `files`,
-`mock`, `tcp`, `unix`, `fd`, `process`, `udp`, `ws`, `tls`, `chunking`, `log`, `tee`, `splitoff`, ...); the kinds not implemented yet are rows of
+`mock`, `tcp`, `unix`, `fd`, `process`, `udp`, `ws`, `tls`, `chunking`, `log`, `reuse`, `tee`, `splitoff`, ...); the kinds not implemented yet are rows of
 `unimplemented.TABLE`.
 
 Options reach a layer one way: a field declared with `option(...)` names the option(s)
@@ -29,6 +29,7 @@ __all__ = [
     "all_spec_classes",
     "Rendered",
     "Setup",
+    "Shared",
     "bind_layer",
     "bind_stack",
     "bound_options",
@@ -93,6 +94,21 @@ class Setup:
     function: str
     var: str  # stem, e.g. "addrs"
     var_type: str  # e.g. "tcp.Addrs"
+    comment: str
+    form: str = "await"  # "with": ``async with MODULE.FUNCTION(*args) as VAR:``, the rest of main() inside
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A layer whose ``shared`` stack is opened once for all sessions, in a coroutine of its
+    own: ``async def FUNCTION(SLOT: SLOT_TYPE, ...)`` opens it and ends with ``await
+    SLOT.METHOD(socket)``; the layer's setup step is given that coroutine (and the setup
+    variables of the shared stack)."""
+
+    function: str  # stem, e.g. "upstream"
+    slot: str  # e.g. "slot"
+    slot_type: str  # e.g. "reuse.Slot"
+    method: str  # e.g. "share"
     comment: str
 
 
@@ -219,6 +235,7 @@ from websocat.planner.specs import (
     mock,
     process,
     registry,
+    reuse,
     splitoff,
     tcp,
     tee,

@@ -52,6 +52,7 @@ class AsyncFd(Endpoint):
     fd: int = positional(0)
     force: bool = option("--async-fd-force", default=False)
     grammar: ClassVar[str] = "a file descriptor number"
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.asyncfd", "open", "fd")
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
@@ -39,10 +40,14 @@ class WriteFile(FileEndpoint):
     auto_rename: bool = option("--write-file-auto-rename", default=False)
     render: ClassVar = Rendered("endpoints.files", "write", "file")
 
+    def prefers_being_single(self, opts: argparse.Namespace) -> bool:
+        return not opts.write_file_no_overwrite  # a file per session, named apart, is fine
+
 
 @register("appendfile:")
 @dataclass(frozen=True)
 class AppendFile(FileEndpoint):
     """Append to specified file."""
 
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.files", "append", "file")

@@ -17,6 +17,7 @@ from websocat.planner.values import os_bytes
 class Stdio(Endpoint):
     """Console, terminal: read bytes from stdin, write bytes to stdout."""
 
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.stdio", "open", "stdio")
 
 

@@ -143,6 +143,7 @@ class UdpBind(BindOptions, Endpoint):
     port: int = positional(0)
     grammar: ClassVar[str] = "ip:port"
     sockopts: dict[str, Any] | None = _sockopts()
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.udp", "bind", "udp")
 
     @classmethod
@@ -212,6 +213,7 @@ class UdpFd(BindOptions, InheritedFd):
     """Use inherited pre-bound UDP socket from specified file descriptor."""
 
     sockopts: dict[str, Any] | None = _inherited_sockopts()
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.udp", "bind_fd", "udp")
 
 
@@ -221,6 +223,7 @@ class UdpFdNamed(BindOptions, NamedFd):
     """Use inherited pre-bound UDP socket from specified file descriptor (using LISTEN_FDNAMES)."""
 
     sockopts: dict[str, Any] | None = _inherited_sockopts()
+    single: ClassVar[bool] = True
     render: ClassVar = Rendered("endpoints.udp", "bind_fd", "udp")
 
 

@@ -36,9 +36,6 @@ TABLE: tuple[Row, ...] = (
     Row("LengthPrefixedChunks", "lengthprefixed", OVERLAY_M, "",
         "Convert a byte stream to messages by prefixing each message with its length.",
         ("lengthprefixed:",)),
-    Row("SimpleReuser", "reuse", OVERLAY_M, "",
-        "Share underlying datagram connection between multiple outer users.",
-        ("reuse-raw:", "raw-reuse:",)),
 )
 # fmt: on
 

@@ -152,3 +152,34 @@ def test_bad_compose_lines_are_one_line_each(websocat: Websocat) -> None:
         lines = done.stderr.decode().splitlines()
         assert done.returncode == 2 and len(lines) == 1, (argv, done.stderr)
         assert lines[0].startswith(f"websocat: {message}"), (argv, lines)
+
+
+def test_socket_options_affect_only_their_part(websocat: Websocat) -> None:
+    """The manual (--exclude-ws-from-sockopts): socket options affect one part of a
+    --compose line only.  Two parts connect to one server; only the first binds its
+    connection to 127.0.0.2 first."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    seen: dict[bytes, str] = {}
+
+    def accept_two() -> None:
+        for _ in range(2):
+            conn, (address, _port) = server.accept()
+            with conn:
+                data = b""
+                while chunk := conn.recv(100):
+                    data += chunk
+                seen[data] = address
+
+    import threading
+
+    thread = threading.Thread(target=accept_two, daemon=True)
+    thread.start()
+    target = f"tcp:127.0.0.1:{port}"
+    done = websocat.run(
+        "--compose", "-u", "--bind-before-connect", "127.0.0.2:0", "literal:A", target, "&", "-u", "literal:B", target
+    )
+    thread.join(15)
+    server.close()
+    assert done.returncode == 0, done.stderr
+    assert seen == {b"A": "127.0.0.2", b"B": "127.0.0.1"}

@@ -81,14 +81,16 @@ def test_tee_merges_what_the_nodes_send(websocat: Websocat) -> None:
 
 def test_a_failed_tee_node_loses_no_data(websocat: Websocat) -> None:
     """A node that resets its connection is dropped; the right side still gets every line.
-    With --tee-propagate-failures the same failure ends the run, with one line."""
+    With --tee-propagate-failures the same failure ends the run, with one line.  (16 MB:
+    more than the kernel buffers of the node's connection, so writes to it go on after the reset.)"""
+    data = LINES * 75
     right, gone = TcpPeer(), TcpPeer(reset=True)
-    done = websocat.run("-b", "--tee", gone.spec, "-", right.spec, input=LINES)
+    done = websocat.run("-b", "--tee", gone.spec, "-", right.spec, input=data)
     assert done.returncode == 0, done.stderr
-    assert right.wait() == LINES
+    assert right.wait() == data
 
     right, gone = TcpPeer(), TcpPeer(reset=True)
-    done = websocat.run("-b", "--tee-propagate-failures", "--tee", gone.spec, "-", right.spec, input=LINES)
+    done = websocat.run("-b", "--tee-propagate-failures", "--tee", gone.spec, "-", right.spec, input=data)
     assert done.returncode != 0
     assert done.stderr.startswith(b"websocat: ") and done.stderr.count(b"\n") == 1, done.stderr
 

@@ -1,0 +1,68 @@
+"""Sharing one connection among all sessions: reuse-raw: (runtime/overlays/reuse.py).
+
+The overlay is what the command line says (or the planner inserts, see
+fixups.insert_reuser); the planner then turns the stack under it into the shared stack
+of a `SimpleReuserEndpoint` (websocat4's name), which each session connects to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from websocat.planner.model import Endpoint, Kind, Overlay, Stack, Var
+from websocat.planner.specs import Rendered, Setup, Shared, internal, option, register
+
+
+@register("reuse-raw:", "raw-reuse:")
+@dataclass(frozen=True)
+class SimpleReuser(Overlay):
+    """Share underlying datagram connection between multiple outer users.
+
+    All users can write messages to the socket, messages would be interleaved (though
+    each individual message should be atomic). Messages coming from inner socket will be
+    delivered to some one arbitrary connected user. If that users disconnect, they will
+    route to some other user. A message can be lost when user disconnects. User
+    disconnections while writing a message may abort the whole reuser (or result in a
+    broken, trimmed message, depending on settings).
+
+    The connection is opened when the first session starts and stays open for the
+    later ones (an opening that fails is tried again by the next session).  A listener
+    on the left whose other side prefers being single (stdio:, udp-bind:, appendfile:,
+    ...) gets it inserted, for messages (--less-fixups: not).
+    """
+
+    tolerate_torn_msgs: bool = option("--reuser-tolerate-torn-msgs", default=False)
+    accepts: ClassVar[Kind | None] = Kind.MESSAGES
+    provides: ClassVar[Kind | None] = Kind.MESSAGES
+
+
+@dataclass(frozen=True)
+class SimpleReuserEndpoint(Endpoint):
+    """Implementation detail of reuse-raw: overlay: each session's view of the stack
+    ``shared``, opened once in a coroutine of its own."""
+
+    shared: Stack = field(default=None, repr=False, metadata={"internal": True})  # type: ignore[assignment]
+    tolerate_torn_msgs: bool = internal(False)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("overlays.reuse", "connect", "reuse")
+    setup: ClassVar = Setup(
+        "overlays.reuse",
+        "listener",
+        "reuser",
+        "reuse.Reuser",
+        "reuse-raw: one connection for all sessions, opened by the first",
+        form="with",
+    )
+    shares: ClassVar = Shared("upstream", "slot", "reuse.Slot", "share", "opened once and shared (reuse-raw:)")
+
+    def setup_keywords(self) -> dict[str, Any]:
+        return {"tolerate_torn_msgs": True} if self.tolerate_torn_msgs else {}
+
+    def call_arguments(self, setup_var: str = "reuser") -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (Var(setup_var),), {}
+
+    def describe(self) -> str:
+        return (
+            f"SimpleReuserEndpoint(tolerate_torn_msgs={self.tolerate_torn_msgs!r}) sharing [{self.shared.describe()}]"
+        )
