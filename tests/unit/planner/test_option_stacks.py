@@ -93,3 +93,13 @@ def test_lints_for_options_without_their_overlay() -> None:
     assert any("--write-splitoff-omit-shutdown has no effect" in w for w in inv.warnings)
     inv = plan(["--tee-propagate-eof", "--tee", "exec:cat", "-", "mirror:", "--exec-args", "x"])
     assert not [w for w in inv.warnings if "--tee-*" in w or "exec:" in w]
+
+
+def test_a_shared_stack_opens_its_tee_nodes_once() -> None:
+    """Under a listener, tee: over stdio: is shared with its nodes (reuse-raw:, as websocat4);
+    a node that would resolve a name first cannot go into the shared coroutine."""
+    source, _warnings = script_source(["-t", "--tee", "tcp:127.0.0.1:5", "ws-l:127.0.0.1:1", "-"])
+    upstream = source[source.index("async def upstream2") : source.index("async def session")]
+    assert "tcp.connect('127.0.0.1', 5)" in upstream and "tee.tee(lines2, [lines3])" in upstream
+    with pytest.raises(SpecError, match="resolve a hostname first"):
+        script_source(["-t", "--tee", "ws://localhost:5/", "ws-l:127.0.0.1:1", "-"])
