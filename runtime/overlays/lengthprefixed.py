@@ -49,7 +49,6 @@ DEFAULT_MAX_MESSAGE_SIZE = 1 << 20  # the manual's default for --lengthprefixed-
 MAX_CONTROL_MESSAGE = 65536  # websocat4's limit on a control message joined from pieces
 
 _OPCODES = {8: CLOSE, 9: PING, 10: PONG}
-_DATA = frozenset((BINARY, TEXT))  # flags of a whole data message: the fast path
 
 
 class Layout:
@@ -282,9 +281,9 @@ class LengthPrefixed(MessageSocket):
             return  # after a close frame, as after EOF
         out = bytearray()
         layout = self.layout
-        pack, text_bit, limit = layout.pack, layout.text_bit, self._write_limit
+        pack, text_bit, limit, held = layout.pack, layout.text_bit, self._write_limit, self._parts
         for data, flags in batch:
-            if flags in _DATA and not self._parts:
+            if flags <= TEXT and not held:  # a whole data message, none held: the fast path
                 size = len(data)
                 if size > limit:
                     self._over(size)
@@ -315,7 +314,7 @@ class LengthPrefixed(MessageSocket):
                     return
                 if self._control_parts:
                     data = b"".join([*self._control_parts, data])
-                    self._control_parts = []
+                    self._control_parts.clear()
             opcode = 8 if flags & CLOSE else 9 if flags & PING else 10
             self._prefix(len(data) + 1, flags, out)
             out.append(opcode)
@@ -335,7 +334,7 @@ class LengthPrefixed(MessageSocket):
             return
         if self._parts:
             data = b"".join([*self._parts, data])
-            self._parts = []
+            self._parts.clear()  # in place: send_batch holds the list
         self._held = 0
         self._prefix(len(data), flags, out)
         out += data
