@@ -124,6 +124,34 @@ def test_a_websocket_conversation_recorded_and_replayed(websocat: Websocat, send
     assert frames[-1][0] is Opcode.CLOSE
 
 
+def test_a_tcp_client_speaks_length_prefixed_messages_to_a_websocket(websocat: Websocat) -> None:
+    """lengthprefixed:tcp-l: -> ws://: prefixed messages in, each a WebSocket message of its
+    type (--lengthprefixed-tag-text), the echoes back prefixed the same way."""
+
+    def echo(conn: ServerConnection) -> None:
+        for message in conn:
+            conn.send(message)
+
+    with serve(echo, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/"
+        args = ["--lengthprefixed-nbytes", "2", "--lengthprefixed-tag-text"]
+        proc, port = websocat.listen("--oneshot", "-b", *args, "lengthprefixed:tcp-l:127.0.0.1:0", url)
+        messages = [(0x8000, "h\u00e9llo".encode()), (0, b"\x00\xff" * 1000), (0x8000, b"")]
+        sent = b"".join(struct.pack(">H", bit | len(body)) + body for bit, body in messages)
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
+            conn.sendall(sent)
+            got = b""
+            while len(got) < len(sent):
+                chunk = conn.recv(65536)
+                assert chunk, f"EOF after {len(got)} bytes"
+                got += chunk
+            conn.shutdown(socket.SHUT_WR)
+        websocat.finish(proc)
+        server.shutdown()
+    assert got == sent
+
+
 def test_a_file_converted_through_one_byte_reads_and_writes(websocat: Websocat, tmp_path: Path) -> None:
     """A file of websocat4's layout (2-byte little-endian prefixes, every flag) copied
     message by message comes out the same, each prefix and body split across reads."""
