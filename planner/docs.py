@@ -103,6 +103,15 @@ FAMILY_NOTES["udp"] = (
     " naming it."
 )
 
+FAMILY_NOTES["registry"] = (
+    "Registry addresses connect the parts of one `--compose` command line, inside the process:"
+    " `websocat --compose -b tcp-l:127.0.0.1:1234 registry-send:pipe '&' -b registry-stream-listen:pipe mirror:`"
+    " serves each TCP connection in the second part. Sending waits until a listener at the address takes"
+    " the socket; a listener refuses a socket of the other kind (stream or datagrams) back to its sender"
+    " with one line. `registry-send:` is the right side only, without overlays: it hands the left socket"
+    " itself over, and its session lasts until the listener's session is done with it."
+)
+
 # Options the planner itself reads (pipeline.PLANNER_OPTIONS), by the kinds they change.
 PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "text": ("LineChunks",),
@@ -110,6 +119,7 @@ PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "server": ("WsListen",),
     "late_resolve": ("TcpConnect", "WsUrl", "WssUrl"),
     "ws_c_uri": ("WsConnect",),
+    "log_traffic": ("Log",),
     "exclude_ws_from_sockopts": ("TcpConnect", "TcpListen", "UdpConnect", "UdpBind", "UdpServer"),
 }
 
@@ -149,15 +159,15 @@ def _examples(golden: Path) -> dict[type[Spec], tuple[str, str]]:
     does, else after them), and that golden file's name."""
     import shlex
 
-    from websocat.planner.parse import parse
-    from websocat.planner.pipeline import invocation, plan
+    from websocat.planner.compose import leaves
+    from websocat.planner.pipeline import phase1, plan
 
     found: dict[type[Spec], list[tuple[int, int, str, str]]] = {}
     for path in sorted(golden.glob("*.py")):
         command = path.read_text().split("\n", 1)[0].removeprefix("# ")
         argv = shlex.split(command)[1:]
-        for rank, inv in enumerate((parse(invocation(argv)), plan(argv))):
-            for _role, stack in inv.stacks:
+        for rank, tree in enumerate((phase1(argv), plan(argv))):
+            for _role, stack in (pair for inv in leaves(tree) for pair in inv.stacks):
                 for layer in (stack.endpoint, *stack.overlays):
                     kind = next((c for c in type(layer).__mro__ if c in SPECS), None)
                     if kind is not None:
@@ -179,7 +189,10 @@ def render_family_pages(golden: Path) -> dict[str, str]:
         grammar = getattr(cls, "grammar", "")
         if grammar:
             out.append(f"- value: {grammar}")
-        out.append(f"- gives: {cls.provides.value}")  # type: ignore[attr-defined]
+        provides = cls.provides  # type: ignore[attr-defined]
+        out.append(
+            f"- gives: {provides.value if provides is not None else 'what the layer under it gives (bytes or messages)'}"
+        )
         if not cls.implemented:
             out += ["- implemented: not yet (the command refuses it with one line)", ""]
             continue

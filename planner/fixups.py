@@ -14,7 +14,9 @@ from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overl
 from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
+from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import exec_dup2
+from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
 from websocat.planner.specs.tls import TlsClient
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
@@ -131,17 +133,55 @@ def tls_domain(inv: Invocation) -> Invocation:
     return _map_stacks(inv, domain)
 
 
+# --log-traffic puts log: right over these families' endpoints: the network, socket and
+# process ones, whose bytes are the traffic (websocat4's insert_log_overlay lists the same
+# kinds; stdio:, files, literals, mirror:, mock and registry endpoints are left alone).
+TRAFFIC_FAMILIES = frozenset({"tcp", "udp", "unix", "fd", "process"})
+
+
+def _with_log(stack: Stack) -> Stack | None:
+    """The stack with a log: where websocat4 puts one, itself if it has one, None if there
+    is no such place: right over tls: (the plaintext), else right over a network endpoint."""
+    for at in range(len(stack.overlays) - 1, -1, -1):  # innermost overlay first
+        layer = stack.overlays[at]
+        if isinstance(layer, Log):
+            return stack
+        if isinstance(layer, TlsClient):
+            return replace(stack, overlays=(*stack.overlays[:at], Log(), *stack.overlays[at:]))
+    if type(stack.endpoint).__module__.rpartition(".")[2] in TRAFFIC_FAMILIES:
+        return replace(stack, overlays=(*stack.overlays, Log()))
+    return None
+
+
+def insert_log(inv: Invocation) -> Invocation:
+    """--log-traffic: a log: on the right side where it fits (over the TCP connection under
+    ws://, over tls: for wss://), else on the left; a warning if neither has a place."""
+    if not inv.opts.log_traffic:
+        return inv
+    if inv.opts.exec_dup2 is not None:
+        return inv.warn("--log-traffic has no effect with --exec-dup2: the program is handed the socket itself")
+    for role in ("right", "left"):
+        stack = getattr(inv, role)
+        placed = _with_log(stack) if stack is not None else None
+        if placed is not None:
+            return inv.with_(**{role: placed})
+    return inv.warn(
+        "--log-traffic: no side has a network, socket or process endpoint to log over; put log: in a specifier"
+    )
+
+
 def choose_mirror(inv: Invocation) -> Invocation:
     """mirror: facing messages echoes whole messages (flags kept); facing bytes, bytes.
 
-    What it faces is the overlay right over it (`defragment:mirror:`), or with no overlay
-    the other side."""
+    What it faces is the innermost overlay over it that takes one kind (`defragment:mirror:`;
+    log: takes either), or with no such overlay the other side."""
 
     def choose(stack: Stack, other: Stack | None) -> Stack:
         if type(stack.endpoint) is not Mirror:
             return stack
-        if stack.overlays:
-            faces = stack.overlays[-1].accepts  # the innermost overlay; None: either kind
+        kinds = [o.accepts for o in reversed(stack.overlays) if o.accepts is not None]
+        if kinds:
+            faces: Kind | None = kinds[0]  # the innermost overlay that takes one kind
         else:
             faces = other.provides if other is not None else None
         if faces is Kind.MESSAGES:
@@ -169,7 +209,9 @@ FIXUPS: tuple[Fixup, ...] = (
     expand_websocket,  # ws:// -> ws-c: over tcp:, ws-l: -> ws-upgrade: over tcp-l:
     resolve_hostnames,  # skipped per connect with --late-resolve
     apply_ws_c_uri,
+    insert_log,  # --log-traffic
     choose_mirror,  # mirror: facing messages -> message mirror
+    sender_kind,  # registry-send: sends what the left side gives
     insert_chunker,  # bytes meet messages -> lines: / chunks:
 )
 

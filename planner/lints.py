@@ -6,6 +6,7 @@ from typing import Callable
 
 from websocat.planner.model import Invocation, Stack
 from websocat.planner.specs.chunking import LineChunks
+from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import Cmd, Exec
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.unix import UnixPath
@@ -125,6 +126,17 @@ def process_options_without_effect(inv: Invocation) -> list[str]:
     return found
 
 
+def log_options_without_log(inv: Invocation) -> list[str]:
+    """--log-verbose/-omit-content/-hex/-timestamps where no log: is in the plan."""
+    opts = inv.opts
+    given = [name for name in ("verbose", "omit_content", "hex", "timestamps") if getattr(opts, f"log_{name}")]
+    stacks = [s for s in (inv.left, inv.right) if s is not None]
+    if given and not any(isinstance(o, Log) for s in stacks for o in s.overlays):
+        flags = ", ".join("--log-" + name.replace("_", "-") for name in given)
+        return [f"{flags}: no log: overlay is in the plan (add log: or --log-traffic); no effect"]
+    return []
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -140,6 +152,7 @@ LINTS: tuple[Lint, ...] = (
     omitted_upgrade_headers,
     stdio_global_timeout_without_exit,
     process_options_without_effect,
+    log_options_without_log,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import shlex
 from dataclasses import dataclass, field, fields, replace
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
@@ -245,17 +246,24 @@ class Race:
 
 
 Composition = Invocation | Parallel | Sequence | Race
-"""What one command line plans: one invocation, or (with --compose, in a later version)
-a tree of them; parentheses nest."""
+"""What one command line plans: one invocation, or with --compose a tree of them;
+parentheses nest."""
 
 
-def describe_tree(node: Composition, describe: Callable[[Invocation], list[str]], depth: int = 0) -> list[str]:
-    """Lines for a phase dump: an invocation as ``describe`` gives it, an operator node as
-    its operator with its parts indented under it."""
-    pad = "  " * depth
+def describe_tree(node: Composition, describe: Callable[[Invocation], list[str]]) -> list[str]:
+    """Lines for a phase dump: an invocation as ``describe`` gives it; a --compose tree as
+    each operator with its parts indented under it, each part under its number and words."""
     if isinstance(node, Invocation):
-        return [pad + line for line in describe(node)]
-    lines = [f"{pad}{type(node).__name__.lower()} ({node.operator})"]
-    for part in node.parts:
-        lines += describe_tree(part, describe, depth + 1)
-    return lines
+        return describe(node)
+    numbered = iter(range(1, 1 << 30))
+
+    def lines(node: Composition, pad: str) -> list[str]:
+        if isinstance(node, Invocation):
+            head = f"{pad}part {next(numbered)}: {shlex.join(node.argv)}"
+            return [head, *(f"{pad}  {line}" for line in describe(node))]
+        found = [f"{pad}{type(node).__name__.lower()} ({node.operator})"]
+        for part in node.parts:
+            found += lines(part, pad + "  ")
+        return found
+
+    return lines(node, "")

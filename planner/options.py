@@ -1273,7 +1273,15 @@ def _unexpected(extra: str) -> OptionError:
         close = closest(name, [spec.long for spec in OPTIONS]) if name.startswith("--") else None
         hint = f"; did you mean '{close}'?" if close else ""
         return OptionError(f"unknown option {name!r}{hint}")
+    if extra in COMPOSE_WORDS:
+        return OptionError(
+            f"unexpected extra argument {extra!r}: '&', ';', '^', '(' and ')' separate the parts"
+            " of a --compose command line; give --compose first"
+        )
     return OptionError(f"unexpected extra argument {extra!r}; only SPEC1 and SPEC2 are accepted")
+
+
+COMPOSE_WORDS = ("&", ";", "^", "(", ")")  # --compose's operators and parentheses
 
 
 def _split_tail(argv: list[str]) -> tuple[list[str], list[str], list[str] | None]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import pprint
 
+from collections.abc import Callable
+
+from websocat.planner import compose
 from websocat.planner.fixups import apply_fixups
 from websocat.planner.lints import apply_lints
-from websocat.planner.model import Composition, Invocation, NotImplementedYet, Role, describe_tree
+from websocat.planner.model import Composition, Invocation, NotImplementedYet, Role, SpecError, describe_tree
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
 from websocat.planner.parse import parse
 from websocat.planner.render import render_script
@@ -33,8 +36,10 @@ PLANNER_OPTIONS: dict[str, str] = {
     "server": "fixups.server_shorthand",
     "late_resolve": "fixups.resolve_hostnames",
     "ws_c_uri": "fixups.apply_ws_c_uri",
+    "log_traffic": "fixups.insert_log",
     "no_fixups": "fixups.apply_fixups",
     "less_fixups": "fixups (nothing to skip yet)",
+    "compose": "planner/compose.py",
     "no_lints": "lints.apply_lints",
     "exclude_ws_from_sockopts": "fixups.bind_options",
     "ws_no_flush": "lints.options_without_effect",
@@ -64,7 +69,9 @@ def reject_unimplemented(opts: argparse.Namespace) -> None:
         if value != default and value != option.default:
             raise NotImplementedYet(f"option '{option.long}' is not implemented yet")
     if opts.compose:
-        raise NotImplementedYet("option '--compose' is not implemented yet")
+        raise SpecError("--compose must be the first argument")
+    if opts.scenario:
+        raise SpecError("-x (--scenario) runs a scenario file; it cannot be a --compose part")
 
 
 def invocation(argv: list[str]) -> Invocation:
@@ -74,27 +81,58 @@ def invocation(argv: list[str]) -> Invocation:
     return Invocation(opts=opts, argv=command, spec1=opts.spec1, spec2=opts.spec2)
 
 
-def plan(argv: list[str]) -> Invocation:
-    """Phases 0-2: parse, check options, build stacks, apply fixups and lints."""
+def _parsed(argv: list[str]) -> Invocation:
+    """Phase 1: options checked, stacks built."""
     inv = invocation(argv)
     reject_unimplemented(inv.opts)
-    inv = parse(inv)
-    inv = apply_fixups(inv)
-    return apply_lints(inv)
+    return parse(inv)
+
+
+def _planned(argv: list[str]) -> Invocation:
+    """Phase 2: fixups applied, options bound, lints run."""
+    return apply_lints(apply_fixups(_parsed(argv)))
+
+
+def _tree(argv: list[str], leaf: Callable[[list[str]], Invocation]) -> Composition:
+    """One invocation, or with --compose the tree of its parts, each made by ``leaf``."""
+    if not compose.is_compose(argv):
+        return leaf(argv)
+    _flags, tokens = compose.split(argv)
+    return compose.tree(tokens, leaf)
+
+
+def plan(argv: list[str]) -> Composition:
+    """Phases 0-2: parse, check options, build stacks, apply fixups and lints."""
+    return _tree(argv, _planned)
+
+
+def warnings_of(plan: Composition) -> tuple[str, ...]:
+    """The lints' warnings; a --compose part's say which part."""
+    if isinstance(plan, Invocation):
+        return plan.warnings
+    parts = compose.leaves(plan)
+    return tuple(f"part {number}: {warning}" for number, inv in enumerate(parts, 1) for warning in inv.warnings)
 
 
 def script_source(argv: list[str]) -> tuple[str, tuple[str, ...]]:
     """The script (unformatted) and the lint warnings: what `websocat ARGS` runs."""
-    inv = plan(argv)
-    return render_script(inv), inv.warnings
+    planned = plan(argv)
+    if isinstance(planned, Invocation):
+        return render_script(planned), planned.warnings
+    running = compose.run_options(compose.leaves(planned))
+    return render_script(planned, compose.command(argv), running), warnings_of(planned)
 
 
 def dump_phase0(argv: list[str]) -> str:
-    inv = invocation(argv)
+    return "\n".join(describe_tree(_tree(argv, invocation), _options_lines)) + "\n"
+
+
+def _options_lines(inv: Invocation) -> list[str]:
     defaults = {o.dest: o.default for o in OPTIONS}
     given = {k: v for k, v in sorted(vars(inv.opts).items()) if v not in (None, False, [], ()) and v != defaults.get(k)}
     given = {k: _hidden(v) for k, v in given.items()}
-    return "options: " + pprint.pformat(given, sort_dicts=True) + "\n"
+    first, *rest = pprint.pformat(given, sort_dicts=True).split("\n")
+    return ["options: " + first, *("         " + line for line in rest)]
 
 
 def _hidden(value: object) -> object:
@@ -106,10 +144,13 @@ def _hidden(value: object) -> object:
     return value
 
 
+def phase1(argv: list[str]) -> Composition:
+    """Phases 0-1: the stacks as parsed, before the fixups."""
+    return _tree(argv, _parsed)
+
+
 def dump_phase1(argv: list[str]) -> str:
-    inv = invocation(argv)
-    reject_unimplemented(inv.opts)
-    return _dump_stacks(parse(inv))
+    return _dump_stacks(phase1(argv))
 
 
 def dump_phase2(argv: list[str]) -> str:
@@ -117,8 +158,8 @@ def dump_phase2(argv: list[str]) -> str:
 
 
 def _dump_stacks(plan: Composition) -> str:
-    """A phase dump: the composition tree (today always one invocation), each invocation
-    as its role-tagged stacks, its process-level options and its warnings."""
+    """A phase dump: the composition tree (one invocation without --compose), each
+    invocation as its role-tagged stacks, its process-level options and its warnings."""
     return "\n".join(describe_tree(plan, _invocation_lines)) + "\n"
 
 

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from websocat.planner.model import Invocation, Kind, Octal, Spec, Stack, Var
+from websocat.planner.model import Composition, Invocation, Kind, Octal, Parallel, Race, Sequence, Spec, Stack, Var
 from websocat.planner.session import Exchange, keywords
 from websocat.planner.specs import Listening, Setup
 from websocat.planner.values import hide_credentials
@@ -23,9 +23,9 @@ class SessionHandler(Var):
     """``lambda conn1: session(conn1, addrs2)``: what a listener calls per connection,
     built only from the script's own variable names."""
 
-    def __new__(cls, conn: str, passed: list[str]) -> SessionHandler:
-        assert all(name.isidentifier() for name in (conn, *passed)), (conn, passed)
-        return super().__new__(cls, f"lambda {conn}: session({', '.join([conn, *passed])})")
+    def __new__(cls, conn: str, passed: list[str], suffix: str = "") -> SessionHandler:
+        assert all(name.isidentifier() for name in (conn, *passed, "session" + suffix)), (conn, passed)
+        return super().__new__(cls, f"lambda {conn}: session{suffix}({', '.join([conn, *passed])})")
 
 
 def py_literal(value: Any) -> str:
@@ -86,11 +86,12 @@ class Step:
 
 
 @dataclass
-class Scenario:
-    """What script.py.j2 needs; built by `plan_scenario`."""
+class Part:
+    """One invocation's functions: ``session`` and ``main`` (``session_2``, ``main_2`` for
+    the second part of a --compose command line)."""
 
-    command: str
-    imports: list[str]
+    suffix: str
+    comment: str  # above a --compose part: its own command line
     setup: list[Step]
     session_params: list[str]
     session_steps: list[Step]
@@ -98,6 +99,26 @@ class Scenario:
     exchange_comment: str
     exchange_depth: int
     main_call: str  # the last statement of main()
+    delay: str = ""  # a --compose part's --sleep-ms-before-start: the first statement of its main()
+
+
+@dataclass
+class Composite:
+    """A --compose operator as an ``async def`` that runs its parts' mains."""
+
+    name: str
+    comment: str
+    lines: list[str]
+
+
+@dataclass
+class Scenario:
+    """What script.py.j2 needs; built by `plan_scenario`."""
+
+    command: str
+    imports: list[str]
+    parts: list[Part]
+    composites: list[Composite]
     run_call: str
 
 
@@ -173,12 +194,11 @@ def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
     return call_text(function, (Var(left), Var(right)), kwargs)
 
 
-def plan_scenario(inv: Invocation) -> Scenario:
-    """The scenario model for a fixed-up, bound invocation."""
+def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind]) -> Part:
+    """One invocation's session and main; adds the runtime modules and exchange kinds it uses."""
     left, right = inv.left, inv.right
     assert left is not None and right is not None
     names = _Names()
-    modules: set[str] = set()
     setup: list[Step] = []
     setup_vars: dict[int, str] = {}
     session_params: list[str] = []
@@ -199,7 +219,7 @@ def plan_scenario(inv: Invocation) -> Scenario:
             left_steps[0].comment = f"left: {comment_text(hide_credentials(left.source))}, one session per connection"
         session_params.insert(0, f"{conn}: {listening.conn_type}")
         # What each session gets besides its connection is written out, not passed through.
-        handler = SessionHandler(conn, passed) if passed else Var("session")
+        handler = SessionHandler(conn, passed, suffix) if passed else Var("session" + suffix)
         args, kwargs = left.endpoint.call_arguments()
         modules.add(listening.module)
         kwargs = {**kwargs, **keywords(inv.serving)}  # the listener's own (socket options), then serving's
@@ -207,22 +227,25 @@ def plan_scenario(inv: Invocation) -> Scenario:
         main_call = f"await {serve}"
     else:
         left_steps, left_var = _stack_steps(left, names, 1, setup_vars, modules)
-        main_call = f"await session({', '.join(passed)})"
+        main_call = f"await session{suffix}({', '.join(passed)})"
     right_steps, right_var = _stack_steps(right, names, 2, setup_vars, modules)
     exchange = _exchange(left_var, right_var, left.provides, inv.exchange)
     exchange_comment = ""
     if getattr(right.endpoint, "takes_over", False):
-        # The right endpoint is handed the left socket itself (--exec-dup2): its call is the exchange.
+        # The right endpoint is handed the left socket itself (--exec-dup2, registry-send:): its call is the exchange.
         render = right.endpoint.render  # type: ignore[attr-defined]
         args, kwargs = right.endpoint.call_arguments()
         exchange = call_text(f"{_short(render.module)}.{render.function}", (Var(left_var), *args), kwargs)
-        exchange_comment = right_steps[0].comment + ", handed the left socket itself (--exec-dup2)"
+        handover = getattr(right.endpoint, "handover", "handed the left socket itself (--exec-dup2)")
+        exchange_comment = f"{right_steps[0].comment}, {handover}"
         right_steps = []
     steps = left_steps + right_steps
     depth = _nest(steps, 1)
-    return Scenario(
-        command=command_text(inv.argv),
-        imports=_imports(modules, left.provides, exchanged=not exchange_comment),
+    if not exchange_comment:
+        kinds.add(left.provides)
+    return Part(
+        suffix=suffix,
+        comment="",
         setup=setup,
         session_params=session_params,
         session_steps=steps,
@@ -230,13 +253,89 @@ def plan_scenario(inv: Invocation) -> Scenario:
         exchange_comment=exchange_comment,
         exchange_depth=depth,
         main_call=main_call,
-        run_call=call_text("run", (Var("main"),), keywords(inv.running)),
     )
 
 
-def _imports(modules: set[str], kind: Kind, exchanged: bool = True) -> list[str]:
-    exchange = "exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes"
-    lines = [f"from websocat.runtime import {exchange}, run" if exchanged else "from websocat.runtime import run"]
+def plan_scenario(plan: Composition, command: tuple[str, ...] | None = None, running: Any = None) -> Scenario:
+    """The scenario model for a fixed-up, bound invocation, or a --compose tree of them
+    (``command``: the whole command line; ``running``: the run's options)."""
+    modules: set[str] = set()
+    kinds: set[Kind] = set()
+    if isinstance(plan, Invocation):
+        part = plan_part(plan, "", modules, kinds)
+        return Scenario(
+            command=command_text(plan.argv),
+            imports=_imports(modules, kinds),
+            parts=[part],
+            composites=[],
+            run_call=call_text("run", (Var("main"),), keywords(plan.running)),
+        )
+    parts: list[Part] = []
+    composites: list[Composite] = []
+    counts: dict[str, int] = {}
+
+    def function_for(node: Composition, root: bool = False) -> str:
+        """The name of the function that runs ``node``; plans it (and its parts) first."""
+        if isinstance(node, Invocation):
+            suffix = f"_{len(parts) + 1}"
+            part = plan_part(node, suffix, modules, kinds)
+            part.comment = f"part {len(parts) + 1}: {command_text(node.argv)}"
+            delay = node.running.sleep_ms_before_start
+            if delay:
+                part.delay = f"await asyncio.sleep({py_literal(delay / 1000)})  # --sleep-ms-before-start {delay}"
+            parts.append(part)
+            return "main" + suffix
+        stem = type(node).__name__.lower()
+        counts[stem] = counts.get(stem, 0) + 1
+        name = "main" if root else f"{stem}_{counts[stem]}"
+        calls = [function_for(part) + "()" for part in node.parts]
+        composites.append(Composite(name, COMPOSITE_COMMENTS[type(node)], COMPOSITE_LINES[type(node)](calls)))
+        return name
+
+    function_for(plan, root=True)
+    return Scenario(
+        command=command_text(command or ()),
+        imports=["import asyncio", "", *_imports(modules, kinds)],
+        parts=parts,
+        composites=composites,
+        run_call=call_text("run", (Var("main"),), keywords(running)),
+    )
+
+
+def _parallel(calls: list[str]) -> list[str]:
+    return ["async with asyncio.TaskGroup() as parts:", *(f"    parts.create_task({call})" for call in calls)]
+
+
+def _sequence(calls: list[str]) -> list[str]:
+    return [f"await {call}" for call in calls]
+
+
+def _race(calls: list[str]) -> list[str]:
+    tasks = ", ".join(f"asyncio.create_task({call})" for call in calls)
+    return [
+        f"parts = [{tasks}]",
+        "try:",
+        "    done, _running = await asyncio.wait(parts, return_when=asyncio.FIRST_COMPLETED)",
+        "finally:",
+        "    for part in parts:",
+        "        part.cancel()  # the first part to end ends the others",
+        "    await asyncio.gather(*parts, return_exceptions=True)",
+        "for part in done:",
+        "    part.result()  # its failure is the run's",
+    ]
+
+
+COMPOSITE_LINES = {Parallel: _parallel, Sequence: _sequence, Race: _race}
+COMPOSITE_COMMENTS = {
+    Parallel: "A & B: the parts run together; done when all are (a failure cancels the others).",
+    Sequence: "A ; B: the parts run one after the other.",
+    Race: "A ^ B: the parts run together until the first ends.",
+}
+
+
+def _imports(modules: set[str], kinds: set[Kind]) -> list[str]:
+    names = sorted({"exchange_packets" if kind is Kind.MESSAGES else "exchange_bytes" for kind in kinds})
+    lines = [f"from websocat.runtime import {', '.join([*names, 'run'])}"]
     for package in ("endpoints", "overlays"):
         names = sorted(m.partition(".")[2] for m in modules if m.startswith(package + "."))
         if names:
@@ -266,8 +365,8 @@ def _environment() -> Any:
     return _ENV
 
 
-def render_script(inv: Invocation) -> str:
+def render_script(plan: Composition, command: tuple[str, ...] | None = None, running: Any = None) -> str:
     """Python source of the scenario (not black-formatted; --dump-spec formats it)."""
-    scenario = plan_scenario(inv)
+    scenario = plan_scenario(plan, command, running)
     template = _environment().get_template("script.py.j2")
     return str(template.render(s=scenario))

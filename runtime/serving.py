@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from websocat.runtime.sockets import Socket
 
-__all__ = ["Listener", "after_listen", "serve"]
+__all__ = ["Listener", "Options", "after_listen", "serve"]
 
 
 class Listener(Protocol):
@@ -36,6 +36,18 @@ class Listener(Protocol):
 
 
 Session = Callable[..., Awaitable[None]]
+
+
+class Options(TypedDict, total=False):
+    """serve()'s keywords, which every listener's serve function passes on as they are
+    (``**serving_options: Unpack[serving.Options]``); see serve() for each."""
+
+    oneshot: bool
+    exit_after_one_session: bool
+    announce: bool
+    ready_message: str | None
+    exec_after_listen: str | None
+    exec_after_listen_append_port: bool
 
 
 async def serve(

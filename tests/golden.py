@@ -5,6 +5,8 @@ Regenerate every case (then review `git diff golden/` like code):
     python tests/golden.py --update
 
 A new case is a new file holding only its command line, e.g. `# websocat -s 1234`.
+golden/phases/<case>.txt likewise hold a phase dump (--dump-spec-phase0/1/2 in the
+command), such as those of --compose command lines.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
 def cases() -> list[Path]:
     return sorted(GOLDEN.glob("*.py"))
+
+
+def phase_cases() -> list[Path]:
+    return sorted((GOLDEN / "phases").glob("*.txt"))
 
 
 def command_of(path: Path) -> list[str]:
@@ -34,18 +40,28 @@ def expected(path: Path) -> str:
     return dump_spec(command_of(path))
 
 
+def expected_phase(path: Path) -> str:
+    """The command line, then what the phase dump it asks for prints."""
+    from websocat.planner import pipeline
+
+    argv = command_of(path)
+    dumps = {f"--dump-spec-phase{n}": getattr(pipeline, f"dump_phase{n}") for n in (0, 1, 2)}
+    (flag,) = [word for word in argv if word in dumps]
+    return path.read_text().split("\n", 1)[0] + "\n" + dumps[flag](argv)
+
+
 def main(argv: list[str]) -> int:
     if argv != ["--update"]:
         print(__doc__)
         return 2
     changed = 0
-    for path in cases():
-        text = expected(path)
+    for path, text_of in [*((p, expected) for p in cases()), *((p, expected_phase) for p in phase_cases())]:
+        text = text_of(path)
         if path.read_text() != text:
             path.write_text(text)
             changed += 1
             print(f"updated {path.name}")
-    print(f"{len(cases())} cases, {changed} updated")
+    print(f"{len(cases())} cases and {len(phase_cases())} phase dumps, {changed} updated")
     return 0
 
 

@@ -4,7 +4,7 @@ Each class carries its prefixes (all aliases), the grammar of its value, the soc
 kind it gives, its doc text (the manual's), the options that fill its fields and how it
 is rendered.  `PREFIXES` maps every prefix to its class; --help, docs/ and the parser
 read it.  The classes live in one module per runtime family (`trivial`, `files`,
-`mock`, `tcp`, `unix`, `fd`, `process`, `udp`, `ws`, `tls`, `chunking`); the kinds not implemented yet are rows of
+`mock`, `tcp`, `unix`, `fd`, `process`, `udp`, `ws`, `tls`, `chunking`, `log`, ...); the kinds not implemented yet are rows of
 `unimplemented.TABLE`.
 
 Options reach a layer one way: a field declared with `option(...)` names the option(s)
@@ -215,8 +215,10 @@ from websocat.planner.specs import (
     files,
     lengthprefixed,
     limits,
+    log,
     mock,
     process,
+    registry,
     tcp,
     tls,
     trivial,

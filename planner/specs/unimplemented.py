@@ -30,28 +30,9 @@ OVERLAY_M = (True, Kind.MESSAGES)
 ADDR = "host:port"
 FD = "a file descriptor number"
 FDNAME = "a name from LISTEN_FDNAMES"
-REG = "a registry address (any text)"
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
-    Row("RegistryDatagramConnect", "registry", ENDPOINT_M, REG,
-        "Connect to a virtual intra-Websocat address using a datagram socket.",
-        ("registry-datagram-connect:", "regdg-c:",)),
-    Row("RegistryDatagramListen", "registry", ENDPOINT_M, REG,
-        "Listen for virtual intra-Websocat datagram connections at specified address.",
-        ("registry-datagram-listen:", "regdg-l:",)),
-    Row("RegistrySend", "registry", ENDPOINT, REG,
-        "Send the socket this endpoint is paired with to a virtual intra-Websocat address.",
-        ("registry-send:", "regsend:",)),
-    Row("RegistryStreamConnect", "registry", ENDPOINT, REG,
-        "Connect to a virtual intra-Websocat address using a stream socket.",
-        ("registry-stream-connect:", "regstr-c:",)),
-    Row("RegistryStreamListen", "registry", ENDPOINT, REG,
-        "Listen for virtual intra-Websocat stream connections at specified address.",
-        ("registry-stream-listen:", "regstr-l:",)),
-    Row("Log", "log", OVERLAY, "",
-        "Print encountered data to stderr for debugging.",
-        ("log:",)),
     Row("SimpleReuser", "reuse", OVERLAY_M, "",
         "Share underlying datagram connection between multiple outer users.",
         ("reuse-raw:", "raw-reuse:",)),

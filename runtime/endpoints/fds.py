@@ -16,7 +16,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Unpack
 
 from websocat.runtime import serving, socket_options
 from websocat.runtime.endpoints.tcp import TcpListener
@@ -188,12 +188,7 @@ async def serve_tcp(
     session: Callable[..., Awaitable[None]],
     *args: Any,
     sockopts: Mapping[str, Any] | None = None,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Run `session(stream, *args)` for each connection to an inherited listening TCP
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
@@ -223,10 +218,5 @@ async def serve_tcp(
         open_listener,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )

@@ -16,7 +16,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Unpack
 
 from websocat.runtime import serving
 from websocat.runtime.endpoints.fds import inherited_name, inherited_socket
@@ -286,12 +286,7 @@ async def _serve(
     *args: Any,
     text: bool,
     max_send_datagram_size: int,
-    oneshot: bool,
-    exit_after_one_session: bool,
-    announce: bool,
-    ready_message: str | None,
-    exec_after_listen: str | None,
-    exec_after_listen_append_port: bool,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     loop = asyncio.get_running_loop()
 
@@ -318,12 +313,7 @@ async def _serve(
         open_listener,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -335,12 +325,7 @@ async def serve(
     chmod: int | None = None,
     text: bool = False,
     max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen on a SOCK_SEQPACKET socket path and run `session(socket, *args)` for each connection."""
     shown = f"seqpacket-listen:{os.fsdecode(path)}"
@@ -352,12 +337,7 @@ async def serve(
         *args,
         text=text,
         max_send_datagram_size=max_send_datagram_size,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -367,12 +347,7 @@ async def serve_abstract(
     *args: Any,
     text: bool = False,
     max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen on an abstract SOCK_SEQPACKET name (Linux) and run `session(socket, *args)` for each connection."""
     shown = f"seqpacket-abstract-listen:{os.fsdecode(name)}"
@@ -384,12 +359,7 @@ async def serve_abstract(
         *args,
         text=text,
         max_send_datagram_size=max_send_datagram_size,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -399,12 +369,7 @@ async def serve_fd(
     *args: Any,
     text: bool = False,
     max_send_datagram_size: int = MAX_SEND_DATAGRAM_SIZE,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Run `session(socket, *args)` for each connection to an inherited listening
     SOCK_SEQPACKET socket: ``fd`` is its number, or its name in LISTEN_FDNAMES."""
@@ -417,10 +382,5 @@ async def serve_fd(
         *args,
         text=text,
         max_send_datagram_size=max_send_datagram_size,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )

@@ -7,7 +7,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Unpack
 
 from websocat.runtime import serving
 from websocat.runtime import socket_options
@@ -261,13 +261,8 @@ async def serve(
     port: int,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
     sockopts: SockOpts = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen for TCP connections and run `session(stream, *args)` for each, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
@@ -285,12 +280,7 @@ async def serve(
         open_listener,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 

@@ -16,7 +16,7 @@ import collections
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from websocat.runtime import serving, socket_options
 from websocat.runtime.endpoints import fds
@@ -606,10 +606,6 @@ async def serve(
     port: int,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
     timeout_ms: int | None = None,
     max_clients: int | None = None,
     buffer_size: int = 4096,
@@ -618,10 +614,9 @@ async def serve(
     text: bool = False,
     inhibit_send_errors: bool = False,
     max_send_datagram_size: int = 4096,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
     sockopts: SockOpts = None,
     inherited: int | str | None = None,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Bind a UDP socket and run `session(peer, *args)` for each new peer address, concurrently
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors,
@@ -648,12 +643,7 @@ async def serve(
         open_listener,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -725,10 +715,6 @@ async def serve_fd(
     fd: int | str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
     timeout_ms: int | None = None,
     max_clients: int | None = None,
     buffer_size: int = 4096,
@@ -737,9 +723,8 @@ async def serve_fd(
     text: bool = False,
     inhibit_send_errors: bool = False,
     max_send_datagram_size: int = 4096,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
     sockopts: SockOpts = None,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """udp-server-fd:/udp-server-fdname: on the left: serve() over an inherited socket."""
     await serve(
@@ -747,10 +732,6 @@ async def serve_fd(
         0,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
         timeout_ms=timeout_ms,
         max_clients=max_clients,
         buffer_size=buffer_size,
@@ -759,10 +740,9 @@ async def serve_fd(
         text=text,
         inhibit_send_errors=inhibit_send_errors,
         max_send_datagram_size=max_send_datagram_size,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
         sockopts=sockopts,
         inherited=fd,
+        **serving_options,
     )
 
 

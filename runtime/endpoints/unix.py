@@ -9,7 +9,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Unpack
 
 from websocat.runtime import serving
 from websocat.runtime.endpoints.fds import inherited_name, inherited_socket
@@ -173,12 +173,7 @@ async def _serve(
     shown: str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool,
-    exit_after_one_session: bool,
-    announce: bool,
-    ready_message: str | None,
-    exec_after_listen: str | None,
-    exec_after_listen_append_port: bool,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     async def open_listener(accept: Callable[[ByteStream], None]) -> UnixListener:
         def made(protocol: StreamProtocol) -> None:
@@ -197,12 +192,7 @@ async def _serve(
         open_listener,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -212,12 +202,7 @@ async def serve(
     *args: Any,
     unlink: bool = False,
     chmod: int | None = None,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen on a UNIX socket path and run `session(stream, *args)` for each connection
     (runtime/serving.py: --oneshot, --exit-after-one-session, announcements, errors)."""
@@ -228,12 +213,7 @@ async def serve(
         shown,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -241,12 +221,7 @@ async def serve_abstract(
     name: Path,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Listen on an abstract UNIX socket name (Linux) and run `session(stream, *args)` for each connection."""
     shown = f"abstract-listen:{os.fsdecode(name)}"
@@ -256,12 +231,7 @@ async def serve_abstract(
         shown,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 
@@ -269,12 +239,7 @@ async def serve_fd(
     fd: int | str,
     session: Callable[..., Awaitable[None]],
     *args: Any,
-    oneshot: bool = False,
-    exit_after_one_session: bool = False,
-    announce: bool = False,
-    ready_message: str | None = None,
-    exec_after_listen: str | None = None,
-    exec_after_listen_append_port: bool = False,
+    **serving_options: Unpack[serving.Options],
 ) -> None:
     """Run `session(stream, *args)` for each connection to an inherited listening UNIX
     socket: ``fd`` is its number, or its name in LISTEN_FDNAMES (runtime/endpoints/fds.py)."""
@@ -285,12 +250,7 @@ async def serve_fd(
         shown,
         session,
         *args,
-        oneshot=oneshot,
-        exit_after_one_session=exit_after_one_session,
-        announce=announce,
-        ready_message=ready_message,
-        exec_after_listen=exec_after_listen,
-        exec_after_listen_append_port=exec_after_listen_append_port,
+        **serving_options,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,24 @@ def _misfit(function: Any, call: cst.Call) -> str | None:
         signature.bind(*positional, **keywords)
     except TypeError as exc:
         return str(exc)
-    return None
+    return _unknown_keyword(function, signature, keywords)
+
+
+def _unknown_keyword(function: Any, signature: inspect.Signature, keywords: dict[str, None]) -> str | None:
+    """A keyword that ``**name: Unpack[SomeTypedDict]`` does not list (serving.Options)."""
+    extra = [name for name in keywords if name not in signature.parameters]
+    rest = next((p for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None)
+    if not extra or rest is None:
+        return None
+    try:
+        hint = typing.get_type_hints(function, include_extras=True).get(rest.name)
+    except Exception:  # noqa: BLE001 - an annotation we cannot resolve: nothing to check
+        return None
+    if typing.get_origin(hint) is not typing.Unpack:
+        return None
+    allowed = typing.get_type_hints(typing.get_args(hint)[0])
+    unknown = next((name for name in extra if name not in allowed), None)
+    return None if unknown is None else f"got an unexpected keyword argument {unknown!r}"
 
 
 def check_script(source: str) -> list[Problem]:

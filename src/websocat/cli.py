@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from argparse import Namespace
 from types import CodeType
 
 from websocat import __version__
 from websocat.scenario import execute, fail, run_script_file
 from websocat.planner.model import SpecError
-from websocat.planner.options import OptionError, build_parser, parse_args
+from websocat.planner import compose
+from websocat.planner.options import DUMP_FLAGS, OptionError, build_parser, parse_args
 
 ACCEPT_FROM_FD = (
     "--accept-from-fd is websocat1's option; websocat4 takes the inherited socket as an endpoint "
@@ -67,45 +69,54 @@ def _options_given(opts: object, keep: tuple[str, ...]) -> list[str]:
     return given
 
 
+def _run_scenario_file(opts: Namespace) -> int:
+    """-x FILE: run a (possibly edited) scenario file; it takes no other argument or option."""
+    if not opts.spec1:
+        return fail("-x expects the scenario file as SPEC1")
+    if opts.spec2 is not None:
+        return fail(
+            f"-x {opts.spec1}: unexpected extra argument {opts.spec2!r};"
+            " a scenario file takes no arguments (edit the values in it)"
+        )
+    ignored = _options_given(opts, keep=("scenario", "spec1", "spec2"))
+    if ignored:
+        return fail(
+            f"-x {opts.spec1}: option '{ignored[0]}' has no effect on a scenario file,"
+            " whose values are in it (edit the script, or run the command line instead)"
+        )
+    return run_script_file(opts.spec1)
+
+
 def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
-    """Parse argv and do what it asks: help, a dump, -x, or plan and run the scenario."""
+    """Parse argv and do what it asks: help, a dump, -x, or plan and run the scenario
+    (with --compose first, of each part: planner/compose.py)."""
     from websocat.planner import pipeline
 
     try:
-        if "-h" in argv or "--help" in argv:
-            build_parser(epilog=help_epilog(), version=__version__).parse_args(["--help"])
-        opts = parse_args(argv, parser=build_parser(epilog="", version=__version__))
-        if opts.accept_from_fd:
-            return fail(ACCEPT_FROM_FD)
-        if opts.scenario:
-            if not opts.spec1:
-                return fail("-x expects the scenario file as SPEC1")
-            if opts.spec2 is not None:
-                return fail(
-                    f"-x {opts.spec1}: unexpected extra argument {opts.spec2!r};"
-                    " a scenario file takes no arguments (edit the values in it)"
-                )
-            ignored = _options_given(opts, keep=("scenario", "spec1", "spec2"))
-            if ignored:
-                return fail(
-                    f"-x {opts.spec1}: option '{ignored[0]}' has no effect on a scenario file,"
-                    " whose values are in it (edit the script, or run the command line instead)"
-                )
-            return run_script_file(opts.spec1)
-        if opts.standalone and not opts.dump_spec:
+        if compose.is_compose(argv):
+            flags = compose.dump_flags(argv)
+        else:
+            if "-h" in argv or "--help" in argv:
+                build_parser(epilog=help_epilog(), version=__version__).parse_args(["--help"])
+            opts = parse_args(argv, parser=build_parser(epilog="", version=__version__))
+            if opts.accept_from_fd:
+                return fail(ACCEPT_FROM_FD)
+            if opts.scenario:
+                return _run_scenario_file(opts)
+            flags = {flag for flag in DUMP_FLAGS if getattr(opts, flag.removeprefix("--").replace("-", "_"))}
+        if "--standalone" in flags and "--dump-spec" not in flags:
             return fail("--standalone changes what --dump-spec prints; use them together")
-        if opts.dump_spec_phase0:
-            sys.stdout.write(pipeline.dump_phase0(argv))
-            return 0
-        if opts.dump_spec_phase1:
-            sys.stdout.write(pipeline.dump_phase1(argv))
-            return 0
-        if opts.dump_spec_phase2:
-            sys.stdout.write(pipeline.dump_phase2(argv))
-            return 0
-        if opts.dump_spec:
-            _warn(pipeline.plan(argv).warnings)
-            sys.stdout.write(pipeline.dump_spec(argv, standalone=opts.standalone))
+        for flag, dump in (
+            ("--dump-spec-phase0", pipeline.dump_phase0),
+            ("--dump-spec-phase1", pipeline.dump_phase1),
+            ("--dump-spec-phase2", pipeline.dump_phase2),
+        ):
+            if flag in flags:
+                sys.stdout.write(dump(argv))
+                return 0
+        if "--dump-spec" in flags:
+            _warn(pipeline.warnings_of(pipeline.plan(argv)))
+            sys.stdout.write(pipeline.dump_spec(argv, standalone="--standalone" in flags))
             return 0
         source, warnings = pipeline.script_source(argv)
     except (OptionError, SpecError) as exc:

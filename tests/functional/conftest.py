@@ -111,7 +111,10 @@ class Websocat:
 
     def listen(self, *args: str, cwd: Path | None = None, timeout: float = 15.0) -> tuple[subprocess.Popen[bytes], int]:
         """Start a listening websocat (give port 0) and wait for its LISTEN line; returns the port."""
-        proc = self.spawn("--stdout-announce-listening-ports", *args, cwd=cwd)
+        if args and args[0] == "--compose":  # the first part announces
+            proc = self.spawn("--compose", "--stdout-announce-listening-ports", *args[1:], cwd=cwd)
+        else:
+            proc = self.spawn("--stdout-announce-listening-ports", *args, cwd=cwd)
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         line = b""

@@ -75,11 +75,9 @@ USAGE_CASES = {
     "extra-argument": (["-", "-", "extra"], ["'extra'"]),
     "bad-base64": (["literal-base64:!!!"], ["base64"]),
     "bad-mock-script": (["mss:t5"], ["'t'", "upper case"]),
-    "unimplemented-option": (
-        ["--log-hex", "-", "-"],
-        ["--log-hex", "is not implemented yet"],
-    ),
-    "unimplemented-prefix": (["regdg-l:somewhere"], ["registry-datagram-listen:", "is not implemented yet"]),
+    "compose-not-first": (["-", "--compose", "-"], ["--compose must be the first argument"]),
+    "compose-operator-without-compose": (["literal:a", "-", "&", "literal:b", "-"], ["'&'", "give --compose first"]),
+    "compose-unbalanced": (["--compose", "(", "literal:a", "-"], ["'(' without its ')'"]),
     "script-file-missing": (["-x", "/nonexistent/run.py"], ["/nonexistent/run.py", "No such file"]),
 }
 

@@ -198,6 +198,21 @@ def test_verbose(shell: Shell, echo_server: None) -> None:
     assert "GET / HTTP/1.1" in err and "101 Switching Protocols" in err, err
 
 
+def test_log_traffic(shell: Shell, echo_server: None) -> None:
+    frames, messages = RECIPES["log-traffic"]
+    result = shell.run(frames)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+    err = result.stderr.decode().splitlines()
+    assert err[0].startswith("WRITE ") and "GET / HTTP/1.1" in err[0], err
+    assert any(line.startswith("READ ") and "\\x81\\x05hello" in line for line in err), err
+    result = shell.run(messages)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+    lines = result.stderr.decode().splitlines()
+    assert [x for x in lines if x != "WRITE 0"] == ["WRITE 5", "READ 5"] or sorted(lines) == sorted(
+        ["WRITE 5", "READ 5", "WRITE 0", "READ 0"]
+    ), lines
+
+
 def test_dump(shell: Shell, echo_server: None) -> None:
     dump, run = RECIPES["dump"]
     assert shell.run(dump).returncode == 0
@@ -230,3 +245,12 @@ def test_socket_activation(shell: Shell) -> None:
     with sync_connect(f"ws://127.0.0.1:{shell.ports['8080']}/", open_timeout=15) as ws:
         ws.send("activated")
         assert ws.recv(timeout=15) == "activated"
+
+
+def test_compose(shell: Shell) -> None:
+    (line,) = RECIPES["compose"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+    wait_port(shell.ports["2222"])
+    payload = os.urandom(100_000)
+    assert tcp_round_trip(shell.ports["2222"], payload) == payload

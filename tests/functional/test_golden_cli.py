@@ -25,8 +25,10 @@ def installed_websocat() -> list[str]:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_golden_file_is_the_dump_of_its_first_line(path: Path, websocat_env: dict[str, str]) -> None:
+    argv = command_of(path)
+    at = 1 if argv[0] == "--compose" else 0  # --compose comes first
     out = subprocess.run(
-        [*installed_websocat(), "--dump-spec", *command_of(path)],
+        [*installed_websocat(), *argv[:at], "--dump-spec", *argv[at:]],
         capture_output=True,
         stdin=subprocess.DEVNULL,
         env=websocat_env,

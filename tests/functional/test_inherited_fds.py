@@ -385,14 +385,16 @@ def test_udp_fdname_answers_the_first_sender(websocat: Websocat) -> None:
         proc = launch(websocat, [other, named], ["-b", "udp-fdname:dns", "mirror:"], {"LISTEN_FDNAMES": "other:dns"})
         deadline = time.monotonic() + 10
         got: list[bytes] = []
-        while not got and time.monotonic() < deadline:  # no announcement: retry until it answers
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
-                    client.settimeout(0.5)
-                    client.sendto(b"ping", ("127.0.0.1", port))
+        # No announcement: retry until it answers, from one client socket, since the first
+        # datagram (queued on the inherited socket before websocat starts) picks the peer.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(0.5)
+            while not got and time.monotonic() < deadline:
+                client.sendto(b"ping", ("127.0.0.1", port))
+                try:
                     got.append(client.recv(100))
-            except TimeoutError:
-                continue
+                except TimeoutError:
+                    continue
     assert got == [b"ping"]
     proc.kill()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from golden import cases, command_of, expected
+from golden import cases, command_of, expected, expected_phase, phase_cases
 from websocat.planner.pipeline import script_source
 
 CASES = cases()
@@ -39,6 +39,13 @@ def test_golden(path: Path) -> None:
     got = expected(path)
     assert got == want, "run: python tests/golden.py --update, then review git diff golden/"
     compile(got, str(path), "exec")
+
+
+@pytest.mark.parametrize("path", phase_cases(), ids=lambda p: p.stem)
+def test_golden_phase_dump(path: Path) -> None:
+    assert (
+        expected_phase(path) == path.read_text()
+    ), "run: python tests/golden.py --update, then review git diff golden/"
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)

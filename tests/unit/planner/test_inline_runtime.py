@@ -60,7 +60,7 @@ def test_golden_case_standalone(case: str, standalone: dict[str, str]) -> None:
 
     # the scenario first, the marked runtime section after it, the main guard last
     scenario, marker, runtime = text.partition(BEGIN)
-    assert marker and "async def session(" in scenario and "async def main(" in scenario
+    assert marker and "async def session" in scenario and "async def main(" in scenario
     assert isinstance(tree.body[-1], ast.If) and "__name__" in ast.unparse(tree.body[-1].test)
 
     # tree-shaken: every runtime definition is used somewhere in the file

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from websocat.runtime.endpoints import asyncfd, process, tcp, trivial, unix
-from websocat.runtime.overlays import limits, tls, ws
+from websocat.runtime.overlays import limits, log, tls, ws
 from websocat.runtime.sockets import StreamProtocol, TransportStream
 from websocat.runtime import copying
 from websocat.runtime.testing import (
@@ -204,12 +204,15 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     # Two 1 MiB pipes, cat's buffer and our read buffer lie between the writer and the reader.
     "process": (process_pair, StreamTraits(half_close=False, loopback=True, buffered=3 << 20)),
     "tcp-relayed": (partial(relayed_pair, tcp_pair), RELAYED),
-    # read_chunk_limiter:, write_chunk_limiter:, write_buffer: (limits 7 and 13: the checks
-    # move megabytes, which 1-byte pieces would take minutes over)
+    # read_chunk_limiter:, write_chunk_limiter:, write_buffer: (limits 7 and 509: the checks
+    # move megabytes, which 1-byte pieces would take minutes over; 13-byte writes took
+    # seconds, over the check's deadline on a loaded machine)
     "read-chunk-limited": (partial(stacked, tcp_pair, partial(limits.limit_reads, limit=7)), StreamTraits()),
-    "write-chunk-limited": (partial(stacked, tcp_pair, partial(limits.limit_writes, limit=13)), StreamTraits()),
+    "write-chunk-limited": (partial(stacked, tcp_pair, partial(limits.limit_writes, limit=509)), StreamTraits()),
     "write-buffered": (partial(stacked, tcp_pair, limits.buffer_writes), StreamTraits()),
     "socketpair-relayed": (partial(relayed_pair, socketpair_pair), RELAYED),
+    # log: (sizes only: the checks move megabytes, whose escaped text would fill the capture)
+    "logged": (partial(stacked, tcp_pair, partial(log.log, omit_content=True)), StreamTraits()),
 }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from websocat.runtime.endpoints import seqpacket, trivial, udp
-from websocat.runtime.overlays import chunks, lengthprefixed, limits, lines, ws
+from websocat.runtime.overlays import chunks, lengthprefixed, limits, lines, log, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
     MESSAGE_SOCKET_CHECKS,
@@ -55,6 +55,17 @@ async def mirror_pair() -> AsyncIterator[MessagePair]:
 
 def _ws_client(stream: ByteStream) -> ws.WsSocket:
     return ws.framed(stream, client=True)
+
+
+def _logged_ws_client(stream: ByteStream) -> log.LoggedMessages:
+    return log.log(_ws_client(stream), omit_content=True)
+
+
+@asynccontextmanager
+async def logged_mirror_pair() -> AsyncIterator[MessagePair]:
+    mirror = log.log(trivial.message_mirror(), omit_content=True)
+    yield mirror, mirror
+    await mirror.aclose()
 
 
 def _ws_server(stream: ByteStream) -> ws.WsSocket:
@@ -170,6 +181,9 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     "udp-connect-bind": (udp_connect_bind_pair, DATAGRAMS),
     "udp-bind-target": (udp_bind_target_pair, DATAGRAMS),
     "udp-server": (udp_server_pair, DATAGRAMS),
+    # log: over a WebSocket client (the server end bare) and over the message mirror
+    "logged-ws": (partial(stacked, tcp_pair, _logged_ws_client, _ws_server), WEBSOCKET),
+    "logged-mirror": (logged_mirror_pair, MessageTraits(half_close=False, loopback=True)),
 }
 
 

@@ -49,3 +49,13 @@ def test_other_calls_are_left_alone() -> None:
 def test_star_arguments_are_not_guessed() -> None:
     edited = CLIENT.replace('tcp.connect("127.0.0.1", 1234)', 'tcp.connect(*("127.0.0.1", 1234))')
     assert check_script(edited) == []
+
+
+def test_serving_keywords_of_a_listener_are_checked_too() -> None:
+    """A listener passes serve()'s keywords on as **serving_options (serving.Options): a
+    misspelled one is still named, a right one passes."""
+    server = (Path(__file__).resolve().parents[3] / "golden" / "exec_after_listen.py").read_text()
+    assert "exec_after_listen=" in server
+    assert check_script(server.replace("exec_after_listen=", "exec_after_listen=", 1)) == []
+    (problem,) = check_script(server.replace("exec_after_listen=", "exec_after_lisen=", 1))
+    assert problem.message.endswith("serve(): got an unexpected keyword argument 'exec_after_lisen'")
