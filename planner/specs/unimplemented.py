@@ -33,9 +33,6 @@ FDNAME = "a name from LISTEN_FDNAMES"
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
-    Row("LengthPrefixedChunks", "lengthprefixed", OVERLAY_M, "",
-        "Convert a byte stream to messages by prefixing each message with its length.",
-        ("lengthprefixed:",)),
 )
 # fmt: on
 

@@ -168,7 +168,7 @@ class WsSocket(MessageSocket):
                     raise
                 buf = self._buf = buf[used:]
                 if self._control:
-                    await self._answer_control()
+                    await self._answer_control(out)
                 if out or self._eof:
                     return out
             # Kept in self._buf across every await: a cancelled read loses no bytes.
@@ -354,8 +354,12 @@ class WsSocket(MessageSocket):
             return True
         return False
 
-    async def _answer_control(self) -> None:
-        """Answer the control frames a parse produced: pongs for pings, Close for Close."""
+    async def _answer_control(self, out: list[Message]) -> None:
+        """Answer the control frames a parse produced: pongs for pings, Close for Close.
+
+        A ping not answered (--inhibit-pongs) is handed on to ``out`` instead, as websocat4
+        passes it upstream (after the data messages of the same read).
+        """
         replies: list[Message] = []
         if self._verbose:
             _show_control("<", self._control)
@@ -367,6 +371,8 @@ class WsSocket(MessageSocket):
             elif flags & PING:
                 if self._may_pong():
                     replies.append((payload, PONG))
+                else:
+                    out.append((payload, flags))
             elif flags & CLOSE:
                 self._eof = True
                 # EOF for reading; the reply (echoing the code, as RFC 6455 suggests) goes

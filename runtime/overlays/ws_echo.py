@@ -113,15 +113,16 @@ async def echo_inline(sock: WsSocket) -> None:
 
 
 def _answer_in_order(sock: WsSocket, parsed: list[Message]) -> list[Message]:
-    """The echo of a parse with control frames in it: pings become pongs in place, pongs
-    are dropped, a Close ends it (recorded; its reply follows the echoes)."""
+    """The echo of a parse with control frames in it: pings become pongs in place (or,
+    not answered, are echoed as pings), pongs are dropped, a Close ends it (recorded; its
+    reply follows the echoes)."""
     answer: list[Message] = []
     for payload, flags in parsed:
         if not flags & CONTROL:
             answer.append((payload, flags))
         elif flags & PING:
-            if sock._may_pong():
-                answer.append((payload, PONG))
+            # a ping not answered (--inhibit-pongs) reaches the mirror, which sends it back
+            answer.append((payload, PONG if sock._may_pong() else PING))
         elif flags & CLOSE:
             sock._eof = True
             sock._closed_by_peer(payload)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from websocat.runtime.endpoints import seqpacket, trivial, udp
-from websocat.runtime.overlays import chunks, lines, log, splitoff, tee, ws
+from websocat.runtime.overlays import chunks, lengthprefixed, limits, lines, log, splitoff, tee, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
     MESSAGE_SOCKET_CHECKS,
@@ -149,6 +149,17 @@ async def udp_server_pair() -> AsyncIterator[MessagePair]:
             yield a, b
 
 
+def _lengthprefixed_all(stream: ByteStream) -> lengthprefixed.LengthPrefixed:
+    """Every flag bit on: type, fragments and control messages kept."""
+    return lengthprefixed.framed(stream, continuations=True, include_control=True, tag_text=True)
+
+
+def _lengthprefixed_short(stream: ByteStream) -> lengthprefixed.LengthPrefixed:
+    """Over 61-byte reads and 29-byte writes: prefixes and bodies split across reads (1-byte reads:
+    test_lengthprefixed.py and the functional tests)."""
+    return _lengthprefixed_all(limits.limit_writes(limits.limit_reads(stream, limit=61), limit=29))
+
+
 # A datagram has no type (binary when read), fragments go out joined, pings are not
 # sent, and UDP has no EOF.
 DATAGRAMS = MessageTraits(reads_as=BINARY, fragments=False, control=False, eof=False, max_size=UDP_MAX)
@@ -175,6 +186,13 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
         partial(seqpacket_pair, abstract=True),
         MessageTraits(reads_as=BINARY, fragments=False, control=False),
     ),
+    # Messages whole and binary by default; with every flag bit, as sent.
+    "lengthprefixed": (
+        partial(stacked, tcp_pair, lengthprefixed.framed),
+        MessageTraits(reads_as=BINARY, fragments=False, control=False),
+    ),
+    "lengthprefixed-all-flags": (partial(stacked, tcp_pair, _lengthprefixed_all), MessageTraits()),
+    "lengthprefixed-short-reads": (partial(stacked, tcp_pair, _lengthprefixed_short), MessageTraits()),
     "mirror": (mirror_pair, MessageTraits(half_close=False, loopback=True)),
     "tee": (partial(stacked, tcp_pair, _tee_alone, _ws_server), WEBSOCKET),
     # Each direction is its own connection: a Close ends only the one it is sent on.
