@@ -17,7 +17,7 @@ EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "normal end, also when --global-timeout-ms expires"),
     (EXIT_FAILURE, "other runtime failure; --global-timeout-ms expired with --global-timeout-force-exit"),
-    (EXIT_USAGE, "usage error: unknown/invalid option or prefix, not implemented yet"),
+    (EXIT_USAGE, "usage error: unknown/invalid option or prefix, a bad --compose line"),
     (EXIT_CONNECT, "could not connect, listen, open a file or resolve a name"),
     (EXIT_PROTOCOL, "protocol error (bad WebSocket handshake or frame, mock scenario mismatch)"),
     (EXIT_TIMEOUT, "a timeout that is an error, such as a connect or handshake timeout"),
