@@ -17,7 +17,7 @@ from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import exec_dup2
 from websocat.planner.specs.registry import sender_kind
-from websocat.planner.specs.reuse import SimpleReuser, SimpleReuserEndpoint
+from websocat.planner.specs.reuse import BroadcastReuser, BroadcastReuserEndpoint, SimpleReuser, SimpleReuserEndpoint
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
@@ -233,7 +233,7 @@ def insert_reuser(inv: Invocation) -> Invocation:
 
 
 def share_reused(inv: Invocation) -> Invocation:
-    """Each reuse-raw: becomes the endpoint its sessions connect to, the stack under it
+    """Each reuse-raw: (or broadcast:) becomes the endpoint its sessions connect to, the stack under it
     the one they share (nested ones too, as websocat4's maybe_process_reuser).  Always
     run, last, after the lints (which see the stacks as the user and fixups made them)."""
 
@@ -244,7 +244,12 @@ def share_reused(inv: Invocation) -> Invocation:
         overlay = stack.overlays[at]
         assert isinstance(overlay, SimpleReuser)
         shared = share(replace(stack, overlays=stack.overlays[at + 1 :]), None)
-        endpoint = SimpleReuserEndpoint(shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs)
+        if isinstance(overlay, BroadcastReuser):
+            endpoint: SimpleReuserEndpoint = BroadcastReuserEndpoint(
+                shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs, queue_len=overlay.queue_len
+            )
+        else:
+            endpoint = SimpleReuserEndpoint(shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs)
         return Stack(endpoint, stack.overlays[:at], stack.source)
 
     return _map_stacks(inv, share)

@@ -1063,6 +1063,19 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         "scenario uses inlined (not in websocat4)",
     ),
     _value(
+        "--broadcast-queue-len",
+        "int",
+        group="overlays",
+        help="For `broadcast:`, how many messages a client may fall behind before it is dropped "
+        "(with a line on stderr) [default: 16] (not in websocat4; websocat v1's broadcast:)",
+    ),
+    _value(
+        "--queue-len",
+        "int",
+        group="overlays",
+        help="websocat v1's spelling of --broadcast-queue-len (not in websocat4)",
+    ),
+    _value(
         "--close-delay-ms",
         "int",
         group="websocket",

@@ -45,7 +45,6 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--ping-interval", "--ping-timeout"), None),
     (("--print-ping-rtts",), None),
     (("--prometheus",), None),
-    (("--queue-len",), None),
     (("--request-header", "--request-uri"), None),
     (("--restrict-uri",), None),
     (("--reuser-send-zero-msg-on-disconnect",), None),

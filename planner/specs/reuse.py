@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from websocat.planner.model import Endpoint, Kind, Overlay, Stack, Var
+from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Stack, Var
 from websocat.planner.specs import Rendered, Setup, Shared, internal, option, register
 
 
@@ -65,4 +65,54 @@ class SimpleReuserEndpoint(Endpoint):
     def describe(self) -> str:
         return (
             f"SimpleReuserEndpoint(tolerate_torn_msgs={self.tolerate_torn_msgs!r}) sharing [{self.shared.describe()}]"
+        )
+
+
+def _queue_len(given: int | None, v1_spelling: int | None) -> int:
+    value = given if given is not None else v1_spelling
+    assert value is not None  # bound only when one is given
+    if value < 1:
+        raise SpecError(f"option '--broadcast-queue-len': {value} is not a positive number of messages")
+    return value
+
+
+@register("broadcast:", "reuse:", "reuse-broadcast:", "broadcast-reuse:")
+@dataclass(frozen=True)
+class BroadcastReuser(SimpleReuser):
+    """Reuse this connection for serving multiple clients, sending replies to all clients
+    (websocat v1's broadcast:). Messages from any client go to the inner connection, one
+    whole message at a time; each message from it goes to every connected client (and
+    nowhere while none is). A client --broadcast-queue-len messages behind is dropped,
+    with a line on stderr."""
+
+    queue_len: int = option("--broadcast-queue-len", "--queue-len", default=16, convert=_queue_len)
+
+
+@dataclass(frozen=True)
+class BroadcastReuserEndpoint(SimpleReuserEndpoint):
+    """Implementation detail of broadcast: each session's view of the stack ``shared``,
+    opened once in a coroutine of its own, its messages sent to every session."""
+
+    queue_len: int = internal(16)
+    render: ClassVar = Rendered("overlays.broadcast", "connect", "broadcast")
+    setup: ClassVar = Setup(
+        "overlays.broadcast",
+        "listener",
+        "broadcaster",
+        "broadcast.Broadcaster",
+        "broadcast: one connection for all sessions, its messages to every one",
+        form="with",
+    )
+    shares: ClassVar = Shared(
+        "upstream", "slot", "broadcast.Slot", "share", "opened once, its messages to every session"
+    )
+
+    def setup_keywords(self) -> dict[str, Any]:
+        found = super().setup_keywords()
+        return {**found, "queue_len": self.queue_len} if self.queue_len != 16 else found
+
+    def describe(self) -> str:
+        return (
+            f"BroadcastReuserEndpoint(tolerate_torn_msgs={self.tolerate_torn_msgs!r}, queue_len={self.queue_len!r})"
+            f" sharing [{self.shared.describe()}]"
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Self
 
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.running import report
@@ -79,7 +79,7 @@ class Reuser:
         self.discard = False  # drop the rest of a message whose reader left
         self.write_closed = False
 
-    async def __aenter__(self) -> Reuser:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:

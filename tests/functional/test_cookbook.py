@@ -254,3 +254,21 @@ def test_compose(shell: Shell) -> None:
     wait_port(shell.ports["2222"])
     payload = os.urandom(100_000)
     assert tcp_round_trip(shell.ports["2222"], payload) == payload
+
+
+def test_broadcast(shell: Shell) -> None:
+    (line,) = RECIPES["broadcast"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+
+    async def room() -> list[list[str | bytes]]:
+        url = f"ws://127.0.0.1:{shell.ports['8080']}/"
+        async with connect(url) as alice, connect(url) as bob:
+            await alice.send("hi from alice")
+            got = [[await alice.recv()], [await bob.recv()]]
+            await bob.send("hi from bob")
+            got[0].append(await alice.recv())
+            got[1].append(await bob.recv())
+            return got
+
+    assert asyncio.run(room()) == [["hi from alice", "hi from bob"]] * 2
