@@ -36,6 +36,23 @@ class Literal(Endpoint):
         return cls(os_bytes(value))
 
 
+@register("literalreply:")
+@dataclass(frozen=True)
+class LiteralReply(Endpoint):
+    """Reply with a specified string for each input message (websocat v1's literalreply:):
+    each whole message written to it is answered with the literal, text for text, binary
+    for binary."""
+
+    data: bytes = positional(b"")
+    grammar: ClassVar[str] = "any text (the reply)"
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("endpoints.trivial", "literal_reply", "reply")
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(os_bytes(value))
+
+
 @register("literal-base64:")
 @dataclass(frozen=True)
 class LiteralBase64(Literal):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from websocat.runtime.sockets import DEFAULT_READ, ByteStream, Message, MessageSocket
+from websocat.runtime.sockets import CONTINUES, CONTROL, DEFAULT_READ, TEXT, ByteStream, Message, MessageSocket
 
 __all__ = [
+    "LiteralReply",
+    "literal_reply",
     "ByteMirror",
     "DevNull",
     "DummyDatagrams",
@@ -210,3 +212,40 @@ class MessageMirror(MessageSocket):
 def message_mirror(*, bufsize: int = 1024) -> MessageSocket:
     """Read messages that are sent to this endpoint, each whole with its flags."""
     return MessageMirror(bufsize)
+
+
+class LiteralReply(MessageSocket):
+    """Each whole message sent is answered on receive with ``data`` (same type)."""
+
+    name = "literalreply:"
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._replies: list[Message] = []
+        self._eof = False
+        self._changed = asyncio.Event()
+
+    async def recv_batch(self) -> list[Message]:
+        while not self._replies:
+            if self._eof:
+                return []
+            self._changed.clear()
+            await self._changed.wait()
+        batch, self._replies = self._replies, []
+        return batch
+
+    async def send_batch(self, batch: list[Message]) -> None:
+        data = self.data
+        replies = [(data, flags & TEXT) for _data, flags in batch if not flags & (CONTROL | CONTINUES)]
+        if replies:
+            self._replies += replies
+            self._changed.set()
+
+    async def send_eof(self) -> None:
+        self._eof = True
+        self._changed.set()
+
+
+def literal_reply(data: bytes) -> MessageSocket:
+    """Reply with a specified string for each input message (websocat v1's literalreply:)."""
+    return LiteralReply(data)

@@ -1,5 +1,6 @@
-"""broadcast: (websocat v1's BroadcastReuser): one upstream, every message of it to every
-client, every client's messages to it; a client that falls behind is dropped with a line."""
+"""websocat v1's broadcast: (one upstream, every message of it to every client, every
+client's messages to it; a client that falls behind is dropped with a line) and
+literalreply: (a fixed answer to each message)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,20 @@ def test_a_client_that_does_not_read_is_dropped_with_a_line(websocat: Websocat) 
         _out, err = websocat.finish(proc)
         lines = [line for line in err.decode().splitlines() if "broadcast:" in line]
         assert len(lines) == 1 and "fell" in lines[0] and "(--broadcast-queue-len): dropped" in lines[0], err
+
+
+def test_literalreply_answers_each_message(websocat: Websocat) -> None:
+    """websocat v1's example: `ws-l: literalreply:'{"status":"OK"}'`, text for text, binary for binary."""
+    proc, port = websocat.listen("ws-l:127.0.0.1:0", 'literalreply:{"status":"OK"}')
+
+    async def run() -> list[str | bytes]:
+        async with connect(f"ws://127.0.0.1:{port}/") as conn:
+            got = []
+            for message in ("hello", b"\x00binary", "again"):
+                await conn.send(message)
+                got.append(await asyncio.wait_for(conn.recv(), 20))
+            return got
+
+    assert asyncio.run(run()) == ['{"status":"OK"}', b'{"status":"OK"}', '{"status":"OK"}']
+    proc.terminate()
+    websocat.finish(proc)
