@@ -77,7 +77,15 @@ MANUAL_OPTIONS = [spec for spec in OPTIONS if spec not in EXTENSIONS]
 
 
 def test_extensions_are_few_and_documented() -> None:
-    assert [spec.long for spec in EXTENSIONS] == ["--verbose", "--standalone", "--close-delay-ms"]
+    assert [spec.long for spec in EXTENSIONS] == [
+        "--verbose",
+        "--standalone",
+        "--proxy",
+        "--proxy-from-env",
+        "--socks5",
+        "--socks5-user-pass",
+        "--close-delay-ms",
+    ]
     assert all("not in websocat4" in spec.help for spec in EXTENSIONS)
 
 
