@@ -15,6 +15,7 @@ from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.log import Log
+from websocat.planner.specs import proxy
 from websocat.planner.specs.process import exec_dup2
 from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.reuse import BroadcastReuser, BroadcastReuserEndpoint, SimpleReuser, SimpleReuserEndpoint
@@ -61,12 +62,18 @@ def default_stdio(inv: Invocation) -> Invocation:
 
 
 def expand_websocket(inv: Invocation) -> Invocation:
-    """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over tcp-l:a:p."""
+    """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over tcp-l:a:p.
+
+    With --proxy, --socks5 or --proxy-from-env the URL's connection goes through the proxy
+    (planner/specs/proxy.py) in place of tcp:; tls: and ws-c: go on over the tunnel."""
 
     def expand(stack: Stack, _other: Stack | None) -> Stack:
         ep = stack.endpoint
         if isinstance(ep, WsUrl):
-            tcp = TcpConnect.from_value(f"[{ep.host}]:{ep.port}")
+            # --proxy, --socks5, --proxy-from-env: the proxied connection; else tcp:
+            tcp = proxy.route(ep.host, ep.port, isinstance(ep, WssUrl), inv.opts) or TcpConnect.from_value(
+                f"[{ep.host}]:{ep.port}"
+            )
             layers: tuple[Overlay, ...] = (
                 *stack.overlays,
                 WsConnect(uri=ep.path, host=ep.host_header, authorization=ep.authorization),
@@ -138,7 +145,7 @@ def tls_domain(inv: Invocation) -> Invocation:
 # --log-traffic puts log: right over these families' endpoints: the network, socket and
 # process ones, whose bytes are the traffic (websocat4's insert_log_overlay lists the same
 # kinds; stdio:, files, literals, mirror:, mock and registry endpoints are left alone).
-TRAFFIC_FAMILIES = frozenset({"tcp", "udp", "unix", "fd", "process"})
+TRAFFIC_FAMILIES = frozenset({"tcp", "proxy", "udp", "unix", "fd", "process"})
 
 
 def _with_log(stack: Stack) -> Stack | None:
@@ -288,6 +295,7 @@ def bind_options(inv: Invocation) -> Invocation:
     """Fill every option-bound field: the layers' and the process-level ones (always run)."""
     opts = inv.opts
     check_option_values(opts, [*all_spec_classes(), *PROCESS_LEVEL])
+    proxy.check_proxy_options(opts)
     inv = inv.map_stacks(lambda _role, stack: _socket_options_scope(bind_stack(stack, opts), opts))
     left, right = inv.left, inv.right
     exchange = bind_layer(Exchange(), opts)

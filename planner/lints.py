@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from websocat.planner.model import Invocation, Stack
+from websocat.planner.model import Invocation, Spec, Stack
+from websocat.planner.session import Exchange, Running, Serving
+from websocat.planner.specs import _given, all_spec_classes, bound_options
 from websocat.planner.specs.chunking import LineChunks
 from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import Cmd, Exec
@@ -152,6 +154,87 @@ def log_options_without_log(inv: Invocation) -> list[str]:
     return []
 
 
+# Options that a lint above already names when they have no effect: unused_options says
+# nothing more about them (one message per option).
+COVERED_BY_LINTS = frozenset(
+    {
+        "separator",
+        "separator_n",
+        "null_terminated",
+        "oneshot",
+        "exit_after_one_session",
+        "exec_args",
+        "exec_arg0",
+        "exec_chdir",
+        "exec_uid",
+        "exec_gid",
+        "exec_monitor_exits",
+        "exec_dup2_keep_nonblocking",
+        "exec_dup2_execve",
+        "exec_after_listen",
+        "exec_after_listen_append_port",
+        "tee_propagate_failures",
+        "tee_propagate_eof",
+        "tee_tolerate_torn_msgs",
+        "tee_use_hangups",
+        "tee_use_first_hangup",
+        "write_splitoff_omit_shutdown",
+        "log_verbose",
+        "log_omit_content",
+        "log_hex",
+        "log_timestamps",
+    }
+)
+
+
+def _layer_dests(cls: type[Spec]) -> set[str]:
+    """The options a layer of this kind takes: bound to its fields, or read for it by a fixup."""
+    return {dest for _f, dests in bound_options(cls) for dest in dests} | set(cls.consumes)
+
+
+def _kind_name(cls: type[Spec]) -> str:
+    return cls.prefixes[0] if cls.prefixes else cls.applies_to
+
+
+def unused_options(inv: Invocation) -> list[str]:
+    """websocat4's "lints for unused options": an option given (not at its default) that no
+    layer of any stack of this invocation takes, nor the planner, nor the exchange and
+    run() (nor a listener's serving, when the left side listens)."""
+    from websocat.planner.options import OPTIONS
+    from websocat.planner.pipeline import PLANNER_OPTIONS
+
+    consumed = set(PLANNER_OPTIONS) | COVERED_BY_LINTS
+    for cls in (Exchange, Running):
+        consumed |= {dest for _f, dests in bound_options(cls) for dest in dests}
+    if inv.left is not None and inv.left.listener:
+        consumed |= {dest for _f, dests in bound_options(Serving) for dest in dests}
+    in_plan: set[str] = set()
+    for _role, stack in inv.stacks:
+        for layer in (stack.endpoint, *stack.overlays):
+            consumed |= _layer_dests(type(layer))
+            in_plan.add(_kind_name(type(layer)))
+    found = []
+    for option in OPTIONS:
+        if option.dest in consumed or not _given(inv.opts, option.dest):
+            continue
+        takers = [cls for cls in all_spec_classes() if option.dest in _layer_dests(cls)]
+        kinds = sorted({_kind_name(cls) for cls in takers} - {""})
+        if any(kind in in_plan for kind in kinds):
+            why = f"the {' or '.join(k for k in kinds if k in in_plan)} in this command does not use it"
+        elif len(kinds) > 3 and all(getattr(cls, "listener", False) for cls in takers):
+            why = "nothing in this command listens"
+        elif len(kinds) > 3:
+            why = f"none of the {len(kinds)} kinds that take it is in this command"
+        elif kinds:
+            why = f"no {' or '.join(kinds)} in this command"
+        elif any(option.dest in dests for _f, dests in bound_options(Serving)):
+            why = "the left side does not listen"
+        else:
+            why = "nothing in this command uses it"
+        found.append(f"{option.long} has no effect here: {why}")
+    return found
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -169,6 +252,7 @@ LINTS: tuple[Lint, ...] = (
     process_options_without_effect,
     tee_options_without_tee,
     log_options_without_log,
+    unused_options,  # last: the lints above name some options their own way
 )
 
 

@@ -58,6 +58,11 @@ class Spec:
     doc: ClassVar[str] = ""
     implemented: ClassVar[bool] = True
     is_overlay: ClassVar[bool] = False
+    # Options a fixup reads to choose or fill this layer (not bound to a field): the
+    # unused-option lint and the unimplemented-option check count them as this layer's.
+    consumes: ClassVar[tuple[str, ...]] = ()
+    # How the unused-option lint names this kind when it has no prefix of its own.
+    applies_to: ClassVar[str] = ""
 
     @property
     def prefix(self) -> str:

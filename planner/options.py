@@ -1076,6 +1076,35 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="websocat v1's spelling of --broadcast-queue-len (not in websocat4)",
     ),
     _value(
+        "--proxy",
+        "str",
+        group="websocket",
+        help="Connect ws:// and wss:// URLs through this HTTP proxy, http://[user:password@]host:port "
+        "(a CONNECT tunnel; user:password sent as Basic Proxy-Authorization; the proxy resolves the "
+        "target's name) (not in websocat4)",
+    ),
+    _flag(
+        "--proxy-from-env",
+        group="websocket",
+        help="Connect ws:// and wss:// URLs through the proxy the environment names: wss:// "
+        "HTTPS_PROXY, ws:// http_proxy (lower case only), then ALL_PROXY; NO_PROXY honoured; "
+        "http://, socks5:// or socks5h:// (not in websocat4; without it they are ignored)",
+    ),
+    _value(
+        "--socks5",
+        "str",
+        group="websocket",
+        help="Connect ws:// and wss:// URLs through this SOCKS5 proxy, host:port; the target's name is "
+        "sent to the proxy to resolve (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--socks5-user-pass",
+        "str",
+        group="websocket",
+        help="user:password for the --socks5 proxy (RFC 1929); without it no authentication is "
+        "offered (not in websocat4; websocat v1's name)",
+    ),
+    _value(
         "--close-delay-ms",
         "int",
         group="websocket",

@@ -14,7 +14,9 @@ from websocat.planner.model import Composition, Invocation, NotImplementedYet, R
 from websocat.planner.options import OPTIONS, parse_args, without_dump_flags
 from websocat.planner.parse import parse
 from websocat.planner.render import render_script
-from websocat.planner.values import hide_credentials
+from websocat.planner.values import SECRET_OPTIONS, hide_credentials, hide_secret_value
+
+SECRET_DESTS = frozenset(name.removeprefix("--").replace("-", "_") for name in SECRET_OPTIONS)
 
 # Options the planner itself consumes (parsing, fixups, lints, dumps, the command),
 # each with where it is read; every other implemented option fills a field of a spec
@@ -58,7 +60,8 @@ def implemented_options() -> frozenset[str]:
 
     classes = (*all_spec_classes(), *PROCESS_LEVEL)
     bound = {dest for cls in classes for _f, dests in bound_options(cls) for dest in dests}
-    return frozenset(bound | PLANNER_OPTIONS.keys())
+    consumed = {dest for cls in all_spec_classes() for dest in cls.consumes}
+    return frozenset(bound | consumed | PLANNER_OPTIONS.keys())
 
 
 IMPLEMENTED = implemented_options()
@@ -135,7 +138,7 @@ def dump_phase0(argv: list[str]) -> str:
 def _options_lines(inv: Invocation) -> list[str]:
     defaults = {o.dest: o.default for o in OPTIONS}
     given = {k: v for k, v in sorted(vars(inv.opts).items()) if v not in (None, False, [], ()) and v != defaults.get(k)}
-    given = {k: _hidden(v) for k, v in given.items()}
+    given = {k: hide_secret_value(v) if k in SECRET_DESTS else _hidden(v) for k, v in given.items()}
     first, *rest = pprint.pformat(given, sort_dicts=True).split("\n")
     return ["options: " + first, *("         " + line for line in rest)]
 

@@ -27,7 +27,7 @@ from websocat.planner.model import (
 )
 from websocat.planner.session import Exchange, keywords
 from websocat.planner.specs import Listening, Setup, Shared
-from websocat.planner.values import hide_credentials
+from websocat.planner.values import hide_argv_credentials, hide_credentials
 
 SAFE_SCALARS = (str, bytes, int, float, bool, type(None))
 
@@ -84,7 +84,7 @@ def comment_text(text: str) -> str:
 
 def command_text(argv: tuple[str, ...]) -> str:
     """The command line, shell-quoted, on one comment line; URL passwords shown as ***."""
-    return comment_text(shlex.join(["websocat", *map(hide_credentials, argv)]))
+    return comment_text(shlex.join(["websocat", *hide_argv_credentials(argv)]))
 
 
 @dataclass

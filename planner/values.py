@@ -155,6 +155,33 @@ def hide_credentials(arg: str) -> str:
     return arg
 
 
+# Options whose whole value is a secret 'user:password' (a URL's password is found by hide_credentials).
+SECRET_OPTIONS = ("--socks5-user-pass",)
+
+
+def hide_secret_value(value: str) -> str:
+    """'user:password' -> 'user:***'; a value without ':' -> '***'."""
+    user, colon, _password = value.partition(":")
+    return f"{user}:***" if colon else "***"
+
+
+def hide_argv_credentials(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """Each argument as hide_credentials shows it, and the value of an option in
+    SECRET_OPTIONS (given as the next word or after '=') as 'user:***'."""
+    shown: list[str] = []
+    secret_next = False
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        if secret_next:
+            shown.append(hide_secret_value(arg))
+        elif eq and name in SECRET_OPTIONS:
+            shown.append(f"{name}={hide_secret_value(value)}")
+        else:
+            shown.append(hide_credentials(arg))
+        secret_next = not secret_next and arg in SECRET_OPTIONS
+    return shown
+
+
 def _is_host_port(authority: str) -> bool:
     try:
         urlsplit("ws://" + authority).port

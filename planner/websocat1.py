@@ -49,7 +49,7 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--restrict-uri",), None),
     (("--reuser-send-zero-msg-on-disconnect",), None),
     (("--server-mode",), "use -s (--server)"),
-    (("--socks5", "--socks5-bind-script", "--socks5-destination", "--socks5-user-pass"), None),
+    (("--socks5-bind-script", "--socks5-destination"), None),
     (("--timestamp-monotonic",), None),
     (("--udp-broadcast",), "use --socket-broadcast"),
     (("--udp-multicast",), "use --socket-multicast"),

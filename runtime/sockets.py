@@ -246,6 +246,12 @@ class StreamProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of what ``read`` returns next (bytes a handshake read past its end)."""
+        if data:
+            self._chunks.insert(0, data)
+            self._size += len(data)
+
     def take_buffered(self) -> tuple[list[bytes], bool]:
         """Hand over what was received but not read yet, and whether EOF came (for a feed consumer)."""
         chunks, self._chunks = self._chunks, []

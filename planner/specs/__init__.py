@@ -234,6 +234,7 @@ from websocat.planner.specs import (
     log,
     mock,
     process,
+    proxy,
     registry,
     reuse,
     splitoff,

@@ -47,7 +47,7 @@ HeaderItem = tuple[str, str] | str
 class ClientOptions:
     """How a client upgrades: what its request says, and how the reply is checked.
 
-    ``host=None`` omits the Host header.  ``headers``: extra request headers.  ``lax``
+    ``host=None`` omits the Host header; a Host among ``headers`` replaces it.  ``headers``: extra request headers.  ``lax``
     accepts any 101 reply without checking its Upgrade, Connection, Sec-WebSocket-Accept
     and -Protocol headers.  ``omit_headers`` (--ws-omit-headers) leaves out Connection,
     Upgrade, Sec-WebSocket-Version and -Key, for a caller who sends its own in
@@ -121,7 +121,13 @@ async def client_handshake(stream: ByteStream, options: ClientOptions) -> bytes:
     """
     custom = _header_pairs(options.headers)
     lines = [f"GET {_no_breaks(options.uri or '/')} HTTP/1.1"]
-    if options.host is not None:
+    # A Host among the custom headers (-H 'Host: ...') replaces the automatic one and
+    # takes its place, second line, as a server expects: never two Host headers.
+    explicit_host = [(name, value) for name, value in custom if name.lower() == "host"]
+    if explicit_host:
+        custom = [pair for pair in custom if pair[0].lower() != "host"]
+        lines += _header_lines(explicit_host)
+    elif options.host is not None:
         lines.append(f"Host: {_no_breaks(options.host)}")
     key: str | None
     if options.omit_headers:

@@ -43,9 +43,10 @@ _SLOT = "\x00"  # never in argv (C strings), so it cannot clash with user text
 # counts, whichever option gives it (-H, --header=..., -HName:..., --server-header, ...);
 # a harmless match elsewhere (literal:Cookie: x) only costs the start-up time of planning.
 CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
-# Options whose value is a credential (websocat v1's names; refused today, as not yet
-# implemented, and kept out of the cache when they come): Basic auth, proxy credentials,
-# TLS key passphrases.
+# Options whose value is a credential (websocat v1's names; --socks5-user-pass is
+# implemented, the others are refused today and kept out of the cache when they come):
+# Basic auth, proxy credentials, TLS key passphrases.  --proxy's user:password is URL
+# userinfo, found below.
 CREDENTIAL_OPTIONS = (
     "--basic-auth",
     "--socks5-user-pass",

@@ -129,11 +129,10 @@ def plan_and_run(argv: list[str], stamp: bytes | None) -> int:
 
 
 def without_credentials(message: str, argv: list[str]) -> str:
-    """message with every argument that holds a URL password replaced by its shown form (u:***@)."""
-    from websocat.planner.values import hide_credentials
+    """message with every argument that holds a URL password or a secret option's value replaced by its shown form (u:***)."""
+    from websocat.planner.values import hide_argv_credentials
 
-    for arg in argv:
-        shown = hide_credentials(arg)
+    for arg, shown in zip(argv, hide_argv_credentials(argv)):
         if shown != arg:
             message = message.replace(repr(arg), repr(shown)).replace(arg, shown)
     return message

@@ -300,3 +300,14 @@ def test_bad_websocket_input(websocat: Websocat, args: list[str], message: bytes
     assert out.returncode == 2
     assert out.stderr.count(b"\n") == 1 and out.stderr.startswith(b"websocat: ")
     assert message in out.stderr and b"Traceback" not in out.stderr
+
+
+def test_an_option_without_effect_is_one_warning_line(websocat: Websocat) -> None:
+    out = websocat.run("--udp-server-qlen", "3", "-b", "literal:hi", "-")
+    assert out.returncode == 0 and out.stdout == b"hi"
+    assert out.stderr == (
+        b"websocat: warning: --udp-server-qlen has no effect here: no udp-server-fd: or udp-server-fdname: "
+        b"or udp-server: in this command\n"
+    )
+    quiet = websocat.run("--no-lints", "--udp-server-qlen", "3", "-b", "literal:hi", "-")
+    assert quiet.returncode == 0 and quiet.stdout == b"hi" and quiet.stderr == b""

@@ -56,3 +56,29 @@ def test_body_without_length_is_waited_for_a_bounded_time(
 def test_empty_body_shows_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     shown = refused([HEAD + b"Content-Length: 0\r\n\r\n"], capsys)
     assert shown == ["HTTP/1.1 403 Forbidden", "Content-Length: 0"]
+
+
+def request_lines(host: str | None, headers: tuple[ws_handshake.HeaderItem, ...]) -> list[str]:
+    """The request head a client sends (the 403 reply stops it after the request)."""
+    stream = MemoryStream([HEAD + b"Content-Length: 0\r\n\r\n"])
+
+    async def attempt() -> None:
+        with pytest.raises(ProtocolError):
+            options = ws_handshake.ClientOptions(host=host, headers=headers)
+            await ws_handshake.client_handshake(stream, options)
+
+    asyncio.run(attempt())
+    return bytes(stream.written).decode().split("\r\n")
+
+
+def test_an_explicit_host_header_replaces_the_automatic_one() -> None:
+    lines = request_lines("127.0.0.1:80", (("X-A", "1"), ("host", "example.com"), "X-B: 2"))
+    assert [line for line in lines if line.lower().startswith("host:")] == ["host: example.com"]
+    assert lines[1] == "host: example.com"  # where the automatic one goes
+    assert lines[-4:-2] == ["X-A: 1", "X-B: 2"]
+
+
+def test_an_explicit_host_header_is_sent_without_an_automatic_one() -> None:
+    lines = request_lines(None, ("Host: h.example",))
+    assert lines[1] == "Host: h.example"
+    assert request_lines("127.0.0.1:80", ())[1] == "Host: 127.0.0.1:80"

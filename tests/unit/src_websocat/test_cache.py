@@ -176,8 +176,21 @@ def test_store_does_not_follow_a_planted_symlink(tmp_path: Path, monkeypatch: py
         ["ws://user:TOKEN@127.0.0.1:9/"],
         ["-t", "ws://TOKEN@127.0.0.1:9/path"],
         ["--ws-c-uri=ws://u:TOKEN@h/", "ws-c:tcp:127.0.0.1:9"],
+        ["--proxy", "http://u:TOKEN@127.0.0.1:9", "ws://127.0.0.1:9/"],
+        ["--socks5", "127.0.0.1:9", "--socks5-user-pass", "u:TOKEN", "ws://127.0.0.1:9/"],
     ],
-    ids=["-H", "--header=", "-HCookie", "proxy-auth", "server-header", "userinfo", "user-only", "ws-c-uri"],
+    ids=[
+        "-H",
+        "--header=",
+        "-HCookie",
+        "proxy-auth",
+        "server-header",
+        "userinfo",
+        "user-only",
+        "ws-c-uri",
+        "--proxy",
+        "--socks5-user-pass",
+    ],
 )
 def test_a_command_with_a_credential_is_never_cached(tmp_path: Path, argv: list[str]) -> None:
     assert cache.carries_credential(argv)
