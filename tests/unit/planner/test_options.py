@@ -77,7 +77,19 @@ MANUAL_OPTIONS = [spec for spec in OPTIONS if spec not in EXTENSIONS]
 
 
 def test_extensions_are_few_and_documented() -> None:
-    assert [spec.long for spec in EXTENSIONS] == ["--verbose", "--standalone", "--close-delay-ms"]
+    assert [spec.long for spec in EXTENSIONS] == [
+        "--verbose",
+        "--standalone",
+        "--close-delay-ms",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-key-password-env",
+        "--tls-key-password-file",
+        "--tls-client-ca",
+        "--tls-client-cert",
+        "--tls-client-key",
+        "--tls-ca",
+    ]
     assert all("not in websocat4" in spec.help for spec in EXTENSIONS)
 
 
