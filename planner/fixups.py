@@ -21,7 +21,7 @@ from websocat.planner.specs.reuse import SimpleReuser, SimpleReuserEndpoint
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
-from websocat.planner.specs.tls import TlsAccept, TlsClient
+from websocat.planner.specs.tls import TlsAccept, TlsClient, TlsListen
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
 from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest, WssListen, WssUrl, WsUrl
 from websocat.planner.specs import all_spec_classes, bind_layer, bind_stack, check_option_values
@@ -64,7 +64,7 @@ def default_stdio(inv: Invocation) -> Invocation:
 
 def expand_websocket(inv: Invocation) -> Invocation:
     """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over
-    tcp-l:a:p (wss-l:: over tls-accept: too)."""
+    tcp-l:a:p (wss-l:: over tls-accept: too); ssl-l:a:p -> tls-accept: over tcp-l:a:p."""
 
     def expand(stack: Stack, _other: Stack | None) -> Stack:
         ep = stack.endpoint
@@ -77,6 +77,8 @@ def expand_websocket(inv: Invocation) -> Invocation:
             if isinstance(ep, WssUrl):
                 layers = (*layers, TlsClient(domain=ep.host))
             return Stack(tcp, layers, stack.source)
+        if isinstance(ep, TlsListen):
+            return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, TlsAccept()), stack.source)
         if isinstance(ep, WssListen):
             layers = (*stack.overlays, WsAccept(), TlsAccept())
             return Stack(TcpListen(ep.host, ep.port), layers, stack.source)
@@ -339,7 +341,7 @@ def check_plan(inv: Invocation) -> None:
         if isinstance(ep, BareAddress):
             hint = f"; did you mean -s {ep.text} (a WebSocket server) or tcp:{ep.text}?"
             raise SpecError(f"{where}: no prefix{hint}")
-        if isinstance(ep, (WsUrl, WsListen)) or type(ep) is TcpConnect:
+        if isinstance(ep, (WsUrl, WsListen, TlsListen)) or type(ep) is TcpConnect:
             raise SpecError(f"{where}: '{ep.prefix}' is a shorthand that needs the planner's fixups (drop --no-fixups)")
         inner = ep.provides
         for layer in reversed(stack.overlays):

@@ -166,7 +166,7 @@ def tls_options_without_tls(inv: Invocation) -> list[str]:
     for layer_type, what, names in (
         (
             TlsAccept,
-            "no TLS server (tls-accept:, wss-l:, -s with --tls-cert)",
+            "no TLS server (tls-accept:, ssl-l:, wss-l:, -s with --tls-cert)",
             ("--tls-cert", "--tls-key", "--tls-client-ca"),
         ),
         (TlsClient, "no TLS client (tls:, wss://)", ("--tls-ca", "--tls-client-cert", "--tls-client-key")),

@@ -10,11 +10,12 @@ name of the environment variable or of the file that holds it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from websocat.planner.model import Overlay, SpecError, Var
+from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Var
 from websocat.planner.specs import Rendered, Setup, option, register
-from websocat.planner.values import os_value
+from websocat.planner.specs import internal
+from websocat.planner.values import ip_host_port, os_value
 
 
 def _context_option(*names: str, convert: Any = None) -> Any:
@@ -155,3 +156,23 @@ class TlsAccept(Overlay):
     def call_arguments(self, setup_var: str | None = None) -> tuple[tuple[Any, ...], dict[str, Any]]:
         _args, kwargs = super().call_arguments()
         return (Var(setup_var or "tls_context"),), kwargs
+
+
+@register("ssl-listen:", "ssl-l:", "tls-l:", "tls-listen:", "l-ssl:", "listen-ssl:", "listen-tls:")
+@dataclass(frozen=True)
+class TlsListen(Endpoint):
+    """Listen for SSL connections on a TCP port.
+
+    tls-accept: over tcp-l: (the expand_websocket fixup); the certificate and key are
+    --tls-cert and --tls-key (websocat v1 took a PKCS#12 file).
+    """
+
+    host: str = internal("")
+    port: int = internal(0)
+    provides: ClassVar[Kind] = Kind.BYTES
+    listener: ClassVar[bool] = True
+    grammar: ClassVar[str] = "ip:port"
+
+    @classmethod
+    def from_value(cls, value: str) -> Self:
+        return cls(*ip_host_port(value, cls.prefixes[0]))

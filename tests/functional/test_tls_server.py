@@ -1,4 +1,4 @@
-"""TLS servers (tls-accept:, wss-l:, -s with --tls-cert) and client certificates (mTLS),
+"""TLS servers (tls-accept:, ssl-l:, wss-l:, -s with --tls-cert) and client certificates (mTLS),
 with CAs and certificates made in the test (the pki fixture)."""
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ def test_wss_listen_mirror_with_websockets_client(websocat: Websocat, pki: dict[
     proc.kill()
 
 
-def test_tls_accept_overlay_with_key_in_cert_file(websocat: Websocat, pki: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("prefix", ["tls-accept:tcp-l:", "ssl-listen:"])
+def test_tls_accept_with_key_in_cert_file(
+    websocat: Websocat, pki: dict[str, Path], tmp_path: Path, prefix: str
+) -> None:
     both = tmp_path / "both.pem"
     both.write_bytes(pki["cert"].read_bytes() + pki["key"].read_bytes())
-    proc, port = websocat.listen("-b", "--tls-cert", str(both), "tls-accept:tcp-l:127.0.0.1:0", "mirror:")
+    proc, port = websocat.listen("-b", "--tls-cert", str(both), prefix + "127.0.0.1:0", "mirror:")
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with _client_context(pki).wrap_socket(raw, server_hostname="localhost") as tls:
             tls.sendall(b"plain bytes over TLS")

@@ -57,7 +57,7 @@ def test_tls_accept_without_certificate_is_refused() -> None:
 def test_tls_options_without_their_layer_warn() -> None:
     got = plan(["--tls-cert", "s.pem", "--tls-client-ca", "ca.pem", "ws://localhost:1/"])
     assert got.warnings == (
-        "--tls-cert/--tls-client-ca given but the plan has no TLS server (tls-accept:, wss-l:, -s with --tls-cert);"
+        "--tls-cert/--tls-client-ca given but the plan has no TLS server (tls-accept:, ssl-l:, wss-l:, -s with --tls-cert);"
         " they have no effect",
     )
     assert plan(["--tls-ca", "ca.pem", "wss-l:127.0.0.1:1", "mirror:", *SERVER]).warnings == (
@@ -72,3 +72,11 @@ def test_tls_options_without_their_layer_warn() -> None:
 def test_context_in_a_shared_stack_is_refused() -> None:
     with pytest.raises(SpecError, match="tls: with files to read at start cannot be in a stack shared"):
         script_source(["--tls-ca", "ca.pem", "-u", "ws-l:127.0.0.1:1", "reuse-raw:wss://localhost:1/"])
+
+
+def test_ssl_listen_is_tls_accept_over_tcp_listen() -> None:
+    got = plan([*SERVER, "-b", "tls-listen:127.0.0.1:1234", "mirror:"])
+    assert got.left.endpoint == TcpListen("127.0.0.1", 1234)
+    assert got.left.overlays == (TlsAccept(cert="s.pem", key="s.key"),)
+    with pytest.raises(SpecError, match="needs the planner's fixups"):
+        plan([*SERVER, "--no-fixups", "ssl-l:127.0.0.1:1234", "mirror:"])
