@@ -22,9 +22,9 @@ from websocat.planner.specs.reuse import BroadcastReuser, BroadcastReuserEndpoin
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
-from websocat.planner.specs.tls import TlsClient
+from websocat.planner.specs.tls import TlsAccept, TlsClient, TlsListen
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
-from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest, WssUrl, WsUrl
+from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest, WssListen, WssUrl, WsUrl
 from websocat.planner.specs import all_spec_classes, bind_layer, bind_stack, check_option_values
 from websocat.planner.values import ip_host_port, request_target
 
@@ -40,13 +40,15 @@ def _map_stacks(inv: Invocation, fn: Callable[[Stack, Stack | None], Stack]) -> 
 
 
 def server_shorthand(inv: Invocation) -> Invocation:
-    """-s: SPEC1 given as a port or host:port becomes a `ws-l:` server (port alone: 127.0.0.1)."""
+    """-s: SPEC1 given as a port or host:port becomes a `ws-l:` server (port alone: 127.0.0.1),
+    a `wss-l:` one with --tls-cert."""
     left = inv.left
     if not inv.opts.server or left is None or not isinstance(left.endpoint, BareAddress):
         return inv
     text = left.endpoint.text
     host, port = ip_host_port(text if ":" in text else f"127.0.0.1:{text}", "-s")
-    return inv.with_(left=Stack(WsListen(host, port), source=left.source))
+    listen = WssListen if inv.opts.tls_cert is not None else WsListen  # -s with --tls-cert serves wss://
+    return inv.with_(left=Stack(listen(host, port), source=left.source))
 
 
 def simple_server(left: Stack, opts: Namespace) -> bool:
@@ -62,7 +64,8 @@ def default_stdio(inv: Invocation) -> Invocation:
 
 
 def expand_websocket(inv: Invocation) -> Invocation:
-    """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over tcp-l:a:p.
+    """ws://h:p/path -> ws-c: over tcp:h:p (wss://: over tls: too); ws-l:a:p -> ws-upgrade: over
+    tcp-l:a:p (wss-l:: over tls-accept: too); ssl-l:a:p -> tls-accept: over tcp-l:a:p.
 
     With --proxy, --socks5 or --proxy-from-env the URL's connection goes through the proxy
     (planner/specs/proxy.py) in place of tcp:; tls: and ws-c: go on over the tunnel."""
@@ -81,6 +84,11 @@ def expand_websocket(inv: Invocation) -> Invocation:
             if isinstance(ep, WssUrl):
                 layers = (*layers, TlsClient(domain=ep.host))
             return Stack(tcp, layers, stack.source)
+        if isinstance(ep, TlsListen):
+            return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, TlsAccept()), stack.source)
+        if isinstance(ep, WssListen):
+            layers = (*stack.overlays, WsAccept(), TlsAccept())
+            return Stack(TcpListen(ep.host, ep.port), layers, stack.source)
         if isinstance(ep, WsListen):
             return Stack(TcpListen(ep.host, ep.port), (*stack.overlays, WsAccept()), stack.source)
         return stack
@@ -304,7 +312,8 @@ def bind_options(inv: Invocation) -> Invocation:
             exchange = replace(exchange, pass_right_eof=False)
     serving = bind_layer(Serving(), opts)
     if left is not None and left.listener and simple_server(left, opts):
-        serving = replace(serving, ready_message="Listening on ws://{}/")
+        scheme = "wss" if any(isinstance(layer, TlsAccept) for layer in left.overlays) else "ws"
+        serving = replace(serving, ready_message=f"Listening on {scheme}://{{}}/")
     return inv.with_(exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
 
 
@@ -345,7 +354,7 @@ def check_plan(inv: Invocation) -> None:
         if isinstance(ep, BareAddress):
             hint = f"; did you mean -s {ep.text} (a WebSocket server) or tcp:{ep.text}?"
             raise SpecError(f"{where}: no prefix{hint}")
-        if isinstance(ep, (WsUrl, WsListen)) or type(ep) is TcpConnect:
+        if isinstance(ep, (WsUrl, WsListen, TlsListen)) or type(ep) is TcpConnect:
             raise SpecError(f"{where}: '{ep.prefix}' is a shorthand that needs the planner's fixups (drop --no-fixups)")
         inner = ep.provides
         for layer in reversed(stack.overlays):

@@ -12,6 +12,7 @@ from websocat.planner.specs.log import Log
 from websocat.planner.specs.process import Cmd, Exec
 from websocat.planner.specs.splitoff import WriteSplitoff
 from websocat.planner.specs.tee import Tee
+from websocat.planner.specs.tls import TlsAccept, TlsClient
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.unix import UnixPath
 from websocat.planner.specs.ws import WsConnect, WsRequest
@@ -183,6 +184,12 @@ COVERED_BY_LINTS = frozenset(
         "log_omit_content",
         "log_hex",
         "log_timestamps",
+        "tls_cert",
+        "tls_key",
+        "tls_client_ca",
+        "tls_ca",
+        "tls_client_cert",
+        "tls_client_key",
     }
 )
 
@@ -239,6 +246,28 @@ def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
 
+def tls_options_without_tls(inv: Invocation) -> list[str]:
+    """Certificate options with no TLS layer of their side to use them (a server's on tls-accept:,
+    wss-l: and -s; a client's on tls: and wss://), and a key without its certificate."""
+    opts = inv.opts
+    layers = [o for _role, s in inv.stacks for o in s.overlays]
+    found = []
+    for layer_type, what, names in (
+        (
+            TlsAccept,
+            "no TLS server (tls-accept:, ssl-l:, wss-l:, -s with --tls-cert)",
+            ("--tls-cert", "--tls-key", "--tls-client-ca"),
+        ),
+        (TlsClient, "no TLS client (tls:, wss://)", ("--tls-ca", "--tls-client-cert", "--tls-client-key")),
+    ):
+        given = [name for name in names if getattr(opts, name[2:].replace("-", "_")) is not None]
+        if given and not any(isinstance(layer, layer_type) for layer in layers):
+            found.append(f"{'/'.join(given)} given but the plan has {what}; they have no effect")
+    if opts.tls_client_key is not None and opts.tls_client_cert is None:
+        found.append("--tls-client-key has no effect without --tls-client-cert")
+    return found
+
+
 LINTS: tuple[Lint, ...] = (
     both_modes,
     both_directions_off,
@@ -252,6 +281,7 @@ LINTS: tuple[Lint, ...] = (
     process_options_without_effect,
     tee_options_without_tee,
     log_options_without_log,
+    tls_options_without_tls,
     unused_options,  # last: the lints above name some options their own way
 )
 

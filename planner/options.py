@@ -1111,6 +1111,61 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="After our side's EOF, keep reading for this many milliseconds before sending the "
         "Close frame, for peers slow to answer (not in websocat4; like wscat's -w)",
     ),
+    _value(
+        "--tls-cert",
+        "str",
+        group="tls",
+        help="PEM file of the certificate (a chain allowed) that tls-accept:, wss-l: and -s serve, "
+        "for TLS servers (not in websocat4; websocat v1 takes a PKCS#12 file, --pkcs12-der)",
+    ),
+    _value(
+        "--tls-key",
+        "str",
+        group="tls",
+        help="PEM file of the private key of --tls-cert (default: read from the --tls-cert file) " "(not in websocat4)",
+    ),
+    _value(
+        "--tls-key-password-env",
+        "str",
+        group="tls",
+        help="Name of the environment variable that holds the passphrase of an encrypted "
+        "--tls-key or --tls-client-key (not in websocat4; never give it on the command line)",
+    ),
+    _value(
+        "--tls-key-password-file",
+        "str",
+        group="tls",
+        help="File whose content (one trailing newline stripped) is the passphrase of an encrypted "
+        "--tls-key or --tls-client-key (not in websocat4)",
+    ),
+    _value(
+        "--tls-client-ca",
+        "str",
+        group="tls",
+        help="PEM file of the CA(s) that TLS servers (tls-accept:, wss-l:, -s) require and verify "
+        "client certificates with (not in websocat4)",
+    ),
+    _value(
+        "--tls-client-cert",
+        "str",
+        group="tls",
+        help="PEM file of the client certificate that tls: and wss:// present (not in websocat4; "
+        "websocat v1 takes a PKCS#12 file, --client-pkcs12-der)",
+    ),
+    _value(
+        "--tls-client-key",
+        "str",
+        group="tls",
+        help="PEM file of the private key of --tls-client-cert (default: read from the "
+        "--tls-client-cert file) (not in websocat4)",
+    ),
+    _value(
+        "--tls-ca",
+        "str",
+        group="tls",
+        help="PEM file of the CA(s) that tls: and wss:// trust instead of the system store "
+        "(SSL_CERT_FILE also works) (not in websocat4)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

@@ -170,9 +170,18 @@ def _layer_step(
     setup_vars: dict[int, str],
     modules: set[str],
     sockets: dict[Role, list[Var]] | None = None,
+    layer_vars: dict[int, str] | None = None,
 ) -> Step:
     render = layer.render  # type: ignore[attr-defined]
-    if getattr(layer, "setup", None) is not None:
+    if layer.is_overlay and _overlay_setup(layer) is not None:
+        if id(layer) not in (layer_vars or {}):
+            raise SpecError(
+                f"{layer.prefix} with files to read at start cannot be in a stack shared by the sessions (reuse-raw:)"
+            )
+        args, kwargs = layer.call_arguments(layer_vars[id(layer)])  # type: ignore[call-arg,index]
+    elif layer.is_overlay:
+        args, kwargs = layer.call_arguments()
+    elif getattr(layer, "setup", None) is not None:
         args, kwargs = layer.call_arguments(setup_vars[side])  # type: ignore[call-arg]
     else:
         args, kwargs = layer.call_arguments()
@@ -186,6 +195,35 @@ def _layer_step(
     return Step("with", call_text(f"{_short(render.module)}.{render.function}", args, kwargs), var)
 
 
+def _overlay_setup(layer: Spec) -> Setup | None:
+    """An overlay's step in main() (tls-accept:'s context, read from files at start), if it needs one."""
+    hook: Setup | None = getattr(layer, "setup", None)
+    if hook is None or not layer.needs_setup():  # type: ignore[attr-defined]
+        return None
+    return hook
+
+
+def _overlay_setups(
+    stack: Stack, side: int, names: _Names, modules: set[str], setup: list[Step], layer_vars: dict[int, str]
+) -> list[tuple[str, str]]:
+    """Add the setup steps of the stack's overlays to main()'s (innermost first); return
+    their variables and types, and note each layer's variable in ``layer_vars``."""
+    found = []
+    for layer in reversed(stack.overlays):
+        hook = _overlay_setup(layer)
+        if hook is None:
+            continue
+        args = layer.setup_arguments()  # type: ignore[attr-defined]
+        kwargs = layer.setup_keywords()  # type: ignore[attr-defined]
+        var = names.new(hook.var, side)
+        modules.add(hook.module)
+        call = call_text(f"{_short(hook.module)}.{hook.function}", args, kwargs)
+        setup.append(Step(hook.form, call, var, hook.comment))
+        layer_vars[id(layer)] = var
+        found.append((var, hook.var_type))
+    return found
+
+
 def _short(module: str) -> str:
     """'endpoints.tcp' -> 'tcp', the name the script imports it as."""
     return module.rpartition(".")[2]
@@ -195,9 +233,17 @@ class _Opener:
     """Steps that open stacks: each stack innermost first, after the option-added stacks
     (--tee, --filter, ...) that one of its layers is handed, which are opened the same way."""
 
-    def __init__(self, extra: list[Numbered], names: _Names, setup_vars: dict[int, str], modules: set[str]) -> None:
+    def __init__(
+        self,
+        extra: list[Numbered],
+        names: _Names,
+        setup_vars: dict[int, str],
+        modules: set[str],
+        layer_vars: dict[int, str] | None = None,
+    ) -> None:
         self.names, self.setup_vars, self.modules = names, setup_vars, modules
         self.extra = extra  # the option-added stacks, numbered
+        self.layer_vars = layer_vars or {}  # overlays' setup variables, by id(layer)
 
     def open(
         self, stack: Stack, side: int, label: str, skip_endpoint: str | None = None, note: str = ""
@@ -221,7 +267,7 @@ class _Opener:
             var = skip_endpoint
         for overlay in reversed(stack.overlays):
             used = sockets if overlay.uses else None
-            step = _layer_step(overlay, var, self.names, side, self.setup_vars, self.modules, used)
+            step = _layer_step(overlay, var, self.names, side, self.setup_vars, self.modules, used, self.layer_vars)
             if used is not None:
                 step.comment = overlay.stack_comment(Var(var), used)
             steps.append(step)
@@ -332,13 +378,18 @@ def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind])
     session_params: list[str] = []
     upstreams: list[Upstream] = []
     numbered = _numbered(inv)
+    passed: list[str] = []
+    layer_vars: dict[int, str] = {}
     for _role, stack, side in numbered:
         found = _endpoint_setup(stack, side, names, modules, setup, upstreams, numbered[2:])
         if found is not None:
             setup_vars[side] = found[0]
-            session_params.append(f"{found[0]}: {found[1]}")
-    passed = [setup_vars[s] for s in sorted(setup_vars)]
-    opener = _Opener(numbered[2:], names, setup_vars, modules)
+        for var, var_type in ([found] if found else []) + _overlay_setups(
+            stack, side, names, modules, setup, layer_vars
+        ):
+            session_params.append(f"{var}: {var_type}")
+            passed.append(var)
+    opener = _Opener(numbered[2:], names, setup_vars, modules, layer_vars)
     if left.listener:
         listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
         conn = names.new("conn", 1)

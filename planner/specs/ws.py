@@ -99,6 +99,16 @@ class WsListen(Endpoint):
         return cls(*ip_host_port(value, cls.prefixes[0]))
 
 
+@register("wss-listen:", "wss-l:", "l-wss:", "listen-wss:")
+@dataclass(frozen=True)
+class WssListen(WsListen):
+    """Listen for secure WebSocket connections on a TCP port.
+
+    ws-accept: over tls-accept: over tcp-l:; the certificate and key are --tls-cert and
+    --tls-key (websocat v1 took a PKCS#12 file).
+    """
+
+
 @register("ws://")
 @dataclass(frozen=True)
 class WsUrl(Endpoint):

@@ -8,7 +8,7 @@
   they receive and optionally send some messages first.
 * ``echo_url`` - a `websockets` echo server's URL.
 * ``bare_python`` - a venv's python with the standard library only, for --standalone dumps.
-* ``pki`` and ``wss_port`` - a test CA with a server certificate, and a wss echo server.
+* ``pki`` and ``wss_port`` - test CAs with server and client certificates, and a wss echo server.
 """
 
 from __future__ import annotations
@@ -310,16 +310,12 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A test CA, and a server certificate it signed for 'localhost' and 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("pki")
-    now = datetime.datetime.now(datetime.timezone.utc)
+def _make_ca(common: str, now: datetime.datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_name("websocat test CA"))
-        .issuer_name(_name("websocat test CA"))
+        .subject_name(_name(common))
+        .issuer_name(_name(common))
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
@@ -342,29 +338,84 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    return ca, ca_key
+
+
+def _issue(
+    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+    common: str,
+    *,
+    client: bool = False,
+    valid: tuple[datetime.datetime, datetime.datetime],
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A server certificate for 'localhost' and 127.0.0.1, or a client certificate, that `ca` signed."""
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
+    usage = x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
+        .subject_name(_name(common))
+        .issuer_name(ca[0].subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
+        .not_valid_before(valid[0])
+        .not_valid_after(valid[1])
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca[1].public_key()), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    )
+    if not client:
+        builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
-    paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    return builder.sign(ca[1], hashes.SHA256()), key
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey, password: bytes | None = None) -> bytes:
+    encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    if password:
+        encryption = serialization.BestAvailableEncryption(password)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+KEY_PASSPHRASE = b"test passphrase"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A test CA, a server certificate it signed for 'localhost' and 127.0.0.1 ("cert",
+    "key"; "enc_key": the key encrypted with KEY_PASSPHRASE; "chain": the certificate and
+    the CA's in one file), a client certificate it signed ("client_cert", "client_key",
+    subject CN=websocat test client), another CA ("other_ca") with a client certificate
+    ("other_client_cert", "other_client_key"), and an expired server certificate
+    ("expired_cert", "expired_key")."""
+    folder = tmp_path_factory.mktemp("pki")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    valid = (now - datetime.timedelta(days=1), now + datetime.timedelta(days=2))
+    ca = _make_ca("websocat test CA", now)
+    other_ca = _make_ca("another test CA", now)
+    server = _issue(ca, "localhost", valid=valid)
+    client = _issue(ca, "websocat test client", client=True, valid=valid)
+    other_client = _issue(other_ca, "stranger", client=True, valid=valid)
+    expired = _issue(ca, "localhost", valid=(now - datetime.timedelta(days=3), now - datetime.timedelta(days=1)))
+    pem = serialization.Encoding.PEM
+    files = {
+        "ca": ca[0].public_bytes(pem),
+        "cert": server[0].public_bytes(pem),
+        "key": _pem_key(server[1]),
+        "enc_key": _pem_key(server[1], KEY_PASSPHRASE),
+        "chain": server[0].public_bytes(pem) + ca[0].public_bytes(pem),
+        "client_cert": client[0].public_bytes(pem),
+        "client_key": _pem_key(client[1]),
+        "other_ca": other_ca[0].public_bytes(pem),
+        "other_client_cert": other_client[0].public_bytes(pem),
+        "other_client_key": _pem_key(other_client[1]),
+        "expired_cert": expired[0].public_bytes(pem),
+        "expired_key": _pem_key(expired[1]),
+    }
+    paths = {}
+    for name, data in files.items():
+        paths[name] = folder / f"{name}.pem"
+        paths[name].write_bytes(data)
     return paths
 
 

@@ -95,6 +95,19 @@ def test_wss_client(runner: Websocat, pki: dict[str, Path], wss_port: int) -> No
     assert runner.echo_through(b"secure\n", f"wss://localhost:{wss_port}/") == b"secure\n"
 
 
+def test_mtls_server_and_client(runner: Websocat, pki: dict[str, Path]) -> None:
+    """wss-l: requiring client certificates, and a client presenting one, both standalone."""
+    server = ("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]), "--tls-client-ca", str(pki["ca"]))
+    proc, port = runner.listen(*server, "wss-l:127.0.0.1:0", "mirror:")
+    client = ("--tls-ca", str(pki["ca"]), "--tls-client-cert", str(pki["client_cert"]))
+    got = runner.echo_through(
+        b"both\n", *client, "--tls-client-key", str(pki["client_key"]), f"wss://localhost:{port}/"
+    )
+    assert got == b"both\n"
+    proc.send_signal(signal.SIGTERM)
+    runner.finish(proc)
+
+
 def test_stdio_and_lines(runner: Websocat) -> None:
     """stdin to a mirror and back, one line per message."""
     done = runner.run("-t", "-", "mirror:", input=b"a\nbb\n")

@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from websocat.runtime.endpoints import asyncfd, process, tcp, trivial, unix
 from websocat.runtime.overlays import limits, log, splitoff, tls, ws
-from websocat.runtime.sockets import StreamProtocol, TransportStream
+from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
 from websocat.runtime import copying
 from websocat.runtime.testing import (
     BYTE_STREAM_CHECKS,
@@ -175,6 +175,14 @@ async def tls_pair() -> AsyncIterator[StreamPair]:
         server.close()
 
 
+async def _tls_client(stream: ByteStream) -> tls.TlsStream:
+    return await tls.connect(stream, _contexts()[1], domain="127.0.0.1")
+
+
+async def _tls_server(stream: ByteStream) -> tls.TlsStream:
+    return await tls.accept(stream, _contexts()[0])
+
+
 @asynccontextmanager
 async def relayed_pair(make_pair: StreamPairFactory) -> AsyncIterator[StreamPair]:
     """(a, d) of a -- b ==relay== c -- d: exchange_bytes(b, c) relays two connections,
@@ -207,6 +215,11 @@ KINDS: dict[str, tuple[StreamPairFactory, StreamTraits]] = {
     "async-fd": (async_fd_pair, StreamTraits()),
     # The accepted end is asyncio's TLS transport, which queues MiBs of its writes.
     "tls": (tls_pair, StreamTraits(half_close=False, buffered=6 << 20)),
+    # tls: against tls-accept: over TCP, both ends our TlsStream (TLS has no half-close).
+    "tls-accept": (
+        partial(stacked, partial(tcp_pair, tcp.connect), _tls_client, _tls_server),
+        StreamTraits(half_close=False),
+    ),
     "ws-upgraded": (partial(stacked, tcp_pair, ws.request, ws.accept_upgrade), StreamTraits()),
     "mirror": (mirror_pair, StreamTraits(half_close=False, hangup=False, loopback=True, buffered=1024)),
     # Two 1 MiB pipes, cat's buffer and our read buffer lie between the writer and the reader.
