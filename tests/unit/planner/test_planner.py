@@ -208,6 +208,21 @@ def test_lints_warn_and_no_lints_silences() -> None:
     assert lints.listener_on_the_right(fixups.default_stdio(inv("-", "tcp-l:127.0.0.1:1")))
 
 
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (["--ping-interval", "1", "tcp:127.0.0.1:1", "-"], "--ping-interval: no WebSocket framing is in the plan"),
+        (["--ping-timeout", "1", "ws://127.0.0.1:1/"], "--ping-timeout without --ping-interval"),
+        (["--ping-interval", "2", "--ping-timeout", "2", "-s", "1"], "not longer than --ping-interval"),
+        (["--print-ping-rtts", "ws://127.0.0.1:1/"], "no effect without --ping-interval"),
+        (["--ping-interval", "1", "--ping-timeout", "3", "ws://127.0.0.1:1/"], None),
+    ],
+)
+def test_ping_lints(args: list[str], warning: str | None) -> None:
+    warnings = [w for w in plan(args).warnings if "ping" in w]
+    assert warnings == [] if warning is None else len(warnings) == 1 and warning in warnings[0], warnings
+
+
 def test_phase_dumps_are_readable() -> None:
     assert dump_phase0(["-b", "ws://127.0.0.1:1/"]) == "options: {'binary': True, 'spec1': 'ws://127.0.0.1:1/'}\n"
     assert dump_phase1(["ws://127.0.0.1:1/"]) == (
