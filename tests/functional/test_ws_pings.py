@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from conftest import Websocat
+from websockets.sync.client import connect
 
 from websocat.runtime.errors import EXIT_TIMEOUT
 
@@ -126,6 +130,9 @@ def test_client_keeps_a_live_peer_and_prints_rtts(websocat: Websocat, echo_url: 
         stdin=subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"connected\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == b"connected\n"  # however slow the start
     time.sleep(2.0)  # several intervals, more than three timeouts
     assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
     proc.stdin.write(b"still here\n")
@@ -143,12 +150,14 @@ def test_max_sent_pings_stops_pinging(websocat: Websocat, echo_url: str) -> None
     proc = websocat.spawn(
         "--ping-interval", "0.1", "--max-sent-pings", "3", "--print-ping-rtts", echo_url, stdin=subprocess.PIPE
     )
-    assert proc.stdin is not None
-    time.sleep(1.5)
+    assert proc.stdin is not None and proc.stderr is not None
+    lines = [proc.stderr.readline() for _ in range(3)]  # however slow the start
+    assert all(RTT_LINE.match(line.rstrip(b"\n")) for line in lines), lines
+    time.sleep(1.0)  # ten intervals more: no fourth ping
     proc.stdin.close()
     _out, err = websocat.finish(proc)
     assert proc.returncode == 0, err
-    assert len(err.splitlines()) == 3, err
+    assert err == b""
 
 
 def test_server_drops_a_client_that_stops_answering(websocat: Websocat) -> None:
@@ -165,8 +174,6 @@ def test_server_drops_a_client_that_stops_answering(websocat: Websocat) -> None:
         peer.close()
     assert b"no WebSocket pong for 1 s (--ping-timeout)" in line, line
     assert elapsed < 0.3 + 1.0 + 1.0, f"detected after {elapsed:.2f} s"
-    from websockets.sync.client import connect
-
     with connect(f"ws://127.0.0.1:{port}/") as client:  # websockets answers pings
         time.sleep(2.0)
         client.send("alive")
@@ -187,3 +194,54 @@ def test_ping_options_check_their_values(websocat: Websocat) -> None:
         assert result.returncode == 2, result
         err = result.stderr.decode()
         assert len(err.splitlines()) == 1 and message in err, err
+
+
+PAUSABLE_SERVER = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+
+async def echo(conn):
+    async for message in conn:
+        await conn.send(message)
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+
+
+def test_client_drops_a_paused_websockets_server(websocat: Websocat) -> None:
+    """A websockets server stopped with SIGSTOP after it answered: dropped within interval + timeout."""
+    server = subprocess.Popen([sys.executable, "-c", PAUSABLE_SERVER], stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        interval, timeout = 0.3, 1.0
+        proc = websocat.spawn(
+            "--ping-interval",
+            str(interval),
+            "--ping-timeout",
+            str(timeout),
+            f"ws://127.0.0.1:{port}/",
+            stdin=subprocess.PIPE,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"before\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"before\n"  # connected, and the server answers
+        time.sleep(2 * timeout)  # answered pings keep it up
+        assert proc.poll() is None
+        os.kill(server.pid, signal.SIGSTOP)
+        paused = time.monotonic()
+        out, err = websocat.finish(proc, timeout=15)
+        elapsed = time.monotonic() - paused
+        assert proc.returncode == EXIT_TIMEOUT, err
+        assert b"(--ping-timeout): the peer stopped answering" in err
+        assert elapsed < interval + timeout + 1.0, f"detected after {elapsed:.2f} s"
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        server.kill()
+        server.wait(10)
