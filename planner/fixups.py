@@ -299,6 +299,19 @@ def _socket_options_scope(stack: Stack, opts: Namespace) -> Stack:
     return replace(stack, endpoint=replace(endpoint, sockopts=None))
 
 
+def v1_directions(exchange: Exchange) -> Exchange:
+    """The one-argument client form (`websocat ws://h/`) puts stdio on the right, where
+    websocat v1 had it on the left: -p and --max-messages keep v1's meaning (from stdin's
+    side toward the URL), so they become the reverse direction here, and vice versa."""
+    return replace(
+        exchange,
+        preamble=exchange.preamble_reverse,
+        preamble_reverse=exchange.preamble,
+        max_messages=exchange.max_messages_rev,
+        max_messages_rev=exchange.max_messages,
+    )
+
+
 def bind_options(inv: Invocation) -> Invocation:
     """Fill every option-bound field: the layers' and the process-level ones (always run)."""
     opts = inv.opts
@@ -307,6 +320,8 @@ def bind_options(inv: Invocation) -> Invocation:
     inv = inv.map_stacks(lambda _role, stack: _socket_options_scope(bind_stack(stack, opts), opts))
     left, right = inv.left, inv.right
     exchange = bind_layer(Exchange(), opts)
+    if inv.spec2 is None and left is not None and not left.listener:
+        exchange = v1_directions(exchange)
     if left is not None and left.listener and right is not None and isinstance(right.endpoint, Stdio):
         if not exchange.exit_on_eof:  # -E: stdin's EOF ends the sessions, as before
             exchange = replace(exchange, pass_right_eof=False)

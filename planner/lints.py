@@ -190,6 +190,10 @@ COVERED_BY_LINTS = frozenset(
         "tls_ca",
         "tls_client_cert",
         "tls_client_key",
+        "ping_interval",
+        "ping_timeout",
+        "print_ping_rtts",
+        "max_sent_pings",
     }
 )
 
@@ -242,6 +246,27 @@ def unused_options(inv: Invocation) -> list[str]:
     return found
 
 
+def ping_options(inv: Invocation) -> list[str]:
+    """--ping-* without a WebSocket to ping, or with values that drop live peers (websocat v1's lints)."""
+    opts = inv.opts
+    interval, timeout = opts.ping_interval, opts.ping_timeout
+    given = [name for name, value in (("--ping-interval", interval), ("--ping-timeout", timeout)) if value is not None]
+    found = []
+    framed = any(hasattr(o, "ping_interval") for _role, s in inv.stacks for o in s.overlays)
+    if given and not framed:
+        found.append(f"{' and '.join(given)}: no WebSocket framing is in the plan; no effect")
+    if timeout is not None and interval is None:
+        found.append(
+            "--ping-timeout without --ping-interval: no pings are sent, so unless pongs come anyway the "
+            "connection is dropped after that time"
+        )
+    if timeout is not None and interval is not None and timeout <= interval:
+        found.append("--ping-timeout is not longer than --ping-interval: live peers may be dropped")
+    if (opts.print_ping_rtts or opts.max_sent_pings is not None) and interval is None:
+        found.append("--print-ping-rtts and --max-sent-pings have no effect without --ping-interval")
+    return found
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -282,6 +307,7 @@ LINTS: tuple[Lint, ...] = (
     tee_options_without_tee,
     log_options_without_log,
     tls_options_without_tls,
+    ping_options,
     unused_options,  # last: the lints above name some options their own way
 )
 

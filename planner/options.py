@@ -1166,6 +1166,65 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="PEM file of the CA(s) that tls: and wss:// trust instead of the system store "
         "(SSL_CERT_FILE also works) (not in websocat4)",
     ),
+    _value(
+        "--ping-interval",
+        "float",
+        group="websocket",
+        help="Send a WebSocket ping every this many seconds (not in websocat4; websocat v1's name; a fraction is allowed)",
+    ),
+    _value(
+        "--ping-timeout",
+        "float",
+        group="websocket",
+        help="Drop the WebSocket connection if no pong came for this many seconds, with exit code 5 "
+        "(not in websocat4; websocat v1's name; counts from the last pong, so make it longer than --ping-interval)",
+    ),
+    _flag(
+        "--print-ping-rtts",
+        group="websocket",
+        help="Print the round-trip time of each pong to our pings on stderr, 'RTT 0.000123 s' (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--max-sent-pings",
+        "int",
+        group="websocket",
+        help="Stop sending pings after this many (not in websocat4; websocat v1's name)",
+    ),
+    _append(
+        "--preamble",
+        short="-p",
+        group="transfer",
+        help="Send this message before any data, to the right side (to the URL in the one-argument "
+        "client form, as websocat v1); repeat for more (not in websocat4; websocat v1's name; text, or binary with -b)",
+    ),
+    _append(
+        "--preamble-reverse",
+        short="-P",
+        group="transfer",
+        help="Send this message before any data the other way: to the left side (to stdout in the "
+        "one-argument client form) (not in websocat4; websocat v1's name)",
+    ),
+    _flag(
+        "--one-message",
+        short="-1",
+        group="transfer",
+        help="Copy one message each way, then end the session: send one, print one reply "
+        "(not in websocat4; websocat v1's name; not --oneshot)",
+    ),
+    _value(
+        "--max-messages",
+        "int",
+        group="transfer",
+        help="End the left-to-right direction (stdin to the URL in the one-argument client form) after this "
+        "many messages (reads, for bytes) (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--max-messages-rev",
+        "int",
+        group="transfer",
+        help="End the other direction (the URL to stdout in the one-argument client form) after this many "
+        "messages (not in websocat4; websocat v1's name)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

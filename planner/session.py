@@ -8,6 +8,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from websocat.planner.specs import keyword, option
+from websocat.planner.values import os_value
+
+
+def preamble_values(items: list[str], binary: bool) -> tuple[str | bytes, ...]:
+    """-p/-P values as the script passes them: text messages, bytes ones under -b (or when
+    the value is not UTF-8)."""
+    values = (os_value(item) for item in items)
+    return tuple(v.encode() if binary and isinstance(v, str) else v for v in values)
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,13 @@ class Exchange:
     exit_on_eof: bool = option("--exit-on-eof", default=False)
     # False when a listener's sessions share stdin: its EOF must not close every client
     pass_right_eof: bool = keyword(True)
+    preamble: tuple[str | bytes, ...] = option("--preamble", "--binary", default=(), convert=preamble_values)
+    preamble_reverse: tuple[str | bytes, ...] = option(
+        "--preamble-reverse", "--binary", default=(), convert=preamble_values
+    )
+    one_message: bool = option("--one-message", default=False)
+    max_messages: int | None = option("--max-messages", default=None)
+    max_messages_rev: int | None = option("--max-messages-rev", default=None)
     buffer_size: int | None = option("--buffer-size", default=None)  # exchange_bytes only
 
 

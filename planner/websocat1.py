@@ -10,11 +10,8 @@ from __future__ import annotations
 
 # (v1 spellings, advice: what to use here instead; None when nothing does the same job yet)
 WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("-1", "--one-message"), None),
     (("-e", "--set-environment"), None),
     (("-F", "--static-file"), None),
-    (("-p", "--preamble"), None),
-    (("-P", "--preamble-reverse"), None),
     (("-q",), "not needed: without -v only errors and warnings are printed (--no-lints silences the warnings)"),
     (("-S", "--strict"), None),
     (("-X", "--request-method"), None),
@@ -38,13 +35,9 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--jsonrpc", "--jsonrpc-omit-jsonrpc"), None),
     (("--just-generate-key", "--just-generate-accept"), None),
     (("--linemode-strip-newlines",), "not needed: lines: (and -t) already strip the separator from each message"),
-    (("--max-messages", "--max-messages-rev"), None),
-    (("--max-sent-pings",), None),
     (("--max-ws-frame-length", "--max-ws-message-length"), None),
     (("--no-exit-on-zeromsg", "--websocket-ignore-zeromsg"), None),
     (("--no-line",), "use -b (chunks: instead of lines:)"),
-    (("--ping-interval", "--ping-timeout"), None),
-    (("--print-ping-rtts",), None),
     (("--prometheus",), None),
     (("--request-header", "--request-uri"), None),
     (("--restrict-uri",), None),

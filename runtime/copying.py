@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from websocat.runtime import splicing
 from websocat.runtime.errors import ProtocolError
-from websocat.runtime.sockets import DEFAULT_READ, ByteStream, MessageSocket
+from websocat.runtime.sockets import BINARY, CONTINUES, DEFAULT_READ, TEXT, ByteStream, Message, MessageSocket
 
 __all__ = [
     "HANGUP_EXITS",
@@ -44,11 +44,25 @@ class HangupExit(Exception):
     normal_end = True  # sockets closed on the way out close as after a normal end
 
 
-async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ, shut: bool = True) -> None:
+async def copy_bytes(
+    src: ByteStream, dst: ByteStream, buffer_size: int = DEFAULT_READ, shut: bool = True, limit: int | None = None
+) -> None:
     """Copy src's read half into dst's write half until EOF, then shut dst's write half (if ``shut``).
 
     Between two plain kernel sockets the bytes move with splice(2) (runtime/splicing.py).
+    ``limit``: stop after that many reads (--max-messages counts reads on byte streams,
+    as websocat v1 does).
     """
+    if limit is not None:
+        read, write = src.read, dst.write
+        for _ in range(limit):
+            data = await read(buffer_size)
+            if not data:
+                break
+            await write(data)
+        if shut:
+            await dst.write_eof()
+        return
     ends = splicing.raw_ends(src, dst)
     if ends is not None:
         if await splicing.splice_copy(src, dst, *ends) and shut:
@@ -64,16 +78,64 @@ async def copy_bytes(src: ByteStream, dst: ByteStream, buffer_size: int = DEFAUL
         await dst.write_eof()
 
 
-async def copy_packets(src: MessageSocket, dst: MessageSocket, shut: bool = True) -> None:
-    """Copy message batches from src to dst until EOF, then end dst's sending (if ``shut``)."""
+async def copy_packets(src: MessageSocket, dst: MessageSocket, shut: bool = True, limit: int | None = None) -> None:
+    """Copy message batches from src to dst until EOF, then end dst's sending (if ``shut``).
+
+    ``limit``: stop after that many whole messages (-1, --max-messages); src is read no more.
+    """
     recv, send = src.recv_batch, dst.send_batch
-    while True:
-        batch = await recv()
-        if not batch:
-            break
-        await send(batch)
+    if limit is None:
+        while True:
+            batch = await recv()
+            if not batch:
+                break
+            await send(batch)
+    else:
+        await _copy_messages(src, dst, limit)
     if shut:
         await dst.send_eof()
+
+
+async def _copy_messages(src: MessageSocket, dst: MessageSocket, limit: int) -> None:
+    """copy_packets for the first ``limit`` messages (a fragmented one counts once)."""
+    left = limit
+    while left > 0:
+        batch = await src.recv_batch()
+        if not batch:
+            return
+        for index, (_data, flags) in enumerate(batch):
+            if not flags & CONTINUES:
+                left -= 1
+                if left == 0:
+                    batch = batch[: index + 1]
+                    break
+        await dst.send_batch(batch)
+    stop_reading = getattr(src, "stop_reading", None)
+    if stop_reading is not None:
+        stop_reading()  # e.g. a WebSocket waiting for a Pong nobody will read now
+
+
+def _preamble_bytes(items: Sequence[str | bytes]) -> list[bytes]:
+    return [item.encode() if isinstance(item, str) else item for item in items]
+
+
+def _preamble_messages(items: Sequence[str | bytes]) -> list[Message]:
+    """-p/-P values as messages: text for str, binary for bytes (the planner's choice under -b)."""
+    return [(item.encode(), TEXT) if isinstance(item, str) else (item, BINARY) for item in items]
+
+
+async def _send_preambles(
+    left: Any, right: Any, preamble: Sequence[str | bytes], preamble_reverse: Sequence[str | bytes], messages: bool
+) -> None:
+    """-p to the right side and -P to the left one, before any data goes either way."""
+    for sock, items in ((right, preamble), (left, preamble_reverse)):
+        if not items or not sock.writable:
+            continue
+        if messages:
+            await sock.send_batch(_preamble_messages(items))
+        else:
+            for data in _preamble_bytes(items):
+                await sock.write(data)
 
 
 async def exchange_bytes(
@@ -85,24 +147,33 @@ async def exchange_bytes(
     late_drop: bool = False,
     exit_on_eof: bool = False,
     pass_right_eof: bool = True,
+    preamble: Sequence[str | bytes] = (),
+    preamble_reverse: Sequence[str | bytes] = (),
+    one_message: bool = False,
+    max_messages: int | None = None,
+    max_messages_rev: int | None = None,
     buffer_size: int | None = None,
 ) -> None:
     """Copy bytes left->right and right->left (the manual's exchange_bytes).
 
     ``pass_right_eof=False``: EOF read from the right side (stdin shared by the sessions
     of a listener) does not shut the left side; the session goes on until the left ends.
+    ``preamble``: written to the right side first (-p), ``preamble_reverse`` to the left
+    (-P).  ``max_messages``: left->right ends after that many reads, ``max_messages_rev``:
+    right->left; ``one_message``: one each way (-1).
     """
     size = buffer_size or DEFAULT_READ
     await _exchange(
         left,
         right,
-        lambda a, b, shut=True: copy_bytes(a, b, size, shut),
+        lambda a, b, shut=True, limit=None: copy_bytes(a, b, size, shut, limit),
         lambda s: s.write_eof(),
         unidirectional,
         unidirectional_reverse,
         late_drop,
         exit_on_eof,
         pass_right_eof,
+        _Extras(preamble, preamble_reverse, *_limits(one_message, max_messages, max_messages_rev), messages=False),
     )
 
 
@@ -115,12 +186,21 @@ async def exchange_packets(
     late_drop: bool = False,
     exit_on_eof: bool = False,
     pass_right_eof: bool = True,
+    preamble: Sequence[str | bytes] = (),
+    preamble_reverse: Sequence[str | bytes] = (),
+    one_message: bool = False,
+    max_messages: int | None = None,
+    max_messages_rev: int | None = None,
 ) -> None:
     """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets).
 
-    ``pass_right_eof``: as for exchange_bytes.
+    ``pass_right_eof``: as for exchange_bytes.  ``preamble``: messages sent to the right
+    side before any data (-p; text, or binary when given as bytes), ``preamble_reverse``:
+    to the left side (-P).  ``max_messages``: left->right ends after that many messages,
+    ``max_messages_rev``: right->left; ``one_message``: one each way (-1).
     """
-    if right.mirrors and not (unidirectional or unidirectional_reverse or exit_on_eof):
+    extras = _Extras(preamble, preamble_reverse, *_limits(one_message, max_messages, max_messages_rev), messages=True)
+    if right.mirrors and not (unidirectional or unidirectional_reverse or exit_on_eof or extras.any()):
         await _echo(left, right)  # the same data flow, without a queue and a second task per message
         return
     await _exchange(
@@ -133,7 +213,37 @@ async def exchange_packets(
         late_drop,
         exit_on_eof,
         pass_right_eof,
+        extras,
     )
+
+
+class _Extras:
+    """What -p, -P, -1 and --max-messages(-rev) add to an exchange."""
+
+    __slots__ = ("limit", "limit_rev", "messages", "preamble", "preamble_reverse")
+
+    def __init__(
+        self,
+        preamble: Sequence[str | bytes],
+        preamble_reverse: Sequence[str | bytes],
+        limit: int | None,
+        limit_rev: int | None,
+        *,
+        messages: bool,
+    ) -> None:
+        self.preamble, self.preamble_reverse = preamble, preamble_reverse
+        self.limit, self.limit_rev, self.messages = limit, limit_rev, messages
+
+    def any(self) -> bool:
+        return bool(self.preamble or self.preamble_reverse) or self.limit is not None or self.limit_rev is not None
+
+
+def _limits(one_message: bool, max_messages: int | None, max_messages_rev: int | None) -> tuple[int | None, int | None]:
+    """Each direction's message limit: the smaller of -1's one and --max-messages(-rev)."""
+    if one_message:
+        max_messages = 1 if max_messages is None else min(1, max_messages)
+        max_messages_rev = 1 if max_messages_rev is None else min(1, max_messages_rev)
+    return max_messages, max_messages_rev
 
 
 async def _echo(sock: MessageSocket, mirror: MessageSocket) -> None:
@@ -178,9 +288,20 @@ async def _exchange(
     late_drop: bool,
     exit_on_eof: bool,
     pass_right_eof: bool = True,
+    extras: _Extras | None = None,
 ) -> None:
     forward = not unidirectional_reverse and left.readable and right.writable
     backward = not unidirectional and right.readable and left.writable
+    limit = limit_rev = None
+    if extras is not None and extras.any():
+        limit, limit_rev = extras.limit, extras.limit_rev
+        if extras.preamble or extras.preamble_reverse:
+            # Before -u/-U shut a direction, as websocat v1: `-U -p subscribe` subscribes, then listens.
+            try:
+                await _send_preambles(left, right, extras.preamble, extras.preamble_reverse, extras.messages)
+            except BaseException as exc:
+                await close_both(left, right, exc)
+                raise
     if not late_drop:
         # -u / -U: the unused direction is shut at once (the manual's default), but not
         # on a socket with no half-close: a WebSocket's Close would end the direction
@@ -189,10 +310,14 @@ async def _exchange(
             await shut(left)
         if unidirectional_reverse and right.writable and getattr(right, "half_close", True):
             await shut(right)
-    forward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(left, right)) if forward else None
-    backward_task: asyncio.Future[Any] | None = (
-        asyncio.ensure_future(copy(right, left, pass_right_eof)) if backward else None
-    )
+    if limit is None and limit_rev is None:
+        forward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(left, right)) if forward else None
+        backward_task: asyncio.Future[Any] | None = (
+            asyncio.ensure_future(copy(right, left, pass_right_eof)) if backward else None
+        )
+    else:
+        forward_task = asyncio.ensure_future(copy(left, right, True, limit)) if forward else None
+        backward_task = asyncio.ensure_future(copy(right, left, pass_right_eof, limit_rev)) if backward else None
     tasks = {t for t in (forward_task, backward_task) if t is not None}
     # A side that hangs up can take no more data: stop the direction that writes to it;
     # the direction reading from it ends by itself, delivering what was already read.

@@ -65,6 +65,31 @@ def _verbose() -> Any:
     return option("--verbose", default=False)
 
 
+def seconds(name: str) -> Any:
+    def convert(value: float) -> float:
+        if not (0 < value < 10**9):  # also refuses nan and inf
+            raise SpecError(f"option '{name}': expected a number of seconds above 0, got {value!r}")
+        return value
+
+    return convert
+
+
+def _ping_interval() -> Any:
+    return option("--ping-interval", default=None, convert=seconds("--ping-interval"))
+
+
+def _ping_timeout() -> Any:
+    return option("--ping-timeout", default=None, convert=seconds("--ping-timeout"))
+
+
+def _print_ping_rtts() -> Any:
+    return option("--print-ping-rtts", default=False)
+
+
+def _max_sent_pings() -> Any:
+    return option("--max-sent-pings", default=None)
+
+
 def _omit_headers() -> Any:
     return option("--ws-omit-headers", default=False)
 
@@ -164,6 +189,10 @@ class WsConnect(Overlay):
     shutdown_on_eof: bool = _shutdown_on_eof()
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
+    ping_interval: float | None = _ping_interval()
+    ping_timeout: float | None = _ping_timeout()
+    print_ping_rtts: bool = _print_ping_rtts()
+    max_sent_pings: int | None = _max_sent_pings()
     # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
     authorization: str | None = internal(None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
@@ -217,6 +246,10 @@ class WsAccept(Overlay):
     shutdown_on_eof: bool = _shutdown_on_eof()
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
+    ping_interval: float | None = _ping_interval()
+    ping_timeout: float | None = _ping_timeout()
+    print_ping_rtts: bool = _print_ping_rtts()
+    max_sent_pings: int | None = _max_sent_pings()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "accept", "ws")
 
@@ -263,6 +296,10 @@ class WsFramedClient(Overlay):
     shutdown_on_eof: bool = _shutdown_on_eof()
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
+    ping_interval: float | None = _ping_interval()
+    ping_timeout: float | None = _ping_timeout()
+    print_ping_rtts: bool = _print_ping_rtts()
+    max_sent_pings: int | None = _max_sent_pings()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "framed", "ws")
 

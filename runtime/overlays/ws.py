@@ -12,11 +12,14 @@ mirror's echo fast path in ws_echo.py; this module re-exports what scripts call.
 from __future__ import annotations
 
 import asyncio
+import struct
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from websocat.runtime.errors import TimeoutExpired
 from websocat.runtime.overlays import ws_echo
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
@@ -45,6 +48,7 @@ from websocat.runtime.sockets import (
     Message,
     MessageSocket,
     Opening,
+    TransportStream,
     opening,
 )
 
@@ -77,6 +81,10 @@ class SocketOptions:
     wait (up to SETTLE_TIMEOUT) for its Pong, so a peer that answers each message has
     answered before it sees our Close.  ``close_delay_ms``: instead, keep reading that
     long after EOF before the Close.  ``verbose``: control frames on stderr.
+    ``ping_interval``: send a Ping every so many seconds (at most ``max_sent_pings``).
+    ``ping_timeout``: no Pong for so many seconds while someone reads: the peer is
+    dead, the connection is dropped and reading raises TimeoutExpired.
+    ``print_ping_rtts``: print the round trip of each Pong of ours on stderr.
     """
 
     no_close: bool = False
@@ -86,6 +94,10 @@ class SocketOptions:
     settle: bool = False
     close_delay_ms: int | None = None
     verbose: bool = False
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
+    print_ping_rtts: bool = False
+    max_sent_pings: int | None = None
 
 
 class WsSocket(MessageSocket):
@@ -136,6 +148,12 @@ class WsSocket(MessageSocket):
         self._queued: list[Message] = []
         self._pending_error: FrameError | None = None
         self._checked_size = 0  # bytes of the arriving text frame at its last UTF-8 check
+        # --ping-interval / --ping-timeout: one timer task, nothing on the data path.
+        self._dead: TimeoutExpired | None = None  # set when the peer stopped answering pings
+        self._last_pong = self._started = time.monotonic()
+        self._keepalive: asyncio.Task[None] | None = None
+        if options.ping_interval is not None or options.ping_timeout is not None:
+            self._keepalive = asyncio.ensure_future(self._keep_alive())
 
     async def recv_batch(self) -> list[Message]:
         """Every data message the next read(s) produced; [] at EOF or after a Close frame."""
@@ -202,6 +220,8 @@ class WsSocket(MessageSocket):
         self._eof = True
         if self.close_code is None:
             self.close_code = 1006
+        if self._dead is not None:
+            raise self._dead
         return []
 
     async def echo_back(self) -> None:
@@ -214,6 +234,13 @@ class WsSocket(MessageSocket):
             await ws_echo.echo_inline(self)
         else:
             await super().echo_back()
+
+    def stop_reading(self) -> None:
+        """Nobody reads this socket any more (-1, --max-messages): wait for no Pong at EOF."""
+        self._reading = False
+        settled = self._settled
+        if settled is not None and not settled.done():
+            settled.set_result(None)
 
     def _partial_check_due(self, size: int) -> bool:
         """Whether to re-check a text frame still arriving, now that `size` bytes are here.
@@ -258,8 +285,13 @@ class WsSocket(MessageSocket):
                     batch = _text_to_binary(batch, index)
                     break
         self._sent_data = True
-        async with self._write_lock:
-            await self._write_frames(batch)
+        try:
+            async with self._write_lock:
+                await self._write_frames(batch)
+        except ConnectionError:
+            if self._dead is not None:
+                raise self._dead from None
+            raise
 
     async def send_eof(self) -> None:
         """Send a Close frame: the reply to the peer's Close (its code echoed), else an empty
@@ -330,6 +362,8 @@ class WsSocket(MessageSocket):
         error's gist as the reason, e.g. ``upstream: connection refused``.  With
         ``no_close`` only the peer's Close is answered.
         """
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         if not self._builder.closed and self.writable and (self._peer_close is not None or not self.options.no_close):
             payload = None
             if exc is not None and getattr(exc, "normal_end", False):
@@ -365,6 +399,9 @@ class WsSocket(MessageSocket):
             _show_control("<", self._control)
         for payload, flags in self._control:
             if flags & PONG:
+                self._last_pong = time.monotonic()
+                if self.options.print_ping_rtts and len(payload) == 12:
+                    self._print_rtt(payload)
                 settled = self._settled
                 if settled is not None and payload == SETTLE_PING and not settled.done():
                     settled.set_result(None)
@@ -385,6 +422,74 @@ class WsSocket(MessageSocket):
                 await self._send_control(replies)
             except ConnectionError:
                 pass  # reading goes on: it reports the end of the connection its own way
+
+    async def _keep_alive(self) -> None:
+        """--ping-interval / --ping-timeout: send Pings on time; drop a peer that stopped answering.
+
+        The deadline runs from the last Pong (or the start), as in websocat v1; it only
+        counts while someone reads this socket (under -u nobody would see the Pongs).
+        """
+        interval = self.options.ping_interval
+        timeout = self.options.ping_timeout
+        pings_left = self.options.max_sent_pings
+        next_ping = None if interval is None else self._started + interval
+        sending: asyncio.Future[None] | None = None
+        try:
+            while True:
+                deadline = None if timeout is None else self._last_pong + timeout
+                wake = min(t for t in (next_ping, deadline, float("inf")) if t is not None)
+                await asyncio.sleep(max(0.0, wake - time.monotonic()) if wake != float("inf") else 3600)
+                if self._eof:
+                    return
+                now = time.monotonic()
+                if timeout is not None and now >= self._last_pong + timeout:
+                    if self._reading:
+                        self._die(timeout)
+                        return
+                    self._last_pong = now
+                if self._builder.closed or not self.writable:
+                    next_ping = None  # our Close went out: the timeout still waits for the peer's
+                if next_ping is not None and interval is not None and now >= next_ping:
+                    next_ping = now + interval
+                    if pings_left is not None:
+                        if pings_left <= 0:
+                            next_ping = None  # --max-sent-pings reached; the timeout still counts
+                            continue
+                        pings_left -= 1
+                    # Not awaited here: a write stalled by a peer that does not read must
+                    # not hold up the timeout.  A Ping still pending is not doubled.
+                    if sending is None or sending.done():
+                        elapsed = now - self._started
+                        secs = int(elapsed)
+                        payload = struct.pack(">QI", secs, int((elapsed - secs) * 1e9))
+                        sending = asyncio.ensure_future(self._send_ping(payload))
+        finally:
+            if sending is not None and not sending.done():
+                sending.cancel()
+
+    async def _send_ping(self, payload: bytes) -> None:
+        try:
+            await self._send_control([(payload, PING)])
+        except ConnectionError:
+            pass  # reading reports the end of the connection
+
+    def _die(self, timeout: float) -> None:
+        """The peer answered no Ping for ``timeout`` seconds: drop the connection now."""
+        self._dead = TimeoutExpired(f"no WebSocket pong for {timeout:g} s (--ping-timeout): the peer stopped answering")
+        self._closed.set()
+        stream = self.stream
+        transport = stream.protocol.transport if isinstance(stream, TransportStream) else None
+        if transport is not None:
+            transport.abort()  # type: ignore[attr-defined]  # nothing queued for a dead peer is worth flushing
+        else:
+            asyncio.ensure_future(stream.aclose())
+
+    def _print_rtt(self, payload: bytes) -> None:
+        """--print-ping-rtts: the round trip of one of our Pings, as websocat v1 prints it."""
+        secs, nanos = struct.unpack(">QI", payload)
+        rtt = max(0.0, time.monotonic() - self._started - secs - nanos / 1e9)
+        whole = int(rtt)
+        sys.stderr.write(f"RTT {whole}.{int((rtt - whole) * 1e6):06d} s\n")
 
     def _closed_by_peer(self, payload: bytes) -> None:
         """Record the peer's close code; report an unusual one on stderr."""
@@ -446,6 +551,10 @@ async def connect(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    ping_interval: float | None = None,
+    ping_timeout: float | None = None,
+    print_ping_rtts: bool = False,
+    max_sent_pings: int | None = None,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
 
@@ -472,6 +581,10 @@ async def connect(
         settle=True,
         close_delay_ms=close_delay_ms,
         verbose=verbose,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        print_ping_rtts=print_ping_rtts,
+        max_sent_pings=max_sent_pings,
     )
     leftover = await client_handshake(stream, handshake)
     return WsSocket(stream, client=True, leftover=leftover, options=options)
@@ -493,6 +606,10 @@ async def accept(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    ping_interval: float | None = None,
+    ping_timeout: float | None = None,
+    print_ping_rtts: bool = False,
+    max_sent_pings: int | None = None,
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
 
@@ -517,6 +634,10 @@ async def accept(
         settle=True,
         close_delay_ms=close_delay_ms,
         verbose=verbose,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        print_ping_rtts=print_ping_rtts,
+        max_sent_pings=max_sent_pings,
     )
     accepted, leftover = await server_handshake(stream, handshake)
     sock = WsSocket(stream, client=False, leftover=leftover, options=options)
@@ -534,6 +655,10 @@ def framed(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    ping_interval: float | None = None,
+    ping_timeout: float | None = None,
+    print_ping_rtts: bool = False,
+    max_sent_pings: int | None = None,
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
 
@@ -546,6 +671,10 @@ def framed(
         shutdown_on_eof=shutdown_on_eof,
         close_delay_ms=close_delay_ms,
         verbose=verbose,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        print_ping_rtts=print_ping_rtts,
+        max_sent_pings=max_sent_pings,
     )
     return WsSocket(stream, client=client, options=options)
 

@@ -27,6 +27,7 @@ def can_echo_inline(sock: WsSocket) -> bool:
         isinstance(sock.stream, TransportStream)
         and sock.stream.protocol.transport is not None
         and not sock._verbose
+        and sock._keepalive is None  # pings of ours: their Pongs are read by recv_batch
         and not sock._eof
         and sock._pending_error is None
         and not sock._queued

@@ -60,8 +60,8 @@ USAGE_CASES = {
     "no-prefix": (["abc"], ["'abc'"]),
     "unknown-option-suggests": (["--bufer-size", "3", "-", "-"], ["'--bufer-size'", "'--buffer-size'"]),
     "unknown-short-option": (["-Z", "-", "-"], ["'-Z'"]),
-    "websocat1-option": (["--ping-interval", "5", "ws://127.0.0.1:1/"], ["'--ping-interval'", "websocat v1"]),
-    "websocat1-short-option": (["-1", "ws://127.0.0.1:1/"], ["'-1'", "websocat v1"]),
+    "websocat1-option": (["--conncap", "5", "ws://127.0.0.1:1/"], ["'--conncap'", "websocat v1"]),
+    "websocat1-short-option": (["-S", "ws://127.0.0.1:1/"], ["'-S'", "websocat v1"]),
     "websocat1-option-with-advice": (["--udp-ttl", "5", "-", "-"], ["websocat v1", "--socket-ttl"]),
     "missing-option-value": (["-", "-", "-B"], ["'--buffer-size'", "value"]),
     "non-integer-option-value": (["--global-timeout-ms", "abc", "-", "-"], ["'--global-timeout-ms'", "'abc'"]),
@@ -87,7 +87,7 @@ def test_usage_error(websocat, args: list[str], fragments: list[str]) -> None:
     error_line(websocat.run(*args), USAGE, *fragments)
 
 
-@pytest.mark.parametrize("option", ["--ping-intervall", "--one-messages", "--restrict-url", "--static-files"])
+@pytest.mark.parametrize("option", ["--conncaps", "--request-methods", "--restrict-url", "--static-files"])
 def test_no_far_fetched_suggestion(websocat, option: str) -> None:
     """Found by a user: '--ping-interval' suggested '--tcp-race-interval-ms'."""
     line = error_line(websocat.run(option, "-", "-"), USAGE, repr(option))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
 
 from conftest import echo, start_server, tcp_round_trip
 
@@ -133,6 +134,20 @@ def test_one_message(shell: Shell, echo_server: None) -> None:
     (line,) = RECIPES["one-message"]
     result = shell.run(line)
     assert (result.returncode, result.stdout) == (0, b'{"op": "ping"}\n'), result.stderr
+
+
+def test_subscribe(shell: Shell) -> None:
+    async def updates(conn: ServerConnection) -> None:
+        if await conn.recv() == '{"op": "subscribe"}':
+            for n in range(3):
+                await conn.send(f"update {n}")
+        await conn.wait_closed()
+
+    for url in start_server(updates):
+        shell.ports["8080"] = int(url.rsplit(":", 1)[1].strip("/"))
+        (line,) = RECIPES["subscribe"]
+        result = shell.run(line)
+        assert (result.returncode, result.stdout) == (0, b"update 0\nupdate 1\n"), result.stderr
 
 
 def test_bridge(shell: Shell) -> None:

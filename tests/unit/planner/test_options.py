@@ -78,8 +78,22 @@ MANUAL_OPTIONS = [spec for spec in OPTIONS if spec not in EXTENSIONS]
 
 def test_extensions_are_few_and_documented() -> None:
     """Options of ours (websocat v1's, or new): each says so in its help."""
-    assert {"--verbose", "--standalone", "--close-delay-ms", "--broadcast-queue-len"} <= {s.long for s in EXTENSIONS}
+    v1 = [
+        "--ping-interval",
+        "--ping-timeout",
+        "--print-ping-rtts",
+        "--max-sent-pings",
+        "--preamble",
+        "--preamble-reverse",
+        "--one-message",
+        "--max-messages",
+        "--max-messages-rev",
+    ]
+    assert {"--verbose", "--standalone", "--close-delay-ms", "--broadcast-queue-len", *v1} <= {
+        s.long for s in EXTENSIONS
+    }
     assert all("not in websocat4" in spec.help for spec in EXTENSIONS)
+    assert all("websocat v1's name" in _spec(long).help for long in v1)
 
 
 def _spec(long: str) -> OptionSpec:
@@ -178,7 +192,15 @@ def test_table_is_consistent() -> None:
 def test_repeatable_and_rest_options() -> None:
     assert {s.long for s in OPTIONS if s.kind == "rest"} == {"--exec-args"}
     # Repeatable in websocat4's source (Vec<...>); the manual's layout does not show it.
-    appended = {"--header", "--server-header", "--filter", "--filter-reverse", "--tee"}
+    appended = {
+        "--header",
+        "--server-header",
+        "--filter",
+        "--filter-reverse",
+        "--tee",
+        "--preamble",
+        "--preamble-reverse",
+    }
     assert {s.long for s in OPTIONS if s.kind == "append"} == appended
     assert _spec("-H") is _spec("--header")
 
@@ -302,8 +324,8 @@ def test_str_values_are_kept_verbatim() -> None:
         (["--protocl", "x"], "unknown option '--protocl'; did you mean '--protocol'?"),
         (["--global-timeout", "1"], "unknown option '--global-timeout'; did you mean '--global-timeout-ms'?"),
         # far from every option: no suggestion rather than a wild one
-        (["--ping-intervall"], "unknown option '--ping-intervall'"),
-        (["--one-messages"], "unknown option '--one-messages'"),
+        (["--ping-intervall"], "unknown option '--ping-intervall'; did you mean '--ping-interval'?"),
+        (["--qqqqq-wobble"], "unknown option '--qqqqq-wobble'"),
         (["-Z"], "unknown option '-Z'"),
         (["--txt"], "unknown option '--txt'; did you mean '--text'?"),
         (["--xy"], "unknown option '--xy'"),
@@ -376,11 +398,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "message"),
     [
         (
-            ["--ping-interval", "10", "ws://h/"],
-            "unknown option '--ping-interval': it is websocat v1's, and has no counterpart here yet",
+            ["--conncap", "10", "ws://h/"],
+            "unknown option '--conncap': it is websocat v1's, and has no counterpart here yet",
         ),
-        (["-1", "ws://h/"], "unknown option '-1': it is websocat v1's, and has no counterpart here yet"),
-        (["--one-message"], "unknown option '--one-message': it is websocat v1's, and has no counterpart here yet"),
+        (["-S", "ws://h/"], "unknown option '-S': it is websocat v1's, and has no counterpart here yet"),
+        (["--strict"], "unknown option '--strict': it is websocat v1's, and has no counterpart here yet"),
         (
             ["--basic-auth=u:secret", "ws://h/"],
             "unknown option '--basic-auth': it is websocat v1's; put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)",

@@ -208,6 +208,21 @@ def test_lints_warn_and_no_lints_silences() -> None:
     assert lints.listener_on_the_right(fixups.default_stdio(inv("-", "tcp-l:127.0.0.1:1")))
 
 
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (["--ping-interval", "1", "tcp:127.0.0.1:1", "-"], "--ping-interval: no WebSocket framing is in the plan"),
+        (["--ping-timeout", "1", "ws://127.0.0.1:1/"], "--ping-timeout without --ping-interval"),
+        (["--ping-interval", "2", "--ping-timeout", "2", "-s", "1"], "not longer than --ping-interval"),
+        (["--print-ping-rtts", "ws://127.0.0.1:1/"], "no effect without --ping-interval"),
+        (["--ping-interval", "1", "--ping-timeout", "3", "ws://127.0.0.1:1/"], None),
+    ],
+)
+def test_ping_lints(args: list[str], warning: str | None) -> None:
+    warnings = [w for w in plan(args).warnings if "ping" in w]
+    assert warnings == [] if warning is None else len(warnings) == 1 and warning in warnings[0], warnings
+
+
 def test_phase_dumps_are_readable() -> None:
     assert dump_phase0(["-b", "ws://127.0.0.1:1/"]) == "options: {'binary': True, 'spec1': 'ws://127.0.0.1:1/'}\n"
     assert dump_phase1(["ws://127.0.0.1:1/"]) == (
@@ -216,10 +231,12 @@ def test_phase_dumps_are_readable() -> None:
     assert dump_phase2(["--protocol", "chat", "ws://127.0.0.1:1/"]).splitlines() == [
         "left: WsConnect(uri='/', host='127.0.0.1:1', headers=(), protocol='chat', origin=None, user_agent=None,"
         " omit_headers=False, no_close=False, lax=False, max_pongs=None, ignore_masks=False, shutdown_on_eof=False,"
-        " close_delay_ms=None, verbose=False) over TcpConnectByIp(host='127.0.0.1', port=1, sockopts=None)",
+        " close_delay_ms=None, verbose=False, ping_interval=None, ping_timeout=None, print_ping_rtts=False,"
+        " max_sent_pings=None) over TcpConnectByIp(host='127.0.0.1', port=1, sockopts=None)",
         "right: LineChunks(separator=b'\\n', separator_n=1, substitute=True, inline=False) over Stdio()",
         "exchange: Exchange(unidirectional=False, unidirectional_reverse=False, late_drop=False, exit_on_eof=False,"
-        " pass_right_eof=True, buffer_size=None)",
+        " pass_right_eof=True, preamble=(), preamble_reverse=(), one_message=False, max_messages=None,"
+        " max_messages_rev=None, buffer_size=None)",
         "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None,"
         " exec_after_listen=None, exec_after_listen_append_port=False)",
         "running: Running(global_timeout_ms=None, global_timeout_force_exit=False, sleep_ms_before_start=None,"

@@ -9,7 +9,7 @@ import pytest
 from websocat.runtime import copying
 from websocat.runtime.copying import exchange_bytes, exchange_packets
 from websocat.runtime.endpoints import trivial
-from websocat.runtime.sockets import TEXT, ByteStream
+from websocat.runtime.sockets import TEXT, ByteStream, Message, MessageSocket
 from websocat.runtime.testing import MemoryStream
 
 
@@ -26,7 +26,7 @@ class Blocking(MemoryStream):
 
 
 def run(coro: object) -> None:
-    asyncio.run(asyncio.wait_for(coro, 5))  # type: ignore[arg-type]
+    asyncio.run(asyncio.wait_for(coro, 5))
 
 
 def test_both_directions_and_half_close() -> None:
@@ -247,3 +247,74 @@ def test_the_exchange_leaves_managed_sockets_to_their_blocks() -> None:
         return open_after_exchange, managed.aclosed, unmanaged.aclosed
 
     assert asyncio.run(main()) == (True, True, True)
+
+
+class Scripted(MessageSocket):
+    """A message socket that delivers ``batches`` and records what is sent to it."""
+
+    def __init__(self, batches: list[list[Message]]) -> None:
+        self.batches = list(batches)
+        self.sent: list[Message] = []
+        self.reads = 0
+        self.eof_sent = False
+        self.stopped = False
+
+    async def recv_batch(self) -> list[Message]:
+        self.reads += 1
+        return self.batches.pop(0) if self.batches else []
+
+    async def send_batch(self, batch: list[Message]) -> None:
+        self.sent += batch
+
+    async def send_eof(self) -> None:
+        self.eof_sent = True
+
+    def stop_reading(self) -> None:
+        self.stopped = True
+
+
+def test_max_messages_counts_whole_messages_and_cuts_a_batch() -> None:
+    from websocat.runtime.sockets import BINARY, CONTINUES
+
+    left = Scripted([[(b"a1", CONTINUES), (b"a2", BINARY), (b"b", TEXT)], [(b"c", TEXT), (b"d", TEXT)], [(b"e", TEXT)]])
+    right = Scripted([[(b"x", TEXT), (b"y", TEXT)]])
+    run(exchange_packets(left, right, max_messages=3, max_messages_rev=1))
+    assert right.sent == [(b"a1", CONTINUES), (b"a2", BINARY), (b"b", TEXT), (b"c", TEXT)]
+    assert left.sent == [(b"x", TEXT)]
+    assert left.reads == 2 and left.stopped and right.stopped
+    assert left.eof_sent and right.eof_sent
+
+
+def test_one_message_and_max_messages_take_the_smaller() -> None:
+    assert copying._limits(True, None, 5) == (1, 1)
+    assert copying._limits(True, 0, None) == (0, 1)
+    assert copying._limits(False, 4, None) == (4, None)
+
+
+def test_max_messages_zero_reads_nothing() -> None:
+    left, right = Scripted([[(b"a", TEXT)]]), Scripted([])
+    run(exchange_packets(left, right, max_messages=0))
+    assert left.reads == 0 and right.sent == [] and right.eof_sent
+
+
+def test_preambles_go_before_data_each_way() -> None:
+    from websocat.runtime.sockets import BINARY
+
+    left, right = Scripted([[(b"data", TEXT)]]), Scripted([[(b"back", TEXT)]])
+    run(exchange_packets(left, right, preamble=("p1", b"p2"), preamble_reverse=("r",)))
+    assert right.sent == [(b"p1", TEXT), (b"p2", BINARY), (b"data", TEXT)]
+    assert left.sent == [(b"r", TEXT), (b"back", TEXT)]
+
+
+def test_byte_preambles_and_read_limits() -> None:
+    left, right = MemoryStream([b"ab", b"cd", b"ef"]), MemoryStream([b"xyz"])
+    run(exchange_bytes(left, right, preamble=("P:",), preamble_reverse=(b"R:",), max_messages=2))
+    assert right.written == b"P:abcd" and left.written == b"R:xyz"
+    assert right.eof_written
+
+
+def test_preamble_is_sent_under_unidirectional_reverse() -> None:
+    """-U -p: the preamble still goes out (websocat v1 writes it before skipping a direction)."""
+    left, right = MemoryStream([b"never"]), MemoryStream([b"back"])
+    run(exchange_bytes(left, right, unidirectional_reverse=True, preamble=("hello",)))
+    assert right.written == b"hello" and left.written == b"back"
