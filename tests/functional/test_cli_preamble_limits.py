@@ -41,11 +41,12 @@ def subscribe_url() -> Iterator[str]:
 
 
 def test_preambles_go_first_in_order(websocat: Websocat, ws_server: type[RecordingServer]) -> None:
-    server = ws_server(greeting=["hello"])
+    # No greeting from the server: stdin's EOF closes the connection at once, and a greeting
+    # sent after our Close would fail the server's side (a race, not the preamble's order).
+    server = ws_server()
     result = websocat.run("-p", '{"op": "auth"}', "-p", "subscribe", server.url, input=b"data 1\ndata 2\n")
     assert result.returncode == 0, result.stderr
     assert server.wait_finished() == ['{"op": "auth"}', "subscribe", "data 1", "data 2"]
-    assert result.stdout == b"hello\n"
 
 
 def test_preamble_is_binary_with_b(websocat: Websocat, ws_server: type[RecordingServer]) -> None:
@@ -97,11 +98,13 @@ def test_one_message_prints_the_reply_and_exits(websocat: Websocat, echo_url: st
 
 
 def test_one_message_sends_only_one(websocat: Websocat, ws_server: type[RecordingServer]) -> None:
-    server = ws_server(greeting=["first", "second"])
+    """-1 closes after its one message (websocat v1's, without --no-close): the server gets
+    "a" and the Close, nothing of b or c.  (The reply side is test_one_message_prints_the_reply_and_exits;
+    a server greeting here would race our Close.)"""
+    server = ws_server()
     result = websocat.run("-1", server.url, input=b"a\nb\nc\n")
     assert result.returncode == 0, result.stderr
     assert server.wait_finished() == ["a"]
-    assert result.stdout == b"first\n"
 
 
 def test_max_messages_rev_stops_a_stream(websocat: Websocat, stream_url: str) -> None:
@@ -128,9 +131,14 @@ def test_max_messages_on_a_server(websocat: Websocat) -> None:
     from websockets.sync.client import connect
 
     proc, port = websocat.listen("--max-messages", "2", "ws-l:127.0.0.1:0", "mirror:")
+    from websockets.exceptions import ConnectionClosed
+
     with connect(f"ws://127.0.0.1:{port}/") as client:
         for text in ("a", "b", "c"):
-            client.send(text)
+            try:
+                client.send(text)
+            except ConnectionClosed:
+                break  # the session may end after two before "c" leaves: its Close came first
         assert client.recv(timeout=5) == "a"
         assert client.recv(timeout=5) == "b"
         with pytest.raises(Exception):  # the session ended: a Close, no third echo
