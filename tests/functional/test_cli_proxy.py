@@ -170,9 +170,9 @@ def test_wss_through_http_proxy(websocat: Websocat, pki: dict[str, Path], wss_po
     proxy = proxies()
     websocat.env = dict(websocat.env, SSL_CERT_FILE=str(pki["ca"]))
     args = ("--proxy", f"http://127.0.0.1:{proxy.ports['http']}", f"wss://localhost:{wss_port}/")
-    out = websocat.run(*args, input=b"secure\n")
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == b"secure\n"
+    # As the wss tests in test_tls.py: stdin stays open until the echo is back (at once-EOF
+    # the reply could lose the race with our Close; seen twice under load, left for a look).
+    assert websocat.echo_through(b"secure\n", *args) == b"secure\n"
     assert proxy.requests[0].startswith(f"CONNECT localhost:{wss_port} HTTP/1.1\r\n")
 
 
