@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from websocat.runtime.overlays.reuse import Reuser, ReuserClient, Slot
+from websocat.runtime.overlays.reuse import Reuser, ReuserClient, Slot, after_message
 from websocat.runtime.running import describe_error, report
 from websocat.runtime.sockets import CONTINUES, CONTROL, Message, MessageSocket, opening
 
@@ -98,7 +98,8 @@ class BroadcastClient(ReuserClient):
     def deliver(self, batch: list[Message]) -> None:
         """Queue a batch of the shared socket's messages for this session."""
         if self.skipping:
-            batch = self._after_message(batch)
+            batch, found = after_message(batch)
+            self.skipping = not found
             if not batch:
                 return
         if len(self.pending) >= self.broadcaster.queue_len:
@@ -106,14 +107,6 @@ class BroadcastClient(ReuserClient):
             return
         self.pending += batch
         self.wake.set()
-
-    def _after_message(self, batch: list[Message]) -> list[Message]:
-        """The batch from the first message that starts in it (control messages kept)."""
-        for at, (_data, flags) in enumerate(batch):
-            if not flags & CONTROL and not flags & CONTINUES:
-                self.skipping = False
-                return [m for m in batch[: at + 1] if m[1] & CONTROL] + batch[at + 1 :]
-        return [m for m in batch if m[1] & CONTROL]
 
     def _drop(self) -> None:
         report(

@@ -31,7 +31,7 @@ from websocat.runtime.errors import ProtocolError
 from websocat.runtime.running import report
 from websocat.runtime.sockets import CONTINUES, CONTROL, Message, MessageSocket, opening
 
-__all__ = ["Reuser", "ReuserClient", "Slot", "connect", "listener"]
+__all__ = ["Reuser", "ReuserClient", "Slot", "after_message", "connect", "listener"]
 
 TORN = "reuse-raw: a session left in the middle of a message, so the shared connection takes no more writes"
 TORN_HINT = " (--reuser-tolerate-torn-msgs: trim such a message instead)"
@@ -58,6 +58,15 @@ def _in_message(batch: list[Message]) -> int | None:
         if not flags & CONTROL:
             return flags if flags & CONTINUES else None
     return None
+
+
+def after_message(batch: list[Message]) -> tuple[list[Message], bool]:
+    """``batch`` without the fragments of a message begun before it (control messages
+    kept), and whether that message's final fragment was in it."""
+    for at, (_data, flags) in enumerate(batch):
+        if not flags & CONTROL and not flags & CONTINUES:
+            return [m for m in batch[: at + 1] if m[1] & CONTROL] + batch[at + 1 :], True
+    return [m for m in batch if m[1] & CONTROL], False
 
 
 class Reuser:
@@ -180,12 +189,10 @@ class ReuserClient(MessageSocket):
 
     def _drop_torn(self, batch: list[Message]) -> list[Message]:
         """The batch without the fragments left of a message whose reader left."""
-        r = self.reuser
-        for at, (_data, flags) in enumerate(batch):
-            if not flags & CONTROL and not flags & CONTINUES:
-                r.discard = False
-                return [m for m in batch[: at + 1] if m[1] & CONTROL] + batch[at + 1 :]
-        return [m for m in batch if m[1] & CONTROL]
+        rest, found = after_message(batch)
+        if found:
+            self.reuser.discard = False
+        return rest
 
     def _release_read(self) -> None:
         self._mid_read = False
