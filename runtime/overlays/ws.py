@@ -68,6 +68,7 @@ __all__ = [
 
 SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
 SETTLE_TIMEOUT = 1.0  # seconds to wait for its Pong (a peer that ignores pings)
+SETTLE_QUIET = 0.02  # then read on until the peer was quiet this long (its handler may be a thread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ class WsSocket(MessageSocket):
         self._sent_data = False  # a data message went out: the peer may still answer it
         self._reading = False  # recv_batch was called: a Pong would be seen
         self._settled: asyncio.Future[None] | None = None  # our settle Ping's Pong arrived
+        self._batches = 0  # batches of data messages read: tells _let_peer_answer the peer is replying
         # Pongs and Close replies are written from recv_batch while another task may be
         # in send_batch: frames must not interleave on streams whose writes can suspend.
         self._write_lock = asyncio.Lock()
@@ -188,6 +190,7 @@ class WsSocket(MessageSocket):
                 if self._control:
                     await self._answer_control(out)
                 if out or self._eof:
+                    self._batches += 1
                     return out
             # Kept in self._buf across every await: a cancelled read loses no bytes.
             self._buf = buf
@@ -312,9 +315,10 @@ class WsSocket(MessageSocket):
         A peer that reads our last message and our Close together (one TCP segment, or
         two read at once) closes before its reply is sent: `echo hi | websocat URL`
         would print nothing.  Frames are handled in order, so once the Pong of a Ping
-        sent after our data is back, the peer has read all of it; one round trip more
-        (the Close's) lets its handler send the replies.  Costs one round trip, only when
-        data was sent and the reading direction is running; the peer's Close ends it.
+        sent after our data is back, the peer has read all of it; then reading on until
+        it has been quiet for SETTLE_QUIET lets its handler send the replies.  Costs one
+        round trip and 20 ms, only when data was sent and the reading direction is
+        running; the peer's Close ends it.
         """
         if self._peer_close is not None or not self.readable:
             return
@@ -334,10 +338,23 @@ class WsSocket(MessageSocket):
         closed = asyncio.ensure_future(self._closed.wait())
         try:
             await asyncio.wait((waiter, closed), timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            if self._settled is not None and waiter.done() and self._reading:
+                await self._until_quiet(closed, time.monotonic() + SETTLE_TIMEOUT)
         finally:
             for future in (waiter, closed):
                 future.cancel()
             self._settled = None
+
+    async def _until_quiet(self, closed: asyncio.Future[Any], deadline: float) -> None:
+        """After the settle Pong: read on while replies arrive, until SETTLE_QUIET without any.
+
+        A peer whose handler runs in a thread of its own (websockets' sync server) has read
+        our data when its Pong comes back, but may not have sent its replies yet.
+        """
+        seen = -1
+        while seen != self._batches and not closed.done() and time.monotonic() < deadline:
+            seen = self._batches
+            await asyncio.wait((closed,), timeout=SETTLE_QUIET)
 
     async def _send_close(self, payload: bytes | None = None) -> None:
         """Send a Close: ``payload``, else the reply to the peer's Close, else an empty one."""
