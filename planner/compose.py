@@ -26,7 +26,7 @@ GROUPING = ("(", ")")
 assert set(COMPOSE_WORDS) == {*OPERATORS, *GROUPING}
 
 # Options of the run as a whole (run()'s keywords): parts may repeat one, not contradict it.
-RUN_OPTIONS = ("random_seed", "global_timeout_ms", "global_timeout_force_exit", "exit_on_hangup")
+RUN_OPTIONS = ("random_seed", "global_timeout_ms", "global_timeout_force_exit", "exit_on_hangup", "workers")
 
 
 def is_compose(argv: Sequence[str]) -> bool:

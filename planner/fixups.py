@@ -332,6 +332,25 @@ def bind_options(inv: Invocation) -> Invocation:
     return inv.with_(exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
 
 
+def share_port(inv: Invocation) -> Invocation:
+    """--workers N: the left TCP listener binds with SO_REUSEPORT in each of the N processes."""
+    workers = inv.running.workers
+    if workers is None:
+        return inv
+    if workers < 1:
+        raise SpecError(f"option '--workers': expected a number of processes, 1 or more, got {workers}")
+    left = inv.left
+    if left is None or not isinstance(left.endpoint, TcpListen):
+        raise SpecError("--workers needs a TCP listener on the left (tcp-l:, ws-l:, -s, wss-l:)")
+    if workers == 1:
+        return inv
+    endpoint = left.endpoint
+    if endpoint.port == 0:
+        raise SpecError("--workers needs a fixed port: with port 0 each worker would listen on a port of its own")
+    sockopts = dict(endpoint.sockopts or {}, reuseport=True)
+    return inv.with_(left=replace(left, endpoint=replace(endpoint, sockopts=sockopts)))
+
+
 def apply_fixups(inv: Invocation) -> Invocation:
     """Run every fixup pass in order (none with --no-fixups), bind the options, check the plan."""
     if not inv.opts.no_fixups:
@@ -340,6 +359,7 @@ def apply_fixups(inv: Invocation) -> Invocation:
     inv = exec_dup2(inv)  # an option that changes the right side's kind: not a fixup to skip
     inv = insert_filters(inv)  # --filter wiring: not a fixup to skip either
     inv = bind_options(inv)
+    inv = share_port(inv)  # --workers
     if not inv.opts.no_fixups:
         for fixup in LATE_FIXUPS:
             inv = fixup(inv)

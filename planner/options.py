@@ -1225,6 +1225,13 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="End the other direction (the URL to stdout in the one-argument client form) after this many "
         "messages (not in websocat4; websocat v1's name)",
     ),
+    _value(
+        "--workers",
+        "int",
+        group="mode",
+        help="Serve with this many processes sharing the TCP listener's port (SO_REUSEPORT; --reuseport is "
+        "turned on); broadcast:, reuse-raw: and registries stay per process (not in websocat4)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

@@ -59,6 +59,7 @@ class Running:
     sleep_ms_before_start: int | None = option("--sleep-ms-before-start", default=None)
     exit_on_hangup: bool = option("--exit-on-hangup", default=False)
     random_seed: int | None = option("--random-seed", default=None)
+    workers: int | None = option("--workers", default=None)
 
 
 def keywords(obj: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -70,10 +70,15 @@ def run(
     sleep_ms_before_start: int | None = None,
     exit_on_hangup: bool = False,
     random_seed: int | None = None,
+    workers: int | None = None,
 ) -> None:
-    """Run a scenario's main() and exit the process with its status."""
-    raise SystemExit(
-        run_status(
+    """Run a scenario's main() and exit the process with its status.
+
+    ``workers``: run it in that many processes (runtime/workers.py).
+    """
+
+    def run_one() -> int:
+        return run_status(
             main,
             global_timeout_ms=global_timeout_ms,
             global_timeout_force_exit=global_timeout_force_exit,
@@ -81,7 +86,12 @@ def run(
             exit_on_hangup=exit_on_hangup,
             random_seed=random_seed,
         )
-    )
+
+    if workers is not None and workers > 1:
+        from websocat.runtime import workers as supervisor
+
+        raise SystemExit(supervisor.supervise(workers, run_one))
+    raise SystemExit(run_one())
 
 
 def run_status(

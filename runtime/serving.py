@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypedDict
 
+from websocat.runtime import workers
 from websocat.runtime.sockets import Socket
 
 __all__ = ["Listener", "Options", "after_listen", "serve"]
@@ -74,7 +75,7 @@ async def serve(
     listener: Listener | None = None
     running: set[asyncio.Task[None]] = set()
     ready = asyncio.Event()
-    if exec_after_listen is None:
+    if exec_after_listen is None or not workers.is_first():
         ready.set()
 
     async def run_session(stream: Socket) -> None:
@@ -108,14 +109,15 @@ async def serve(
             task.add_done_callback(running.discard)
 
         listener = await open_listener(accept)
-        if announce:
+        first = workers.is_first()  # --workers: one announcement, one --exec-after-listen
+        if announce and first:
             sys.stdout.write("".join(f"LISTEN {text}\n" for text in listener.announcements()))
             sys.stdout.flush()
-        if ready_message is not None:
+        if ready_message is not None and first:
             sys.stderr.write("".join(ready_message.format(address) + "\n" for address in listener.addresses()))
             sys.stderr.flush()
         try:
-            if exec_after_listen is not None:
+            if exec_after_listen is not None and first:
                 port = getattr(listener, "port", lambda: None)()
                 await after_listen(exec_after_listen, port if exec_after_listen_append_port else None)
                 ready.set()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from websocat.planner.model import Endpoint, SpecError
-from websocat.planner.specs import Rendered, internal, keyword, positional
-from websocat.planner.values import hide_credentials, split_host_port, url_authorization
+from websocat.planner.specs import Rendered, internal, keyword, option, positional
+from websocat.planner.specs.tcp import CONNECT_OPTIONS
+from websocat.planner.values import hide_credentials, socket_options, split_host_port, url_authorization
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class HttpProxyConnect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     authorization: str | None = keyword(None, repr=False)  # Proxy-Authorization, from the URL's user:password
+    # socket options for the connection to the proxy (the tunnel is that connection)
+    sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
     render: ClassVar = Rendered("endpoints.proxy", "connect_http", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy",)
     applies_to: ClassVar[str] = "ws:// or wss:// client"
@@ -79,6 +82,8 @@ class Socks5Connect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     user_pass: tuple[str, str] | None = keyword(None, repr=False)  # --socks5-user-pass
+    # socket options for the connection to the proxy (the tunnel is that connection)
+    sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
     render: ClassVar = Rendered("endpoints.proxy", "connect_socks5", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("socks5", "socks5_user_pass")
     applies_to: ClassVar[str] = "ws:// or wss:// client with --socks5"
@@ -91,6 +96,8 @@ class EnvProxyConnect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     secure: bool = keyword(False)
+    # socket options for the connection to the proxy (the tunnel is that connection)
+    sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
     render: ClassVar = Rendered("endpoints.proxy", "connect_from_env", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy_from_env",)
     applies_to: ClassVar[str] = "ws:// or wss:// client without --proxy or --socks5"

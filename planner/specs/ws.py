@@ -96,12 +96,15 @@ def _omit_headers() -> Any:
 
 def _with_authorization(kwargs: dict[str, Any], authorization: str | None) -> dict[str, Any]:
     """Headers as the script shows them (a list of pairs), with URL credentials first
-    unless -H gave an Authorization."""
+    unless -H gave an Authorization; no host= when -H gave a Host (it replaces that one)."""
     headers = list(kwargs.get("headers", ()))
-    if authorization and not any(name.lower() == "authorization" for name, _ in headers):
+    names = {name.lower() for name, _ in headers}
+    if authorization and "authorization" not in names:
         headers.insert(0, ("Authorization", authorization))
     if headers:
         kwargs["headers"] = headers
+    if "host" in names:
+        kwargs.pop("host", None)
     return kwargs
 
 

@@ -15,7 +15,9 @@ import os
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from websocat.runtime import socket_options
 from websocat.runtime.endpoints import tcp
+from websocat.runtime.endpoints.tcp import SockOpts
 from websocat.runtime.errors import ConnectError, UsageError
 from websocat.runtime.sockets import TransportStream
 
@@ -80,11 +82,11 @@ class _Reader:
 
 
 async def _http_tunnel(
-    proxy_host: str, proxy_port: int, host: str, port: int, authorization: str | None
+    proxy_host: str, proxy_port: int, host: str, port: int, authorization: str | None, sockopts: SockOpts = None
 ) -> TransportStream:
     target = _show(host, port)
     what = f"proxy {_show(proxy_host, proxy_port)}"
-    stream = await tcp._open(proxy_host, proxy_port)
+    stream = await tcp._open(proxy_host, proxy_port, sockopts)
     try:
         lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
         if authorization is not None:
@@ -108,7 +110,7 @@ async def _http_tunnel(
 
 
 async def _socks5_tunnel(
-    proxy_host: str, proxy_port: int, host: str, port: int, user_pass: tuple[str, str] | None
+    proxy_host: str, proxy_port: int, host: str, port: int, user_pass: tuple[str, str] | None, sockopts: SockOpts = None
 ) -> TransportStream:
     target = _show(host, port)
     what = f"socks5 proxy {_show(proxy_host, proxy_port)}"
@@ -128,7 +130,7 @@ async def _socks5_tunnel(
         if not (0 < len(user) < 256 and len(password) < 256):
             raise UsageError(f"{what}: user name and password must be 1-255 and 0-255 bytes (RFC 1929)")
         credentials = b"\x01" + bytes([len(user)]) + user + bytes([len(password)]) + password
-    stream = await tcp._open(proxy_host, proxy_port)
+    stream = await tcp._open(proxy_host, proxy_port, sockopts)
     try:
         reader = _Reader(stream, what)
         methods = b"\x00\x02" if credentials is not None else b"\x00"
@@ -166,25 +168,42 @@ async def _socks5_tunnel(
         raise
 
 
-def connect_http(proxy_host: str, proxy_port: int, host: str, port: int, *, authorization: str | None = None) -> Any:
+def connect_http(
+    proxy_host: str,
+    proxy_port: int,
+    host: str,
+    port: int,
+    *,
+    authorization: str | None = None,
+    sockopts: SockOpts = None,
+) -> Any:
     """Connect to host:port through an HTTP proxy's CONNECT tunnel (--proxy).
 
     ``authorization``: the Proxy-Authorization header's value, e.g. ``"Basic dTpw"``.  A
     reply other than 2xx (407 Proxy Authentication Required, 403, 502, ...) fails with
-    its status and reason.
+    its status and reason.  ``sockopts``: socket options for the connection to the proxy,
+    as tcp.connect's.
     """
-    return tcp._closing(_http_tunnel(proxy_host, proxy_port, host, port, authorization))
+    socket_options.check(sockopts)
+    return tcp._closing(_http_tunnel(proxy_host, proxy_port, host, port, authorization, sockopts))
 
 
 def connect_socks5(
-    proxy_host: str, proxy_port: int, host: str, port: int, *, user_pass: tuple[str, str] | None = None
+    proxy_host: str,
+    proxy_port: int,
+    host: str,
+    port: int,
+    *,
+    user_pass: tuple[str, str] | None = None,
+    sockopts: SockOpts = None,
 ) -> Any:
     """Connect to host:port through a SOCKS5 proxy (--socks5); a host name is sent to the proxy to resolve.
 
     ``user_pass``: (user, password) for RFC 1929 authentication (--socks5-user-pass);
-    without it only "no authentication" is offered.
+    without it only "no authentication" is offered.  ``sockopts``: as connect_http's.
     """
-    return tcp._closing(_socks5_tunnel(proxy_host, proxy_port, host, port, user_pass))
+    socket_options.check(sockopts)
+    return tcp._closing(_socks5_tunnel(proxy_host, proxy_port, host, port, user_pass, sockopts))
 
 
 def _env(*names: str) -> str | None:
@@ -218,10 +237,10 @@ def proxy_from_env(host: str, secure: bool) -> str | None:
     return url
 
 
-async def _env_tunnel(host: str, port: int, secure: bool) -> TransportStream:
+async def _env_tunnel(host: str, port: int, secure: bool, sockopts: SockOpts) -> TransportStream:
     url = proxy_from_env(host, secure)
     if url is None:
-        return await tcp._race(await tcp.resolve(host, port), 20)
+        return await tcp._race(await tcp.resolve(host, port), 20, sockopts)
     parts = urlsplit(url if "://" in url else "http://" + url)
     try:
         proxy_host, proxy_port = parts.hostname, parts.port
@@ -238,22 +257,23 @@ async def _env_tunnel(host: str, port: int, secure: bool) -> TransportStream:
         if user is not None:
             raw = f"{user}:{password}".encode("utf-8", "surrogateescape")
             authorization = "Basic " + base64.b64encode(raw).decode("ascii")
-        return await _http_tunnel(proxy_host, proxy_port, host, port, authorization)
+        return await _http_tunnel(proxy_host, proxy_port, host, port, authorization, sockopts)
     if parts.scheme in ("socks5", "socks5h"):
-        return await _socks5_tunnel(proxy_host, proxy_port, host, port, (user, password) if user else None)
+        return await _socks5_tunnel(proxy_host, proxy_port, host, port, (user, password) if user else None, sockopts)
     raise UsageError(
         f"the proxy named in the environment has scheme {parts.scheme!r}; expected http://, socks5:// or socks5h://"
     )
 
 
-def connect_from_env(host: str, port: int, *, secure: bool = False) -> Any:
+def connect_from_env(host: str, port: int, *, secure: bool = False, sockopts: SockOpts = None) -> Any:
     """Connect to host:port through the proxy the environment names (--proxy-from-env), else directly.
 
     See `proxy_from_env` for the variables read; an http:// proxy is used with CONNECT,
     a socks5:// or socks5h:// one with SOCKS5 (the name sent to the proxy either way).
     Without one, the name is resolved here and the addresses raced, as tcp.connect_late.
     """
-    return tcp._closing(_env_tunnel(host, port, secure))
+    socket_options.check(sockopts)
+    return tcp._closing(_env_tunnel(host, port, secure, sockopts))
 
 
 __all__ = ["SOCKS5_REPLIES", "connect_from_env", "connect_http", "connect_socks5", "proxy_from_env"]

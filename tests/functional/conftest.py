@@ -386,8 +386,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     "key"; "enc_key": the key encrypted with KEY_PASSPHRASE; "chain": the certificate and
     the CA's in one file), a client certificate it signed ("client_cert", "client_key",
     subject CN=websocat test client), another CA ("other_ca") with a client certificate
-    ("other_client_cert", "other_client_key"), and an expired server certificate
-    ("expired_cert", "expired_key")."""
+    ("other_client_cert", "other_client_key"), and expired server and client certificates
+    ("expired_cert", "expired_key"; "expired_client_cert", "expired_client_key")."""
     folder = tmp_path_factory.mktemp("pki")
     now = datetime.datetime.now(datetime.timezone.utc)
     valid = (now - datetime.timedelta(days=1), now + datetime.timedelta(days=2))
@@ -396,7 +396,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     server = _issue(ca, "localhost", valid=valid)
     client = _issue(ca, "websocat test client", client=True, valid=valid)
     other_client = _issue(other_ca, "stranger", client=True, valid=valid)
-    expired = _issue(ca, "localhost", valid=(now - datetime.timedelta(days=3), now - datetime.timedelta(days=1)))
+    past = (now - datetime.timedelta(days=3), now - datetime.timedelta(days=1))
+    expired = _issue(ca, "localhost", valid=past)
+    expired_client = _issue(ca, "expired client", client=True, valid=past)
     pem = serialization.Encoding.PEM
     files = {
         "ca": ca[0].public_bytes(pem),
@@ -411,6 +413,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "other_client_key": _pem_key(other_client[1]),
         "expired_cert": expired[0].public_bytes(pem),
         "expired_key": _pem_key(expired[1]),
+        "expired_client_cert": expired_client[0].public_bytes(pem),
+        "expired_client_key": _pem_key(expired_client[1]),
     }
     paths = {}
     for name, data in files.items():

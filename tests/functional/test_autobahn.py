@@ -3,6 +3,10 @@
 Runs the harness in shared/tools/autobahn (beside this checkout, or AUTOBAHN_TOOLS) with
 exactly the commands of the issue: `websocat ws-l:127.0.0.1:{port} mirror:` and
 `websocat {url} mirror:`.  The full run (groups 1-10) is in the closing notes.
+
+wstest 0.8.2 (Python 2) cannot speak TLS here, so the wss server (`wss-l:`) is tested
+behind a TLS tunnel: wstest talks plain TCP to a `tcp-l:` -> `tls:` relay, whose TLS
+connection ends in the server under test; frames pass the relay as opaque bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Websocat
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(os.environ.get("AUTOBAHN_TOOLS", ROOT.parent / "shared" / "tools" / "autobahn"))
@@ -26,10 +31,10 @@ CASES = (
 SUMMARY = re.compile(r"^autobahn-(server|client): (\d+) passed, (\d+) failed$", re.M)
 
 
-def run_harness(script: str, command: str, tmp_path: Path) -> str:
+def run_harness(script: str, command: str, tmp_path: Path, env_extra: dict[str, str] | None = None) -> str:
     if not (TOOLS / script).is_file():
         pytest.skip(f"Autobahn harness not found at {TOOLS} (shared/tools/autobahn beside the checkout)")
-    env = dict(os.environ, AB_CASES=CASES, XDG_CACHE_HOME=str(tmp_path))
+    env = dict(os.environ, AB_CASES=CASES, XDG_CACHE_HOME=str(tmp_path), **(env_extra or {}))
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     out = subprocess.run(["bash", str(TOOLS / script), command], env=env, capture_output=True, text=True, timeout=600)
     report = out.stdout + out.stderr
@@ -47,3 +52,15 @@ def test_autobahn_server(tmp_path: Path) -> None:
 
 def test_autobahn_client(tmp_path: Path) -> None:
     run_harness("test-client.sh", "websocat {url} mirror:", tmp_path)
+
+
+def test_autobahn_wss_server(websocat: Websocat, pki: dict[str, Path], tmp_path: Path) -> None:
+    keys = ("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]))
+    server, port = websocat.listen(*keys, "wss-l:127.0.0.1:0", "mirror:")
+    try:
+        tunnel = f"websocat -b tcp-l:127.0.0.1:{{port}} tls:tcp:localhost:{port}"
+        report = run_harness("test-server.sh", tunnel, tmp_path, {"SSL_CERT_FILE": str(pki["ca"])})
+        assert "NO-RESULT" in report
+    finally:
+        server.kill()
+        websocat.finish(server)

@@ -26,6 +26,7 @@ class Proxy:
         self.credentials = credentials
         self.refuse = refuse
         self.requests: list[str] = []  # CONNECT request heads, or "socks5 TARGET" lines
+        self.peers: list[str] = []  # the client address of each connection, as the proxy saw it
         self.loop = asyncio.new_event_loop()
         self.stop = asyncio.Event()
         started = threading.Event()
@@ -61,6 +62,7 @@ class Proxy:
         up_writer.close()
 
     async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.peers.append(writer.get_extra_info("peername")[0])
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode()
             self.requests.append(head)
@@ -81,6 +83,7 @@ class Proxy:
             writer.close()
 
     async def _socks5(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.peers.append(writer.get_extra_info("peername")[0])
         try:
             version, count = await reader.readexactly(2)
             methods = await reader.readexactly(count)
@@ -224,3 +227,25 @@ def test_credentials_stay_out_of_dumps(websocat: Websocat) -> None:
     assert out.stdout.split(b"\n", 1)[0] == b"# websocat --socks5-user-pass 'bob:***' --socks5 127.0.0.1:1 ws://h/"
     out = websocat.run("--dump-spec-phase2", "--proxy", "http://u:pw123@127.0.0.1:1", "ws://h/")
     assert out.returncode == 0 and b"pw123" not in out.stdout and b"cHcxMjM" not in out.stdout
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5", "env"])
+def test_socket_options_apply_to_the_proxy_connection(
+    websocat: Websocat, echo_url: str, proxies: type[Proxy], kind: str
+) -> None:
+    """--bind-before-connect (like every socket option) shapes the connection to the proxy."""
+    proxy = proxies()
+    target = f"ws://localhost:{_port(echo_url)}/"
+    if kind == "env":
+        websocat.env = dict(websocat.env, ALL_PROXY=f"socks5h://127.0.0.1:{proxy.ports['socks5']}")
+        route: tuple[str, ...] = ("--proxy-from-env",)
+    else:
+        route = (
+            ("--proxy", f"http://127.0.0.1:{proxy.ports['http']}")
+            if kind == "http"
+            else ("--socks5", f"127.0.0.1:{proxy.ports['socks5']}")
+        )
+    out = websocat.run("--bind-before-connect", "127.0.0.2:0", *route, target, input=b"bound\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == b"bound\n"
+    assert proxy.peers == ["127.0.0.2"]

@@ -116,6 +116,19 @@ def test_client(shell: Shell, echo_server: None) -> None:
     assert (result.returncode, result.stdout) == (0, b"hello\nworld\n"), result.stderr
 
 
+def test_workers(shell: Shell) -> None:
+    (line,) = RECIPES["workers"]
+    shell.start(line)
+    wait_port(shell.ports["8080"])
+
+    async def client(text: str) -> str | bytes:
+        async with connect(f"ws://127.0.0.1:{shell.ports['8080']}/") as conn:
+            await conn.send(text)
+            return await conn.recv()
+
+    assert [asyncio.run(client(f"n{i}")) for i in range(6)] == [f"n{i}" for i in range(6)]
+
+
 def test_echo_server(shell: Shell) -> None:
     (line,) = RECIPES["echo-server"]
     shell.start(line)

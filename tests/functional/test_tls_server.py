@@ -104,7 +104,9 @@ def test_mtls_accepted_and_subject_shown(websocat: Websocat, pki: dict[str, Path
     assert err.count(b"client certificate CN=websocat test client") == 2, err
 
 
-@pytest.mark.parametrize("cert", [None, "other_client"], ids=["no-certificate", "other-ca"])
+@pytest.mark.parametrize(
+    "cert", [None, "other_client", "expired_client"], ids=["no-certificate", "other-ca", "expired"]
+)
 def test_mtls_refused_one_line_each_side(websocat: Websocat, pki: dict[str, Path], cert: str | None) -> None:
     server, port = websocat.listen(
         *_server(pki, "--tls-client-ca", str(pki["ca"]), "--oneshot"), "wss-l:127.0.0.1:0", "mirror:"
@@ -118,12 +120,12 @@ def test_mtls_refused_one_line_each_side(websocat: Websocat, pki: dict[str, Path
     _out, err = websocat.finish(server)
     assert server.returncode == 3 and _one_line(err), err
     assert b"tls-accept: " in err
-    want = (
-        b"peer did not return a certificate"
-        if cert is None
-        else b"client certificate refused: unable to get local issuer certificate"
-    )
-    assert want in err, err
+    want = {
+        None: b"peer did not return a certificate",
+        "other_client": b"client certificate refused: unable to get local issuer certificate",
+        "expired_client": b"client certificate refused: certificate has expired",
+    }
+    assert want[cert] in err, err
 
 
 def test_expired_server_certificate_refused(websocat: Websocat, pki: dict[str, Path]) -> None:

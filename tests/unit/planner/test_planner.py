@@ -240,7 +240,7 @@ def test_phase_dumps_are_readable() -> None:
         "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None,"
         " exec_after_listen=None, exec_after_listen_append_port=False)",
         "running: Running(global_timeout_ms=None, global_timeout_force_exit=False, sleep_ms_before_start=None,"
-        " exit_on_hangup=False, random_seed=None)",
+        " exit_on_hangup=False, random_seed=None, workers=None)",
     ]
 
 
