@@ -125,6 +125,7 @@ class AutoReconnect(MessageSocket):
     """A message socket over connections opened one after another (autoreconnect:)."""
 
     name = "autoreconnect:"
+    half_close = True
 
     def __init__(
         self,
@@ -216,6 +217,7 @@ class AutoReconnect(MessageSocket):
             if self.generation > 1 and self.verbose:
                 report(f"autoreconnect: connection {self.generation} open")
             self.readable, self.writable = conn.sock.readable, conn.sock.writable
+            self.half_close = getattr(conn.sock, "half_close", True)  # a WebSocket's Close ends both ways
             return
 
     def _carried(self) -> None:
@@ -228,10 +230,12 @@ class AutoReconnect(MessageSocket):
             try:
                 batch = await sock.recv_batch()
             except FAILURES as exc:
+                if self.eof_sent:
+                    return []  # nothing more to send: a lost connection is the end
                 await self._reconnect(generation, exc)
                 continue
             if not batch:
-                if self.eof_sent and generation == self.generation:
+                if self.eof_sent:
                     return []  # the end we asked for: our EOF was answered
                 await self._reconnect(generation, None)
                 continue
@@ -275,7 +279,8 @@ class AutoReconnect(MessageSocket):
             return
 
     async def send_eof(self) -> None:
-        """Our EOF goes to the current connection; after it, the connection's end is the end."""
+        """Our EOF goes to the current connection; after it, that connection's end (or
+        loss) is the end: there is nothing left to send again."""
         self.eof_sent = True
         if self.conn is not None:
             try:
