@@ -23,6 +23,11 @@ def _attempts(value: int) -> int:
     return value
 
 
+def _not_a_listener(overlay: Overlay, under: Stack) -> None:
+    if under.endpoint.listener:
+        raise SpecError(f"'{overlay.prefix}' cannot be over a listener: it opens connections")
+
+
 @register("autoreconnect:")
 @dataclass(frozen=True)
 class AutoReconnect(Overlay):
@@ -50,6 +55,7 @@ class AutoReconnect(Overlay):
     def as_endpoint(self, under: Stack, inv: Invocation, role: Role | None) -> Endpoint:
         """The endpoint its stack's sessions open: ``under`` reopened, -p's messages (-P's
         on the left) sent to each connection after the first (the exchange sends them to the first)."""
+        _not_a_listener(self, under)
         exchange = inv.exchange
         preamble = exchange.preamble if role is Role.RIGHT else exchange.preamble_reverse if role is Role.LEFT else ()
         values = {name: getattr(self, name) for name in ("delay_millis", "max_delay_millis", "max_attempts", "verbose")}
@@ -73,6 +79,7 @@ class ForEachMsg(Overlay):
     provides: ClassVar[Kind | None] = Kind.MESSAGES
 
     def as_endpoint(self, under: Stack, inv: Invocation, role: Role | None) -> Endpoint:
+        _not_a_listener(self, under)
         return ForEachMsgEndpoint(reopened=under, wait_read=self.wait_read)
 
 
@@ -129,8 +136,7 @@ def chunk_under_reopeners(inv: Invocation) -> Invocation:
         at = next((i for i, layer in enumerate(stack.overlays) if isinstance(layer, REOPENERS)), None)
         if at is None:
             return stack
-        if stack.endpoint.listener:
-            raise SpecError(f"'{stack.overlays[at].prefix}' cannot be over a listener: it opens connections")
+        _not_a_listener(stack.overlays[at], stack)
         under = Stack(stack.endpoint, stack.overlays[at + 1 :])
         if under.provides is not Kind.BYTES:
             return stack
