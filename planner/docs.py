@@ -74,6 +74,7 @@ FAMILIES: dict[str, str] = {
     "limits": "Chunk limiters and buffers",
     "log": "Logging",
     "reuse": "Connection reuse",
+    "reconnect": "Reconnecting: autoreconnect: and foreachmsg:",
     "tee": "Tee",
     "splitoff": "Write splitoff",
     "registry": "Intra-process registry",
@@ -92,6 +93,13 @@ FAMILY_NOTES: dict[str, str] = {
         " With `--exclude-ws-from-sockopts` a stack with a WebSocket layer gets none of them."
     ),
 }
+
+FAMILY_NOTES["reconnect"] = (
+    "websocat v1's overlays that open the stack under them again: the script holds that stack in a"
+    " coroutine of its own (`async def connect2(slot)`, ending with `await slot.use(sock)`), which"
+    " `reconnect.autoreconnect` runs again whenever a connection fails or ends, and `reconnect.foreachmsg`"
+    " once per message. Neither is in websocat4's manual."
+)
 
 FAMILY_NOTES["udp"] = (
     "Socket options: the bind options (`--reuseaddr`, `--reuseport`, `--socket-bind-to-device`,"

@@ -18,7 +18,8 @@ from websocat.planner.specs.log import Log
 from websocat.planner.specs import proxy
 from websocat.planner.specs.process import exec_dup2
 from websocat.planner.specs.registry import sender_kind
-from websocat.planner.specs.reuse import BroadcastReuser, BroadcastReuserEndpoint, SimpleReuser, SimpleReuserEndpoint
+from websocat.planner.specs.reconnect import chunk_under_reopeners
+from websocat.planner.specs.reuse import SimpleReuser
 from websocat.planner.specs.splitoff import insert_filters, insert_write_splitoff
 from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
@@ -248,26 +249,21 @@ def insert_reuser(inv: Invocation) -> Invocation:
 
 
 def share_reused(inv: Invocation) -> Invocation:
-    """Each reuse-raw: (or broadcast:) becomes the endpoint its sessions connect to, the stack under it
-    the one they share (nested ones too, as websocat4's maybe_process_reuser).  Always
-    run, last, after the lints (which see the stacks as the user and fixups made them)."""
+    """Each overlay that opens the stack under it apart (reuse-raw: and broadcast: once for
+    all sessions, autoreconnect: and foreachmsg: again and again) becomes an endpoint
+    holding that stack (nested ones too, as websocat4's maybe_process_reuser): its
+    ``as_endpoint``.  Always run, last, after the lints (which see the stacks as the user
+    and fixups made them)."""
 
-    def share(stack: Stack, _other: Stack | None) -> Stack:
-        at = next((i for i, o in enumerate(stack.overlays) if isinstance(o, SimpleReuser)), None)
+    def share(role: Role | None, stack: Stack) -> Stack:
+        at = next((i for i, o in enumerate(stack.overlays) if hasattr(o, "as_endpoint")), None)
         if at is None:
             return stack
-        overlay = stack.overlays[at]
-        assert isinstance(overlay, SimpleReuser)
-        shared = share(replace(stack, overlays=stack.overlays[at + 1 :]), None)
-        if isinstance(overlay, BroadcastReuser):
-            endpoint: SimpleReuserEndpoint = BroadcastReuserEndpoint(
-                shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs, queue_len=overlay.queue_len
-            )
-        else:
-            endpoint = SimpleReuserEndpoint(shared=shared, tolerate_torn_msgs=overlay.tolerate_torn_msgs)
-        return Stack(endpoint, stack.overlays[:at], stack.source)
+        overlay: Any = stack.overlays[at]
+        under = share(None, replace(stack, overlays=stack.overlays[at + 1 :]))
+        return Stack(overlay.as_endpoint(under, inv, role), stack.overlays[:at], stack.source)
 
-    return _map_stacks(inv, share)
+    return inv.map_stacks(share)
 
 
 FIXUPS: tuple[Fixup, ...] = (
@@ -280,6 +276,7 @@ FIXUPS: tuple[Fixup, ...] = (
     choose_mirror,  # mirror: facing messages -> message mirror
     insert_write_splitoff,  # --write-splitoff -> write-splitoff: over the right side
     insert_tee,  # --tee -> tee: over the right side; lines:/chunks: under it and on the nodes
+    chunk_under_reopeners,  # lines:/chunks: under autoreconnect: and foreachmsg: over bytes
     sender_kind,  # registry-send: sends what the left side gives
     insert_chunker,  # bytes meet messages -> lines: / chunks:
     insert_reuser,  # a listener's sessions share stdio: & co. (reuse-raw:); not with --less-fixups

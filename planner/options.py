@@ -1232,6 +1232,34 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="Serve with this many processes sharing the TCP listener's port (SO_REUSEPORT; --reuseport is "
         "turned on); broadcast:, reuse-raw: and registries stay per process (not in websocat4)",
     ),
+    _value(
+        "--autoreconnect-delay-millis",
+        "int",
+        group="overlays",
+        help="For `autoreconnect:`, the delay before opening the connection again, in milliseconds; it doubles "
+        "(with jitter) while attempts fail [default: 20] (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--autoreconnect-max-delay-millis",
+        "int",
+        group="overlays",
+        help="For `autoreconnect:`, the longest delay between attempts, in milliseconds [default: 5000] "
+        "(not in websocat4; websocat v1's autoreconnect: has a fixed delay)",
+    ),
+    _value(
+        "--autoreconnect-max-attempts",
+        "int",
+        group="overlays",
+        help="For `autoreconnect:`, give up (one line, exit code 3) after this many failed attempts in a row; "
+        "a connection that carried no message counts as failed [default: no limit] (not in websocat4; "
+        "an addition to websocat v1's autoreconnect:)",
+    ),
+    _flag(
+        "--foreachmsg-wait-read",
+        group="overlays",
+        help="For `foreachmsg:`, read each connection's replies until it ends before closing it, and pass "
+        "them on (not in websocat4; websocat v1's name)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

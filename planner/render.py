@@ -171,6 +171,7 @@ def _layer_step(
     modules: set[str],
     sockets: dict[Role, list[Var]] | None = None,
     layer_vars: dict[int, str] | None = None,
+    handed: dict[int, tuple[Var, ...]] | None = None,
 ) -> Step:
     render = layer.render  # type: ignore[attr-defined]
     if layer.is_overlay and _overlay_setup(layer) is not None:
@@ -181,6 +182,8 @@ def _layer_step(
         args, kwargs = layer.call_arguments(layer_vars[id(layer)])  # type: ignore[call-arg,index]
     elif layer.is_overlay:
         args, kwargs = layer.call_arguments()
+    elif getattr(layer, "reopens", None) is not None:  # given the coroutine that opens its stack
+        args, kwargs = layer.call_arguments(*(handed or {})[id(layer)])
     elif getattr(layer, "setup", None) is not None:
         args, kwargs = layer.call_arguments(setup_vars[side])  # type: ignore[call-arg]
     else:
@@ -240,10 +243,12 @@ class _Opener:
         setup_vars: dict[int, str],
         modules: set[str],
         layer_vars: dict[int, str] | None = None,
+        handed: dict[int, tuple[Var, ...]] | None = None,
     ) -> None:
         self.names, self.setup_vars, self.modules = names, setup_vars, modules
         self.extra = extra  # the option-added stacks, numbered
         self.layer_vars = layer_vars or {}  # overlays' setup variables, by id(layer)
+        self.handed = handed if handed is not None else {}  # reopening endpoints' arguments, by id(layer)
 
     def open(
         self, stack: Stack, side: int, label: str, skip_endpoint: str | None = None, note: str = ""
@@ -260,7 +265,9 @@ class _Opener:
                     sockets.setdefault(role, []).append(Var(var))
         own = len(steps)
         if skip_endpoint is None:
-            step = _layer_step(stack.endpoint, None, self.names, side, self.setup_vars, self.modules)
+            step = _layer_step(
+                stack.endpoint, None, self.names, side, self.setup_vars, self.modules, handed=self.handed
+            )
             steps.append(step)
             var = step.var
         else:
@@ -311,16 +318,25 @@ def _endpoint_setup(
     setup: list[Step],
     upstreams: list[Upstream],
     extra: list[Numbered],
+    handed: dict[int, tuple[Var, ...]],
 ) -> tuple[str, str] | None:
     """Add the setup step of the stack's endpoint, if it has one, to main()'s; return its
-    variable and type.  An endpoint that shares a stack gets that stack's coroutine."""
+    variable and type.  An endpoint that shares a stack gets that stack's coroutine.  One
+    that reopens a stack (autoreconnect:) has that stack's coroutine written, which its
+    call is handed (noted in ``handed``), and that stack's setup step taken as its own."""
     endpoint = stack.endpoint
+    reopens: Shared | None = getattr(endpoint, "reopens", None)
+    if reopens is not None:
+        reopened: Stack = endpoint.reopened  # type: ignore[attr-defined]
+        args, inner = _upstream(reopened, reopens, side, names, modules, setup, upstreams, extra, handed)
+        handed[id(endpoint)] = args
+        return inner
     hook: Setup | None = getattr(endpoint, "setup", None)
     if hook is None:
         return None
     shares: Shared | None = getattr(endpoint, "shares", None)
     if shares is not None:
-        args = _upstream(endpoint.shared, shares, side, names, modules, setup, upstreams, extra)  # type: ignore[attr-defined]
+        args, _inner = _upstream(endpoint.shared, shares, side, names, modules, setup, upstreams, extra, handed)  # type: ignore[attr-defined]
     else:
         args = endpoint.setup_arguments()  # type: ignore[attr-defined]
     kwargs = endpoint.setup_keywords() if hasattr(endpoint, "setup_keywords") else {}
@@ -339,10 +355,11 @@ def _upstream(
     setup: list[Step],
     upstreams: list[Upstream],
     extra: list[Numbered],
-) -> tuple[Var, ...]:
+    handed: dict[int, tuple[Var, ...]],
+) -> tuple[tuple[Var, ...], tuple[str, str] | None]:
     """The coroutine that opens ``shared`` (its own setup step added first); returns the
-    arguments of the setup call that is given it."""
-    inner = _endpoint_setup(shared, side, names, modules, setup, upstreams, extra)
+    arguments of the call that is given it, and the variable and type of that setup step."""
+    inner = _endpoint_setup(shared, side, names, modules, setup, upstreams, extra, handed)
     # A shared stack opens the option stacks its layers use (tee:'s nodes) once too, as websocat4.
     used = {role for layer in shared.overlays for role in layer.uses}
     if any(getattr(stack.endpoint, "setup", None) for role, stack, _side in extra if role in used):
@@ -350,7 +367,7 @@ def _upstream(
             "a stack shared by the sessions (reuse-raw:) cannot use --tee/--write-splitoff stacks that resolve"
             " a hostname first: give an IP address or --late-resolve"
         )
-    opener = _Opener(extra, names, {side: inner[0]} if inner else {}, modules)
+    opener = _Opener(extra, names, {side: inner[0]} if inner else {}, modules, handed=handed)
     label = "left" if side == 1 else "right"
     steps, var = opener.open(shared, side, label)
     own = next(step for step in steps if step.comment.startswith(label + ":"))
@@ -359,7 +376,7 @@ def _upstream(
     name = names.new(shares.function, side) + names.suffix
     params = [f"{shares.slot}: {shares.slot_type}"] + ([f"{inner[0]}: {inner[1]}"] if inner else [])
     upstreams.append(Upstream(name, params, steps, f"await {shares.slot}.{shares.method}({var})", depth))
-    return (Var(name), *([Var(inner[0])] if inner else []))
+    return (Var(name), *([Var(inner[0])] if inner else [])), inner
 
 
 def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
@@ -380,16 +397,17 @@ def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind])
     numbered = _numbered(inv)
     passed: list[str] = []
     layer_vars: dict[int, str] = {}
+    handed: dict[int, tuple[Var, ...]] = {}
     for _role, stack, side in numbered:
-        found = _endpoint_setup(stack, side, names, modules, setup, upstreams, numbered[2:])
-        if found is not None:
+        found = _endpoint_setup(stack, side, names, modules, setup, upstreams, numbered[2:], handed)
+        if found is not None and getattr(stack.endpoint, "reopens", None) is None:
             setup_vars[side] = found[0]
         for var, var_type in ([found] if found else []) + _overlay_setups(
             stack, side, names, modules, setup, layer_vars
         ):
             session_params.append(f"{var}: {var_type}")
             passed.append(var)
-    opener = _Opener(numbered[2:], names, setup_vars, modules, layer_vars)
+    opener = _Opener(numbered[2:], names, setup_vars, modules, layer_vars, handed)
     if left.listener:
         listening: Listening = left.endpoint.listening  # type: ignore[attr-defined]
         conn = names.new("conn", 1)

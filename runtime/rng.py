@@ -36,3 +36,15 @@ def random_bytes(n: int, *, fast: bool = False) -> bytes:
             _fast = random.Random()
         return _fast.randbytes(n)
     return os.urandom(n)
+
+
+def fraction() -> float:
+    """A random number in [0, 1) (autoreconnect:'s jitter): from the seed if one is set."""
+    if _seeded is not None:
+        return _seeded.random()
+    global _fast
+    if _fast is None:
+        import random
+
+        _fast = random.Random()
+    return _fast.random()

@@ -236,6 +236,7 @@ from websocat.planner.specs import (
     process,
     proxy,
     registry,
+    reconnect,
     reuse,
     splitoff,
     tcp,

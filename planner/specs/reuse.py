@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Stack, Var
+from websocat.planner.model import Endpoint, Invocation, Kind, Overlay, Role, SpecError, Stack, Var
 from websocat.planner.specs import Rendered, Setup, Shared, internal, option, register
 
 
@@ -35,6 +35,10 @@ class SimpleReuser(Overlay):
     tolerate_torn_msgs: bool = option("--reuser-tolerate-torn-msgs", default=False)
     accepts: ClassVar[Kind | None] = Kind.MESSAGES
     provides: ClassVar[Kind | None] = Kind.MESSAGES
+
+    def as_endpoint(self, under: Stack, inv: Invocation, role: Role | None) -> Endpoint:
+        """The endpoint each session connects to, sharing ``under`` (see fixups.share_reused)."""
+        return SimpleReuserEndpoint(shared=under, tolerate_torn_msgs=self.tolerate_torn_msgs)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,11 @@ class BroadcastReuser(SimpleReuser):
     with a line on stderr."""
 
     queue_len: int = option("--broadcast-queue-len", "--queue-len", default=16, convert=_queue_len)
+
+    def as_endpoint(self, under: Stack, inv: Invocation, role: Role | None) -> Endpoint:
+        return BroadcastReuserEndpoint(
+            shared=under, tolerate_torn_msgs=self.tolerate_torn_msgs, queue_len=self.queue_len
+        )
 
 
 @dataclass(frozen=True)

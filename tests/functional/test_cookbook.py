@@ -300,3 +300,21 @@ def test_broadcast(shell: Shell) -> None:
             return got
 
     assert asyncio.run(room()) == [["hi from alice", "hi from bob"]] * 2
+
+
+def test_autoreconnect(shell: Shell) -> None:
+    """The server ends each connection after two updates: the client subscribes again."""
+    served: list[str | bytes] = []
+
+    async def updates(conn: ServerConnection) -> None:
+        served.append(await conn.recv())
+        number = len(served) - 1
+        for n in range(2):
+            await conn.send(f"update {number}.{n}")
+
+    for url in start_server(updates):
+        shell.ports["8080"] = int(url.rsplit(":", 1)[1].strip("/"))
+        (line,) = RECIPES["autoreconnect"]
+        result = shell.run(line)
+        assert (result.returncode, result.stdout) == (0, b"update 0.0\nupdate 0.1\nupdate 1.0\nupdate 1.1\n"), result
+        assert served[:2] == ['{"op": "subscribe"}'] * 2
