@@ -3,6 +3,7 @@ command line) (runtime/endpoints/process.py)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Self
@@ -29,6 +30,17 @@ def _id(what: str) -> Any:
     return convert
 
 
+# An HTTP header name (RFC 9110's token): H_<name> is then a valid environment variable name.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_names(values: list[str]) -> list[str]:
+    for value in values:
+        if not _TOKEN.fullmatch(value):
+            raise SpecError(f"--header-to-env takes a header name such as User-Agent, got {value!r}")
+    return list(values)
+
+
 def _windows_only(value: int) -> int:
     if sys.platform != "win32":
         raise SpecError("--exec-windows-creation-flags is only available on Windows")
@@ -45,6 +57,11 @@ class _Child(Endpoint):
     gid: int | None = option("--exec-gid", default=None, convert=_id("--exec-gid"))
     monitor_exits: bool = option("--exec-monitor-exits", default=False)
     windows_creation_flags: int | None = option("--exec-windows-creation-flags", default=None, convert=_windows_only)
+    # websocat v1's: the session's request, in the environment (runtime/context.py)
+    set_environment: bool = option("--set-environment", default=False)
+    header_to_env: tuple[str, ...] | list[str] = option("--header-to-env", default=(), convert=_header_names)
+    exit_on_disconnect: bool = option("--exec-exit-on-disconnect", default=False)
+    stderr_inherit: bool = option("--exec-stderr-inherit", default=False)
 
 
 @register("exec:")
