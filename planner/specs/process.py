@@ -156,3 +156,21 @@ def exec_dup2(inv: Invocation) -> Invocation:
     kind = ExecDup2 if isinstance(right.endpoint, Exec) else CmdDup2
     endpoint = kind(**{f.name: getattr(right.endpoint, f.name) for f in fields(right.endpoint)})
     return inv.with_(right=replace(right, endpoint=endpoint))
+
+
+def check_exit_on_disconnect(inv: Invocation) -> None:
+    """--exec-exit-on-disconnect stops a child at the EOF the other side sends it: refused
+    where -u/-U shut that direction at the start (the child would be stopped at once)."""
+    exchange = inv.exchange
+    if exchange is None or exchange.late_drop:
+        return
+    for stack, shut_at_start, flag in (
+        (inv.left, exchange.unidirectional, "-u"),
+        (inv.right, exchange.unidirectional_reverse, "-U"),
+    ):
+        child = stack.endpoint if stack is not None else None
+        if shut_at_start and isinstance(child, (Exec, Cmd)) and child.exit_on_disconnect:
+            raise SpecError(
+                f"--exec-exit-on-disconnect with {flag}: the child's stdin is closed at the start, which would "
+                "stop it at once; add --unidirectional-late-drop to keep it open"
+            )

@@ -240,3 +240,9 @@ def test_request_options_without_effect_are_warned(websocat: Websocat) -> None:
     result = websocat.run("--header-to-env", "a b", "-", "cmd:true")
     assert result.returncode == 2
     assert result.stderr.decode().count("\n") == 1 and "header name" in result.stderr.decode()
+
+
+def test_exit_on_disconnect_refused_where_stdin_is_shut_at_once(websocat: Websocat) -> None:
+    result = websocat.run("-U", "--exec-exit-on-disconnect", "ws-l:127.0.0.1:0", "cmd:true")
+    assert result.returncode == 2
+    assert result.stderr.decode().count("\n") == 1 and "add --unidirectional-late-drop" in result.stderr.decode()
