@@ -16,7 +16,7 @@ from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.log import Log
 from websocat.planner.specs import proxy
-from websocat.planner.specs.process import exec_dup2
+from websocat.planner.specs.process import check_exit_on_disconnect, exec_dup2
 from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.reconnect import chunk_under_reopeners
 from websocat.planner.specs.reuse import SimpleReuser
@@ -379,6 +379,7 @@ def check_plan(inv: Invocation) -> None:
     colon, failed when they were bound)."""
     if inv.right is None:
         raise SpecError("missing SPEC2 (with --no-fixups it is not filled in with stdio)")
+    check_exit_on_disconnect(inv)
     used: dict[Role, Kind] = {}  # the kind each used role's stacks must give
     for role, stack in inv.stacks:
         ep = stack.endpoint

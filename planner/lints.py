@@ -15,7 +15,7 @@ from websocat.planner.specs.tee import Tee
 from websocat.planner.specs.tls import TlsAccept, TlsClient
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.unix import UnixPath
-from websocat.planner.specs.ws import WsConnect, WsRequest
+from websocat.planner.specs.ws import WsAccept, WsAcceptUpgrade, WsConnect, WsRequest
 
 Lint = Callable[[Invocation], list[str]]
 
@@ -131,6 +131,43 @@ def process_options_without_effect(inv: Invocation) -> list[str]:
     return found
 
 
+def request_options_without_effect(inv: Invocation) -> list[str]:
+    """-e, --header-to-env, --exec-exit-on-disconnect and --exec-stderr-inherit with nothing
+    for them to act on (websocat v1's lints for the first two)."""
+    opts = inv.opts
+    stacks = [s for _role, s in inv.stacks]
+    children = any(isinstance(s.endpoint, (Exec, Cmd)) for s in stacks)
+    listens = inv.left is not None and inv.left.listener
+    ws_server = any(isinstance(o, (WsAccept, WsAcceptUpgrade)) for s in stacks for o in s.overlays)
+    given = [
+        name
+        for name, value in (
+            ("-e", opts.set_environment),
+            ("--header-to-env", opts.header_to_env),
+            ("--exec-exit-on-disconnect", opts.exec_exit_on_disconnect),
+            ("--exec-stderr-inherit", opts.exec_stderr_inherit),
+        )
+        if value
+    ]
+    if given and not children:
+        return [f"{'/'.join(given)}: no exec: or cmd: endpoint is in the plan; no effect"]
+    found = []
+    if opts.set_environment and not listens and not ws_server:
+        found.append(
+            "-e (--set-environment) has no effect: nothing listens or accepts a WebSocket, so there is no request"
+        )
+    if opts.header_to_env and not opts.set_environment:
+        found.append("--header-to-env has no effect without -e (--set-environment)")
+    elif opts.header_to_env and not ws_server:
+        found.append("--header-to-env has no effect: no WebSocket server (ws-l:, -s, ws-accept:) is in the plan")
+    if opts.exec_stderr_inherit and not listens:
+        found.append(
+            "--exec-stderr-inherit has no effect: the left side does not listen (only a listener's sessions "
+            "prefix their children's stderr)"
+        )
+    return found
+
+
 def tee_options_without_tee(inv: Invocation) -> list[str]:
     """--tee-* and --write-splitoff-omit-shutdown where no tee: / write-splitoff: is in the plan."""
     opts = inv.opts
@@ -174,6 +211,10 @@ COVERED_BY_LINTS = frozenset(
         "exec_dup2_execve",
         "exec_after_listen",
         "exec_after_listen_append_port",
+        "set_environment",
+        "header_to_env",
+        "exec_exit_on_disconnect",
+        "exec_stderr_inherit",
         "tee_propagate_failures",
         "tee_propagate_eof",
         "tee_tolerate_torn_msgs",
@@ -304,6 +345,7 @@ LINTS: tuple[Lint, ...] = (
     omitted_upgrade_headers,
     stdio_global_timeout_without_exit,
     process_options_without_effect,
+    request_options_without_effect,
     tee_options_without_tee,
     log_options_without_log,
     tls_options_without_tls,

@@ -1260,6 +1260,35 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="For `foreachmsg:`, read each connection's replies until it ends before closing it, and pass "
         "them on (not in websocat4; websocat v1's name)",
     ),
+    _flag(
+        "--set-environment",
+        short="-e",
+        group="process",
+        help="Give exec:/cmd:/sh-c: children the session's request in their environment: WEBSOCAT_URI "
+        "(the WebSocket request target, path and query) and WEBSOCAT_CLIENT (the TCP client's host:port) "
+        "(not in websocat4; websocat v1's name). Beware of ShellShock-like problems: the values are the client's",
+    ),
+    _append(
+        "--header-to-env",
+        group="process",
+        help="With -e: put this WebSocket request header in the children's environment as H_<name> "
+        "(the name as given, e.g. H_User-Agent, and H_User_Agent for sh, which drops the former; the first "
+        "value; unset when the request has none); "
+        "repeat for more (not in websocat4; websocat v1's name)",
+    ),
+    _flag(
+        "--exec-exit-on-disconnect",
+        group="process",
+        help="Stop exec:/cmd: children when their client goes away (its EOF: a WebSocket Close, a TCP FIN): "
+        "SIGTERM at once, SIGKILL a second later, instead of leaving them to read EOF on stdin "
+        "(not in websocat4; websocat v1's name; v1 sends SIGKILL at once)",
+    ),
+    _flag(
+        "--exec-stderr-inherit",
+        group="process",
+        help="Give exec:/cmd: children of a listener's sessions our stderr itself; by default each line they "
+        "write to stderr is prefixed with the session's number, '[3] ' (not in websocat4)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

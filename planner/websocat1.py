@@ -10,7 +10,6 @@ from __future__ import annotations
 
 # (v1 spellings, advice: what to use here instead; None when nothing does the same job yet)
 WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("-e", "--set-environment"), None),
     (("-F", "--static-file"), None),
     (("-q",), "not needed: without -v only errors and warnings are printed (--no-lints silences the warnings)"),
     (("-S", "--strict"), None),
@@ -28,8 +27,7 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--uncompress-deflate", "--uncompress-gzip", "--uncompress-zlib"), None),
     (("--conncap",), None),
     (("--crypto-key", "--crypto-reverse"), None),
-    (("--exec-exit-on-disconnect", "--exec-sighup-on-stdin-close", "--exec-sighup-on-zero-msg"), None),
-    (("--header-to-env",), None),
+    (("--exec-sighup-on-stdin-close", "--exec-sighup-on-zero-msg"), None),
     (("--jsonrpc", "--jsonrpc-omit-jsonrpc"), None),
     (("--just-generate-key", "--just-generate-accept"), None),
     (("--linemode-strip-newlines",), "not needed: lines: (and -t) already strip the separator from each message"),

@@ -6,7 +6,8 @@ supplies only its listen primitive: ``open_listener(accept)`` starts listening, 
 peer's session or a seqpacket connection), and
 returns a `Listener`.  This module owns the rest:
 ``--oneshot`` and ``--exit-after-one-session``, the announced addresses, the ready line
-of ``-s``, and the one-line error of each failed session.
+of ``-s``, the one-line error of each failed session, and each session's number and
+client in its context (runtime/context.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypedDict
 
 from websocat.runtime import workers
+from websocat.runtime.context import start_session
 from websocat.runtime.sockets import Socket
 
 __all__ = ["Listener", "Options", "after_listen", "serve"]
@@ -78,8 +80,9 @@ async def serve(
     if exec_after_listen is None or not workers.is_first():
         ready.set()
 
-    async def run_session(stream: Socket) -> None:
+    async def run_session(stream: Socket, number: int) -> None:
         error: BaseException | None = None
+        start_session(number, stream)  # this task's own: its children read it (runtime/context.py)
         try:
             if not ready.is_set():
                 await ready.wait()  # --exec-after-listen is still running
@@ -104,7 +107,7 @@ async def serve(
                 return
             if oneshot and listener is not None:
                 listener.close()
-            task = sessions.create_task(run_session(stream))
+            task = sessions.create_task(run_session(stream, accepted))
             running.add(task)
             task.add_done_callback(running.discard)
 

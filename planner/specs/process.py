@@ -3,6 +3,7 @@ command line) (runtime/endpoints/process.py)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Self
@@ -29,6 +30,17 @@ def _id(what: str) -> Any:
     return convert
 
 
+# An HTTP header name (RFC 9110's token): H_<name> is then a valid environment variable name.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_names(values: list[str]) -> list[str]:
+    for value in values:
+        if not _TOKEN.fullmatch(value):
+            raise SpecError(f"--header-to-env takes a header name such as User-Agent, got {value!r}")
+    return list(values)
+
+
 def _windows_only(value: int) -> int:
     if sys.platform != "win32":
         raise SpecError("--exec-windows-creation-flags is only available on Windows")
@@ -45,6 +57,11 @@ class _Child(Endpoint):
     gid: int | None = option("--exec-gid", default=None, convert=_id("--exec-gid"))
     monitor_exits: bool = option("--exec-monitor-exits", default=False)
     windows_creation_flags: int | None = option("--exec-windows-creation-flags", default=None, convert=_windows_only)
+    # websocat v1's: the session's request, in the environment (runtime/context.py)
+    set_environment: bool = option("--set-environment", default=False)
+    header_to_env: tuple[str, ...] | list[str] = option("--header-to-env", default=(), convert=_header_names)
+    exit_on_disconnect: bool = option("--exec-exit-on-disconnect", default=False)
+    stderr_inherit: bool = option("--exec-stderr-inherit", default=False)
 
 
 @register("exec:")
@@ -139,3 +156,21 @@ def exec_dup2(inv: Invocation) -> Invocation:
     kind = ExecDup2 if isinstance(right.endpoint, Exec) else CmdDup2
     endpoint = kind(**{f.name: getattr(right.endpoint, f.name) for f in fields(right.endpoint)})
     return inv.with_(right=replace(right, endpoint=endpoint))
+
+
+def check_exit_on_disconnect(inv: Invocation) -> None:
+    """--exec-exit-on-disconnect stops a child at the EOF the other side sends it: refused
+    where -u/-U shut that direction at the start (the child would be stopped at once)."""
+    exchange = inv.exchange
+    if exchange is None or exchange.late_drop:
+        return
+    for stack, shut_at_start, flag in (
+        (inv.left, exchange.unidirectional, "-u"),
+        (inv.right, exchange.unidirectional_reverse, "-U"),
+    ):
+        child = stack.endpoint if stack is not None else None
+        if shut_at_start and isinstance(child, (Exec, Cmd)) and child.exit_on_disconnect:
+            raise SpecError(
+                f"--exec-exit-on-disconnect with {flag}: the child's stdin is closed at the start, which would "
+                "stop it at once; add --unidirectional-late-drop to keep it open"
+            )

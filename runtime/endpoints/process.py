@@ -1,7 +1,16 @@
 """exec: and cmd: (sh-c:): a child process whose stdin and stdout are the byte stream.
 
-The child's stderr is websocat's.  Its pipes go through asyncio's pipe transports with
-the stream protocol of every socket (1 MiB pipes where the kernel allows).
+Its pipes go through asyncio's pipe transports with the stream protocol of every
+socket (1 MiB pipes where the kernel allows).
+
+The request (runtime/context.py):
+
+- ``set_environment`` (-e): the child's environment has websocat v1's WEBSOCAT_URI (the
+  WebSocket request target), WEBSOCAT_CLIENT (the TCP client's host:port) and, for each
+  header named in ``header_to_env`` (--header-to-env), H_<name> with its value.
+- The child's stderr is websocat's.  In a listener's session each of its lines is
+  prefixed with the session's number, ``[3] `` (a last line without a newline too),
+  unless ``stderr_inherit`` (--exec-stderr-inherit) gives it our stderr itself.
 
 Lifetime:
 
@@ -16,6 +25,10 @@ Lifetime:
   sends SIGTERM, then SIGKILL TERM_GRACE seconds later; when the session is cancelled
   (SIGINT, SIGTERM, --global-timeout-ms) SIGTERM is sent at once.  The child is always
   waited for: no zombie is left.
+- With ``exit_on_disconnect`` (--exec-exit-on-disconnect) the other side's EOF (its
+  client went away: a WebSocket Close, a TCP FIN) closes the child's stdin and sends
+  SIGTERM at once, SIGKILL TERM_GRACE seconds later; leaving the stream does the same,
+  without EXIT_GRACE.  What the child wrote before it died still goes out.
 - A child that exits by itself with a non-zero status, or is killed by a signal we did
   not cause (SIGTERM or SIGKILL from us, SIGPIPE from writing to the stdout we closed),
   fails the session with one line (``exec:false: exited with status 1``).
@@ -35,6 +48,7 @@ import threading
 from typing import Any
 
 from websocat.runtime import running
+from websocat.runtime.context import SESSION, child_environment
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, StreamProtocol
 
@@ -53,6 +67,7 @@ __all__ = [
 EXIT_GRACE = 1.0  # seconds a child has, after its session ended normally, before SIGTERM
 TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL (within running.STOP_GRACE)
 PIPE_SIZE = 1 << 20  # the unprivileged maximum of /proc/sys/fs/pipe-max-size
+STDERR_LINE = 1 << 16  # a longer line of a child's stderr is prefixed in pieces of this size
 
 Arg = str | bytes
 
@@ -88,12 +103,20 @@ class ProcessStream(ByteStream):
         uid: int | None = None,
         gid: int | None = None,
         monitor_exits: bool = False,
+        set_environment: bool = False,
+        header_to_env: tuple[str, ...] | list[str] = (),
+        exit_on_disconnect: bool = False,
+        stderr_inherit: bool = False,
     ) -> None:
         self.what = what  # "exec:cat", as messages name it
         self.peer = what
         self._argv, self._executable = argv, executable
         self._chdir, self._uid, self._gid = chdir, uid, gid
         self._monitor_exits = monitor_exits
+        self._set_environment, self._header_to_env = set_environment, tuple(header_to_env)
+        self._exit_on_disconnect, self._stderr_inherit = exit_on_disconnect, stderr_inherit
+        self._stderr: _PrefixedLines | None = None
+        self._stopping: asyncio.Future[None] | None = None  # SIGTERM, then SIGKILL (exit_on_disconnect)
         self.child: subprocess.Popen[bytes] | None = None
         self._reader: StreamProtocol | None = None
         self._writer: StreamProtocol | None = None
@@ -112,7 +135,8 @@ class ProcessStream(ByteStream):
 
     async def __aexit__(self, *exc: object) -> None:
         exc_type = exc[0] if exc else None
-        await self.aclose(terminate=exc_type is asyncio.CancelledError)  # cancelled: stopping, SIGTERM at once
+        # cancelled (stopping) or --exec-exit-on-disconnect: SIGTERM at once
+        await self.aclose(terminate=exc_type is asyncio.CancelledError or self._exit_on_disconnect)
         if exc_type is None:
             self.check_status()
 
@@ -121,12 +145,16 @@ class ProcessStream(ByteStream):
         that fd as each slot instead, and there are no pipes (--exec-dup2)."""
         stdin: int | None = subprocess.PIPE
         stdout: int | None = subprocess.PIPE
-        stderr: int | None = None
+        session = SESSION.get().number
+        prefixed = session is not None and not self._stderr_inherit
+        stderr: int | None = subprocess.PIPE if prefixed else None
         above: list[int] = []
         if dup2 is not None:
             fd, slots = dup2
             stdin, stdout, stderr = (fd if slot in slots else None for slot in (0, 1, 2))
             above = [slot for slot in slots if slot > 2]
+            prefixed = False  # its stderr is the socket, or ours
+        env = child_environment(self._header_to_env) if self._set_environment else None
         try:
             child = subprocess.Popen(
                 self._argv,
@@ -138,6 +166,7 @@ class ProcessStream(ByteStream):
                 preexec_fn=(lambda: _dup2_into(dup2[0], above)) if dup2 is not None and above else None,
                 close_fds=not above,
                 cwd=self._chdir,
+                env=env,
                 user=self._uid,
                 group=self._gid,
                 # Dropping to another user drops root's supplementary groups too (as Rust's uid()).
@@ -155,6 +184,10 @@ class ProcessStream(ByteStream):
             return
         loop = asyncio.get_running_loop()
         assert child.stdin is not None and child.stdout is not None
+        if prefixed and child.stderr is not None:
+            _transport, self._stderr = await loop.connect_read_pipe(
+                lambda: _PrefixedLines(f"[{session}] ".encode()), child.stderr
+            )
         for pipe in (child.stdin, child.stdout):
             try:
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
@@ -213,6 +246,26 @@ class ProcessStream(ByteStream):
                 await self._writer.write_eof()
             except (BrokenPipeError, ConnectionResetError):
                 pass
+        if self._exit_on_disconnect and self._stopping is None and self.child is not None:
+            self._stopping = asyncio.ensure_future(self._stop())  # the client is gone: so is the child
+
+    async def _stop(self) -> None:
+        """SIGTERM, then SIGKILL after TERM_GRACE, until the child has exited."""
+        child = self.child
+        assert child is not None
+        for signum, grace in ((signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, None)):
+            if self.exited.is_set():
+                break
+            if child.poll() is None:  # (reaps it if it just exited: its status is its own)
+                self._signalled = True
+                try:
+                    child.send_signal(signum)
+                except OSError:
+                    pass
+            try:
+                await asyncio.wait_for(asyncio.shield(self.exited.wait()), grace)
+            except TimeoutError:
+                pass
 
     async def aclose(self, terminate: bool = False) -> None:
         """Close the pipes and wait for the child: EXIT_GRACE (none with ``terminate``),
@@ -229,25 +282,21 @@ class ProcessStream(ByteStream):
                 await asyncio.wait_for(self.exited.wait(), EXIT_GRACE)
             except TimeoutError:
                 pass
-        for signum, grace in ((signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, None)):
-            if self.exited.is_set():
-                break
-            if child.poll() is None:  # (reaps it if it just exited: its status is its own)
-                self._signalled = True
-                try:
-                    child.send_signal(signum)
-                except OSError:
-                    pass
-            try:
-                await asyncio.wait_for(asyncio.shield(self.exited.wait()), grace)
-            except TimeoutError:
-                pass
+        stopping, self._stopping = self._stopping, None
+        if stopping is not None and self.exited.is_set():
+            await asyncio.gather(stopping, return_exceptions=True)
+        elif stopping is not None:
+            await asyncio.shield(stopping)  # already signalled: it goes on to SIGKILL
+        else:
+            await self._stop()
         for protocol in (self._writer, self._reader):
             if protocol is not None and not protocol.closed.is_set():
                 try:
                     await asyncio.wait_for(protocol.closed.wait(), 1)
                 except TimeoutError:
                     pass
+        if self._stderr is not None:
+            await self._stderr.finish(TERM_GRACE)
 
     def check_status(self) -> None:
         """Raise ChildFailed for a child that failed by itself (non-zero exit, or a signal we did not send)."""
@@ -264,6 +313,74 @@ class ProcessStream(ByteStream):
 
 
 Stream = ProcessStream
+
+
+class _PrefixedLines(asyncio.Protocol):
+    """A child's stderr pipe: each line to our stderr after ``prefix``, whole lines per
+    write (lines of concurrent sessions do not mix); a last line without a newline is
+    ended with one."""
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+        self.partial = b""
+        self.transport: asyncio.BaseTransport | None = None
+        self.done = asyncio.Event()  # EOF: the child (and any child of its) closed it
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.partial:
+            data = self.partial + data
+        end = data.rfind(b"\n") + 1
+        if len(data) - end >= STDERR_LINE:
+            end = len(data)  # a long line with no end in sight: out in pieces
+        self.partial = data[end:]
+        if end:
+            self._emit(data[:end])
+
+    def _emit(self, lines: bytes) -> None:
+        body = lines[:-1] if lines.endswith(b"\n") else lines
+        _to_stderr(self.prefix + body.replace(b"\n", b"\n" + self.prefix) + b"\n")
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.flush()
+        self.done.set()
+
+    def flush(self) -> None:
+        partial, self.partial = self.partial, b""
+        if partial:
+            self._emit(partial)
+
+    async def finish(self, grace: float) -> None:
+        """After the child's exit: the rest of the pipe, for up to ``grace`` seconds (a
+        child of the child may hold it open), then close it."""
+        if not self.done.is_set():
+            try:
+                await asyncio.wait_for(self.done.wait(), grace)
+            except TimeoutError:
+                pass
+        self.flush()
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _to_stderr(data: bytes) -> None:
+    err = sys.stderr
+    try:
+        binary = getattr(err, "buffer", None)
+        if binary is None:  # a replaced sys.stderr, text only
+            err.write(data.decode(errors="replace"))
+        else:
+            err.flush()
+            binary.write(data)
+            binary.flush()
+        err.flush()
+    except (OSError, ValueError):
+        pass  # our stderr is gone: nowhere to say it
 
 
 async def _set_after(done: asyncio.Event, then: asyncio.Event) -> None:
@@ -362,7 +479,10 @@ def _execve(stream: ProcessStream, fd: int, slots: list[int]) -> None:
     sys.stdout.flush()
     _dup2_into(fd, slots)
     try:
-        os.execv(executable, stream._argv)
+        if stream._set_environment:
+            os.execve(executable, stream._argv, child_environment(stream._header_to_env))
+        else:
+            os.execv(executable, stream._argv)
     except OSError as exc:
         os.write(2, f"websocat: {stream.what}: {os_error_text(exc)}\n".encode())
         os._exit(127)
@@ -392,11 +512,26 @@ async def spawn_over(
     gid: int | None = None,
     monitor_exits: bool = False,
     windows_creation_flags: int | None = None,
+    set_environment: bool = False,
+    header_to_env: list[str] | tuple[str, ...] = (),
+    exit_on_disconnect: bool = False,
+    stderr_inherit: bool = False,
 ) -> None:
     """--exec-dup2: run the program with ``sock`` itself as the fds in ``dup2`` (0, 1:
     its stdin and stdout), no copying through websocat; return when it exits.
     ``dup2_execve``: become the program instead (this process ends there)."""
-    stream = spawn(program, args, arg0=arg0, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits)
+    stream = spawn(
+        program,
+        args,
+        arg0=arg0,
+        chdir=chdir,
+        uid=uid,
+        gid=gid,
+        monitor_exits=monitor_exits,
+        set_environment=set_environment,
+        header_to_env=header_to_env,
+        exit_on_disconnect=exit_on_disconnect,
+    )
     _check_platform(windows_creation_flags)
     await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
 
@@ -414,9 +549,23 @@ async def shell_over(
     gid: int | None = None,
     monitor_exits: bool = False,
     windows_creation_flags: int | None = None,
+    set_environment: bool = False,
+    header_to_env: list[str] | tuple[str, ...] = (),
+    exit_on_disconnect: bool = False,
+    stderr_inherit: bool = False,
 ) -> None:
     """--exec-dup2 with a shell command line (``sh -c``): as spawn_over."""
-    stream = shell(command, arg0=arg0, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits)
+    stream = shell(
+        command,
+        arg0=arg0,
+        chdir=chdir,
+        uid=uid,
+        gid=gid,
+        monitor_exits=monitor_exits,
+        set_environment=set_environment,
+        header_to_env=header_to_env,
+        exit_on_disconnect=exit_on_disconnect,
+    )
     _check_platform(windows_creation_flags)
     await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
 
@@ -440,15 +589,33 @@ def spawn(
     gid: int | None = None,
     monitor_exits: bool = False,
     windows_creation_flags: int | None = None,
+    set_environment: bool = False,
+    header_to_env: list[str] | tuple[str, ...] = (),
+    exit_on_disconnect: bool = False,
+    stderr_inherit: bool = False,
 ) -> ProcessStream:
     """Execute given program as a subprocess and use its stdin/stdout as a socket.
 
     ``args``: its arguments (--exec-args); ``arg0``: the argv[0] it sees (--exec-arg0).
+    ``set_environment`` (-e): the session's request in its environment, WEBSOCAT_URI,
+    WEBSOCAT_CLIENT and H_<name> for each header in ``header_to_env``.
+    ``exit_on_disconnect``: SIGTERM once the other side's EOF reaches it.
+    ``stderr_inherit``: its stderr lines are not prefixed with the session's number.
     """
     _check_platform(windows_creation_flags)
     argv = [program if arg0 is None else arg0, *args]
     return ProcessStream(
-        _describe("exec:", program), argv, program, chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits
+        _describe("exec:", program),
+        argv,
+        program,
+        chdir=chdir,
+        uid=uid,
+        gid=gid,
+        monitor_exits=monitor_exits,
+        set_environment=set_environment,
+        header_to_env=header_to_env,
+        exit_on_disconnect=exit_on_disconnect,
+        stderr_inherit=stderr_inherit,
     )
 
 
@@ -461,13 +628,27 @@ def shell(
     gid: int | None = None,
     monitor_exits: bool = False,
     windows_creation_flags: int | None = None,
+    set_environment: bool = False,
+    header_to_env: list[str] | tuple[str, ...] = (),
+    exit_on_disconnect: bool = False,
+    stderr_inherit: bool = False,
 ) -> ProcessStream:
     """Execute given command line (``sh -c``) and use its stdin/stdout as a socket.
 
-    ``arg0``: the shell's argv[0] (--exec-arg0).
+    ``arg0``: the shell's argv[0] (--exec-arg0); the other keywords as spawn's.
     """
     _check_platform(windows_creation_flags)
     argv = ["sh" if arg0 is None else arg0, "-c", command]
     return ProcessStream(
-        _describe("cmd:", command), argv, "sh", chdir=chdir, uid=uid, gid=gid, monitor_exits=monitor_exits
+        _describe("cmd:", command),
+        argv,
+        "sh",
+        chdir=chdir,
+        uid=uid,
+        gid=gid,
+        monitor_exits=monitor_exits,
+        set_environment=set_environment,
+        header_to_env=header_to_env,
+        exit_on_disconnect=exit_on_disconnect,
+        stderr_inherit=stderr_inherit,
     )

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from websocat.runtime.context import note_request
 from websocat.runtime.errors import TimeoutExpired
 from websocat.runtime.overlays import ws_echo
 from websocat.runtime.overlays.ws_framing import (
@@ -657,6 +658,7 @@ async def accept(
         max_sent_pings=max_sent_pings,
     )
     accepted, leftover = await server_handshake(stream, handshake)
+    note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)
     sock = WsSocket(stream, client=False, leftover=leftover, options=options)
     sock.request = accepted
     return sock

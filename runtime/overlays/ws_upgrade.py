@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from websocat.runtime.context import note_request
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HeaderItem,
@@ -92,5 +93,6 @@ async def accept_upgrade(
         omit_headers=omit_headers,
         verbose=verbose,
     )
-    _request, leftover = await server_handshake(stream, options)
+    accepted, leftover = await server_handshake(stream, options)
+    note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)
     return Upgraded(stream, leftover)

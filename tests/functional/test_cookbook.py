@@ -206,6 +206,24 @@ def test_command_service(shell: Shell) -> None:
     assert asyncio.run(clients()) == [["you said: alice", "you said: bye"], ["you said: bob", "you said: bye"]]
 
 
+def test_request_environment(shell: Shell) -> None:
+    (line,) = RECIPES["request-environment"]
+    proc = shell.start(line)
+    wait_port(shell.ports["8080"])
+    url = f"ws://127.0.0.1:{shell.ports['8080']}/feed?since=1"
+
+    async def client() -> str | bytes:
+        async with connect(url, additional_headers={"X-User": "ann"}) as conn:
+            return await conn.recv()
+
+    assert asyncio.run(client()) == "hello ann, you asked for /feed?since=1"
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 5
+    while children.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children.read_text().strip()  # the sleeping process is gone with its client
+
+
 def test_binary_file(shell: Shell) -> None:
     server, client = RECIPES["binary-file"]
     data = os.urandom(300_000)
