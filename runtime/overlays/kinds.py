@@ -13,7 +13,8 @@ that is not base64 is sent as it is, with a warning, as v1 does.
 Speed: one ``binascii`` call per whole message and a few bytes operations per message; no
 per-byte Python loops.  A message that arrives in fragments (a large WebSocket frame, a
 line of more than a MiB) is encoded or decoded fragment by fragment, in pieces of whole
-base64 quanta, so memory stays bounded.
+base64 quanta, so memory stays bounded; the prefixes of a fragmented message sent are
+looked for in its first fragment (``lines:`` makes those a MiB long).
 """
 
 from __future__ import annotations
