@@ -126,7 +126,10 @@ class Tagged(MessageSocket):
                 flags = BINARY
                 data = data[len(binary_prefix) :]
             if decoded[flags]:
-                data = _decode(data)
+                try:
+                    data = a2b_base64(data, strict_mode=True)
+                except Base64Error:
+                    data = _decode(data)  # a CR or LF at the end, or not base64
             append((data, flags))
         await self.sock.send_batch(out)
 
