@@ -106,7 +106,7 @@ FAMILY_NOTES["udp"] = (
 FAMILY_NOTES["ws"] = (
     "Message kinds in lines (websocat v1's options, no prefix of their own): with `--base64`, `--base64-text`,"
     " `--text-prefix` or `--binary-prefix` an overlay goes right over each WebSocket of the two sides"
-    " (runtime/overlays/kinds.py). A message received is handed on with the prefix of its kind in front;"
+    " (over both when both are WebSockets, as v1 applies them to every WebSocket; runtime/overlays/kinds.py). A message received is handed on with the prefix of its kind in front;"
     " with `--base64` a binary one becomes one line of base64 (`--base64-text`: a text one too), so newlines,"
     " CRs and invalid UTF-8 reach a terminal intact. A line sent that starts with `--text-prefix` goes out as"
     " text, then one that starts with `--binary-prefix` as binary, the prefix stripped; a line without a prefix"
