@@ -111,6 +111,19 @@ FAMILY_NOTES["udp"] = (
     " naming it."
 )
 
+FAMILY_NOTES["ws"] = (
+    "Message kinds in lines (websocat v1's options, no prefix of their own): with `--base64`, `--base64-text`,"
+    " `--text-prefix` or `--binary-prefix` an overlay goes right over each WebSocket of the two sides"
+    " (over both when both are WebSockets, as v1 applies them to every WebSocket; runtime/overlays/kinds.py). A message received is handed on with the prefix of its kind in front;"
+    " with `--base64` a binary one becomes one line of base64 (`--base64-text`: a text one too), so newlines,"
+    " CRs and invalid UTF-8 reach a terminal intact. A line sent that starts with `--text-prefix` goes out as"
+    " text, then one that starts with `--binary-prefix` as binary, the prefix stripped; a line without a prefix"
+    " goes out as text, or binary under `-b`. A line of a kind that is shown as base64 is decoded from base64"
+    " (a trailing CR is ignored); one that is not valid base64 is sent as it is, with a warning, as websocat v1"
+    " does. Under `-b` these options put `lines:` (lines read as binary messages) where `chunks:` would be:"
+    " prefixes and base64 mark whole lines."
+)
+
 FAMILY_NOTES["registry"] = (
     "Registry addresses connect the parts of one `--compose` command line, inside the process:"
     " `websocat --compose -b tcp-l:127.0.0.1:1234 registry-send:pipe '&' -b registry-stream-listen:pipe mirror:`"

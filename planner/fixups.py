@@ -14,6 +14,7 @@ from websocat.planner.model import BRIDGES, BareAddress, Invocation, Kind, Overl
 from websocat.planner.parse import _BARE_ADDRESS
 from websocat.planner.session import PROCESS_LEVEL, Exchange, Running, Serving
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
+from websocat.planner.specs.kinds import TaggedKinds
 from websocat.planner.specs.log import Log
 from websocat.planner.specs import proxy
 from websocat.planner.specs.process import check_exit_on_disconnect, exec_dup2
@@ -25,7 +26,16 @@ from websocat.planner.specs.tee import insert_tee
 from websocat.planner.specs.tcp import TcpConnect, TcpConnectByEarlyHostname, TcpConnectByLateHostname, TcpListen
 from websocat.planner.specs.tls import TlsAccept, TlsClient, TlsListen
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
-from websocat.planner.specs.ws import WsAccept, WsConnect, WsListen, WsRequest, WssListen, WssUrl, WsUrl
+from websocat.planner.specs.ws import (
+    WsAccept,
+    WsConnect,
+    WsFramedClient,
+    WsListen,
+    WsRequest,
+    WssListen,
+    WssUrl,
+    WsUrl,
+)
 from websocat.planner.specs import all_spec_classes, bind_layer, bind_stack, check_option_values
 from websocat.planner.values import ip_host_port, request_target
 
@@ -215,14 +225,43 @@ def choose_mirror(inv: Invocation) -> Invocation:
     return inv.map_stacks(choose)
 
 
+# The layers that turn a byte stream into WebSocket messages (ws://, ws-l:, ws-c:, ws-upgrade:, ws-ll-*:).
+WEBSOCKET_LAYERS = (WsConnect, WsAccept, WsFramedClient)
+
+
+def insert_kinds(inv: Invocation) -> Invocation:
+    """--text-prefix, --binary-prefix, --base64, --base64-text: the kinds overlay right over
+    each WebSocket of the two sides (over both when both are WebSockets, as websocat v1
+    applies them to every WebSocket)."""
+    opts = inv.opts
+    if opts.text_prefix is None and opts.binary_prefix is None and not opts.base64 and not opts.base64_text:
+        return inv
+
+    def tag(role: Role, stack: Stack) -> Stack:
+        if role not in (Role.LEFT, Role.RIGHT):
+            return stack
+        at = next((i for i, o in enumerate(stack.overlays) if isinstance(o, WEBSOCKET_LAYERS)), None)
+        if at is None:
+            return stack
+        return replace(stack, overlays=(*stack.overlays[:at], TaggedKinds(), *stack.overlays[at:]))
+
+    return inv.map_stacks(tag)
+
+
 def insert_chunker(inv: Invocation) -> Invocation:
     """Where a byte stream meets messages, add lines: (text mode, default) or chunks: (-b).
 
     The session carries messages when either side or any --filter/--filter-reverse stack
-    does; then each of them that gives bytes gets the chunker (websocat4's rule)."""
+    does; then each of them that gives bytes gets the chunker (websocat4's rule).  With the
+    kinds overlay (--base64, --text-prefix, ...) -b gives lines: too, whose lines are binary
+    messages: prefixes and base64 mark whole lines."""
     left, right = inv.left, inv.right
     assert left is not None and right is not None
-    chunker = StreamChunks() if inv.opts.binary else LineChunks()
+    tagged = any(isinstance(o, TaggedKinds) for role, s in inv.stacks for o in s.overlays)
+    if inv.opts.binary:
+        chunker: LineChunks | StreamChunks = LineChunks(text=False) if tagged else StreamChunks()
+    else:
+        chunker = LineChunks()
     carriers = (Role.LEFT, Role.RIGHT, Role.FILTER, Role.FILTER_REVERSE)
     kinds = {stack.provides for role, stack in inv.stacks if role in carriers}
     if len(kinds) == 1 or BRIDGES.get((Kind.BYTES, Kind.MESSAGES)) != "chunker":
@@ -278,6 +317,7 @@ FIXUPS: tuple[Fixup, ...] = (
     insert_tee,  # --tee -> tee: over the right side; lines:/chunks: under it and on the nodes
     chunk_under_reopeners,  # lines:/chunks: under autoreconnect: and foreachmsg: over bytes
     sender_kind,  # registry-send: sends what the left side gives
+    insert_kinds,  # --base64, --text-prefix, ... -> the kinds overlay over each WebSocket
     insert_chunker,  # bytes meet messages -> lines: / chunks:
     insert_reuser,  # a listener's sessions share stdio: & co. (reuse-raw:); not with --less-fixups
 )

@@ -147,6 +147,10 @@ class Overlay(Spec):
         """A comment for the script: where the data goes between ``inner`` and the used stacks."""
         return ""
 
+    def step_comment(self) -> str:
+        """A comment for the script above this layer's step, when what it does needs saying."""
+        return ""
+
 
 # -- kind rules: read by Stack.provides, the chunker fixup and check_plan
 

@@ -1289,6 +1289,33 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="Give exec:/cmd: children of a listener's sessions our stderr itself; by default each line they "
         "write to stderr is prefixed with the session's number, '[3] ' (not in websocat4)",
     ),
+    _flag(
+        "--base64",
+        group="text mode",
+        help="Show each binary WebSocket message received as one line of base64 (text ones as they are); "
+        "lines sent as binary (with --binary-prefix, or -b) are decoded from base64 "
+        "(not in websocat4; websocat v1's)",
+    ),
+    _flag(
+        "--base64-text",
+        group="text mode",
+        help="As --base64 for text WebSocket messages: shown as base64, and lines sent as text decoded from it "
+        "(not in websocat4; websocat v1's)",
+    ),
+    _value(
+        "--text-prefix",
+        "str",
+        group="text mode",
+        help="Put this in front of each text WebSocket message received; a line sent that starts with it "
+        "goes out as a text message, the prefix stripped (not in websocat4; websocat v1's)",
+    ),
+    _value(
+        "--binary-prefix",
+        "str",
+        group="text mode",
+        help="Put this in front of each binary WebSocket message received; a line sent that starts with it "
+        "goes out as a binary message, the prefix stripped (not in websocat4; websocat v1's)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

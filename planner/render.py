@@ -277,6 +277,8 @@ class _Opener:
             step = _layer_step(overlay, var, self.names, side, self.setup_vars, self.modules, used, self.layer_vars)
             if used is not None:
                 step.comment = overlay.stack_comment(Var(var), used)
+            else:
+                step.comment = overlay.step_comment()
             steps.append(step)
             var = step.var
         if len(steps) > own:

@@ -229,6 +229,7 @@ from websocat.planner.specs import (
     chunking,
     fd,
     files,
+    kinds,
     lengthprefixed,
     limits,
     log,

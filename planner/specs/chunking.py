@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from websocat.planner.model import Kind, Overlay, SpecError
-from websocat.planner.specs import Rendered, option, register
+from websocat.planner.specs import Rendered, keyword, option, register
 
 MAX_SEPARATOR_N = 1 << 16  # a separator longer than a read buffer makes no sense
 
@@ -51,6 +51,7 @@ class LineChunks(Overlay):
     separator_n: int = option("--separator-n", default=1, convert=separator_count)
     substitute: bool = option("--separator-inhibit-substitution", default=True, convert=lambda inhibit: not inhibit)
     inline: bool = option("--separator-inline", default=False)
+    text: bool = keyword(True)  # False: lines read are binary messages (-b with --base64 or a prefix)
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.lines", "framed", "lines")
 

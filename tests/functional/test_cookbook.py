@@ -236,6 +236,13 @@ def test_binary_file(shell: Shell) -> None:
     assert (shell.cwd / "copy.bin").read_bytes() == data
 
 
+def test_base64(shell: Shell, echo_server: None) -> None:
+    (line,) = RECIPES["base64"]
+    result = shell.run(line)
+    assert (result.returncode, result.stdout) == (0, b"hello\nB:AAEC/w==\n"), result.stderr
+    assert result.stderr == b""
+
+
 def test_verbose(shell: Shell, echo_server: None) -> None:
     (line,) = RECIPES["verbose"]
     result = shell.run(line)

@@ -66,6 +66,12 @@ def test_ws_client_binary_masks_large_messages(runner: Websocat, echo_url: str) 
     assert runner.echo_through(data, "-b", echo_url) == data
 
 
+def test_ws_client_base64_lines(runner: Websocat, echo_url: str) -> None:
+    """--base64 --binary-prefix (runtime/overlays/kinds.py): a binary echo comes back as the line sent."""
+    data = b"hello\nB:AAEKDf8=\n"
+    assert runner.echo_through(data, "--base64", "--binary-prefix", "B:", echo_url) == data
+
+
 def test_ws_server(runner: Websocat) -> None:
     proc, port = runner.listen("-s", "0")  # stdin is /dev/null: sessions still run
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from websocat.runtime.endpoints import seqpacket, trivial, udp
-from websocat.runtime.overlays import chunks, lengthprefixed, limits, lines, log, splitoff, tee, ws
+from websocat.runtime.overlays import chunks, kinds, lengthprefixed, limits, lines, log, splitoff, tee, ws
 from websocat.runtime.sockets import BINARY, TEXT, ByteStream
 from websocat.runtime.testing import (
     MESSAGE_SOCKET_CHECKS,
@@ -70,6 +70,13 @@ async def logged_mirror_pair() -> AsyncIterator[MessagePair]:
 
 def _ws_server(stream: ByteStream) -> ws.WsSocket:
     return ws.framed(stream, client=False)
+
+
+def _tagged_ws(client: bool, stream: ByteStream) -> kinds.Tagged:
+    """The kinds overlay with an empty --binary-prefix: every message sent goes out binary,
+    and each one received is handed on as it came (--text-prefix and base64 change bytes:
+    test_kinds.py)."""
+    return kinds.tagged(ws.framed(stream, client=client), binary_prefix=b"")
 
 
 def _tee_alone(stream: ByteStream) -> tee.Tee:
@@ -203,6 +210,11 @@ KINDS: dict[str, tuple[MessagePairFactory, MessageTraits]] = {
     # log: over a WebSocket client (the server end bare) and over the message mirror
     "logged-ws": (partial(stacked, tcp_pair, _logged_ws_client, _ws_server), WEBSOCKET),
     "logged-mirror": (logged_mirror_pair, MessageTraits(half_close=False, loopback=True)),
+    # the kinds overlay (--binary-prefix '') over both ends of a WebSocket: all binary
+    "tagged-ws": (
+        partial(stacked, tcp_pair, partial(_tagged_ws, True), partial(_tagged_ws, False)),
+        MessageTraits(reads_as=BINARY, control=False),
+    ),
 }
 
 
