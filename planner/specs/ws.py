@@ -93,7 +93,9 @@ def _max_sent_pings() -> Any:
 def _max_message_length() -> Any:
     def convert(value: int) -> int:
         if not 1024 <= value < 1 << 63:
-            raise SpecError(f"option '--max-ws-message-length': expected a number of bytes of at least 1024, got {value}")
+            raise SpecError(
+                f"option '--max-ws-message-length': expected a number of bytes of at least 1024, got {value}"
+            )
         return value
 
     return option("--max-ws-message-length", default=None, convert=convert)

@@ -180,7 +180,9 @@ class FrameParser:
         "_size",
     )
 
-    def __init__(self, expect_masked: bool | None, inflater: Inflater | None = None, max_size: int | None = None) -> None:
+    def __init__(
+        self, expect_masked: bool | None, inflater: Inflater | None = None, max_size: int | None = None
+    ) -> None:
         self.expect_masked = expect_masked
         # Bytes the unconsumed rest of the buffer must hold before ``parse`` can make
         # progress: callers read on until then instead of re-parsing a growing buffer.

@@ -143,7 +143,9 @@ def test_websockets_client_with_our_compressing_server(factory: Any, ours: dict[
             await echo_server_side(stream, **ours)
 
         async with our_server(handler) as port:
-            async with ws_client(f"ws://127.0.0.1:{port}/", extensions=[factory], compression=None, max_size=None) as conn:
+            async with ws_client(
+                f"ws://127.0.0.1:{port}/", extensions=[factory], compression=None, max_size=None
+            ) as conn:
                 assert said in conn.response.headers["Sec-WebSocket-Extensions"]  # type: ignore[union-attr]
                 assert extension(conn) is not None
                 for _round in range(2):
@@ -182,7 +184,10 @@ async def raw_upgrade(port: int, extensions: str) -> tuple[bytes, asyncio.Stream
     [
         # zlib compresses with 9 bits at least: that offer is declined, the next one taken
         ("permessage-deflate; server_max_window_bits=8, permessage-deflate", b"permessage-deflate\r\n"),
-        ("x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=12", b"permessage-deflate; client_max_window_bits=12\r\n"),
+        (
+            "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=12",
+            b"permessage-deflate; client_max_window_bits=12\r\n",
+        ),
         ("permessage-deflate; unknown_param", None),
         ("permessage-deflate; server_max_window_bits=16", None),
     ],
