@@ -308,6 +308,23 @@ def ping_options(inv: Invocation) -> list[str]:
     return found
 
 
+def compress_options(inv: Invocation) -> list[str]:
+    """--compress-* parameters without --compress, where a WebSocket could have used them."""
+    opts = inv.opts
+    given = [
+        name
+        for name, value in (
+            ("--compress-no-context-takeover", opts.compress_no_context_takeover),
+            ("--compress-window-bits", opts.compress_window_bits),
+        )
+        if value
+    ]
+    layers = [o for _role, s in inv.stacks for o in s.overlays]
+    if given and not opts.compress and any(hasattr(layer, "compress") for layer in layers):
+        return [f"{' and '.join(given)}: no effect without --compress"]
+    return []
+
+
 def _is_stdio(stack: Stack | None) -> bool:
     return stack is not None and isinstance(stack.endpoint, Stdio)
 
@@ -350,6 +367,7 @@ LINTS: tuple[Lint, ...] = (
     log_options_without_log,
     tls_options_without_tls,
     ping_options,
+    compress_options,
     unused_options,  # last: the lints above name some options their own way
 )
 

@@ -1316,6 +1316,34 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         help="Put this in front of each binary WebSocket message received; a line sent that starts with it "
         "goes out as a binary message, the prefix stripped (not in websocat4; websocat v1's)",
     ),
+    _flag(
+        "--compress",
+        group="websocket",
+        help="Compress WebSocket messages with permessage-deflate (RFC 7692): a client offers it, a "
+        "server accepts a client's offer; a peer that declines gets uncompressed messages (not in websocat4; "
+        "websocat v1's --compress-deflate compresses the data, not the frames)",
+    ),
+    _flag(
+        "--compress-no-context-takeover",
+        group="websocket",
+        help="With --compress: compress each message on its own, both ways (server_no_context_takeover and "
+        "client_no_context_takeover: less memory per connection, a worse ratio) (not in websocat4)",
+    ),
+    _value(
+        "--compress-window-bits",
+        "int",
+        group="websocket",
+        help="With --compress: the deflate window of both directions, 9 to 15 (server_max_window_bits and "
+        "client_max_window_bits; default 15, 32 KiB) (not in websocat4)",
+    ),
+    _value(
+        "--max-ws-message-length",
+        "int",
+        group="websocket",
+        help="Fail the WebSocket connection (close code 1009) on an incoming message longer than this many bytes, "
+        "at least 1024; compressed messages count inflated (default: no limit, 64 MiB for compressed ones) "
+        "(not in websocat4; websocat v1's name)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

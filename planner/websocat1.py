@@ -29,7 +29,7 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--jsonrpc", "--jsonrpc-omit-jsonrpc"), None),
     (("--just-generate-key", "--just-generate-accept"), None),
     (("--linemode-strip-newlines",), "not needed: lines: (and -t) already strip the separator from each message"),
-    (("--max-ws-frame-length", "--max-ws-message-length"), None),
+    (("--max-ws-frame-length",), None),
     (("--no-exit-on-zeromsg", "--websocket-ignore-zeromsg"), None),
     (("--no-line",), "use -b (chunks: instead of lines:)"),
     (("--prometheus",), None),

@@ -90,6 +90,34 @@ def _max_sent_pings() -> Any:
     return option("--max-sent-pings", default=None)
 
 
+def _max_message_length() -> Any:
+    def convert(value: int) -> int:
+        if not 1024 <= value < 1 << 63:
+            raise SpecError(
+                f"option '--max-ws-message-length': expected a number of bytes of at least 1024, got {value}"
+            )
+        return value
+
+    return option("--max-ws-message-length", default=None, convert=convert)
+
+
+def _compress() -> Any:
+    return option("--compress", default=False)
+
+
+def _compress_no_context_takeover() -> Any:
+    return option("--compress-no-context-takeover", default=False)
+
+
+def _compress_window_bits() -> Any:
+    def convert(value: int) -> int:
+        if not 9 <= value <= 15:
+            raise SpecError(f"option '--compress-window-bits': expected 9 to 15, got {value}")
+        return value
+
+    return option("--compress-window-bits", default=None, convert=convert)
+
+
 def _omit_headers() -> Any:
     return option("--ws-omit-headers", default=False)
 
@@ -196,6 +224,10 @@ class WsConnect(Overlay):
     ping_timeout: float | None = _ping_timeout()
     print_ping_rtts: bool = _print_ping_rtts()
     max_sent_pings: int | None = _max_sent_pings()
+    max_message_length: int | None = _max_message_length()
+    compress: bool = _compress()
+    compress_no_context_takeover: bool = _compress_no_context_takeover()
+    compress_window_bits: int | None = _compress_window_bits()
     # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
     authorization: str | None = internal(None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
@@ -253,6 +285,10 @@ class WsAccept(Overlay):
     ping_timeout: float | None = _ping_timeout()
     print_ping_rtts: bool = _print_ping_rtts()
     max_sent_pings: int | None = _max_sent_pings()
+    max_message_length: int | None = _max_message_length()
+    compress: bool = _compress()
+    compress_no_context_takeover: bool = _compress_no_context_takeover()
+    compress_window_bits: int | None = _compress_window_bits()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "accept", "ws")
 
@@ -303,6 +339,7 @@ class WsFramedClient(Overlay):
     ping_timeout: float | None = _ping_timeout()
     print_ping_rtts: bool = _print_ping_rtts()
     max_sent_pings: int | None = _max_sent_pings()
+    max_message_length: int | None = _max_message_length()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "framed", "ws")
 

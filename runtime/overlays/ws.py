@@ -22,6 +22,7 @@ from typing import Any
 from websocat.runtime.context import note_request
 from websocat.runtime.errors import TimeoutExpired
 from websocat.runtime.overlays import ws_echo
+from websocat.runtime.overlays.ws_deflate import Deflate, DeflateOptions
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
     FrameError,
@@ -34,7 +35,7 @@ from websocat.runtime.overlays.ws_handshake import (
     HandshakeRequest,
     HeaderItem,
     ServerOptions,
-    client_handshake,
+    client_upgrade,
     server_handshake,
 )
 from websocat.runtime.overlays.ws_upgrade import Upgraded, accept_upgrade, request
@@ -87,6 +88,8 @@ class SocketOptions:
     ``ping_timeout``: no Pong for so many seconds while someone reads: the peer is
     dead, the connection is dropped and reading raises TimeoutExpired.
     ``print_ping_rtts``: print the round trip of each Pong of ours on stderr.
+    ``max_message_length``: a longer incoming message (inflated, when compressed) fails
+    the connection with close code 1009.
     """
 
     no_close: bool = False
@@ -100,6 +103,7 @@ class SocketOptions:
     ping_timeout: float | None = None
     print_ping_rtts: bool = False
     max_sent_pings: int | None = None
+    max_message_length: int | None = None
 
 
 class WsSocket(MessageSocket):
@@ -108,7 +112,8 @@ class WsSocket(MessageSocket):
     ``client``: mask outgoing frames and expect unmasked ones.  ``leftover``: bytes read
     past the handshake, parsed first.  ``options``: see SocketOptions.  After the
     connection closed, ``close_code`` and ``close_reason`` say how (1005: no code; 1006:
-    the stream ended without a Close).
+    the stream ended without a Close).  ``deflate``: the permessage-deflate parameters
+    negotiated (messages are compressed and inflated), or None.
     """
 
     name = "websocket"
@@ -121,6 +126,7 @@ class WsSocket(MessageSocket):
         client: bool,
         leftover: bytes = b"",
         options: SocketOptions = SocketOptions(),
+        deflate: Deflate | None = None,
     ) -> None:
         self.stream = stream
         self.options = options
@@ -133,8 +139,13 @@ class WsSocket(MessageSocket):
         self.request: HandshakeRequest | None = None  # set by accept()
         self.close_code: int | None = None
         self.close_reason = ""
-        self._parser = FrameParser(expect_masked=None if options.ignore_masks else not client)
-        self._builder = FrameBuilder(mask=client)
+        self.deflate = deflate
+        self._parser = FrameParser(
+            expect_masked=None if options.ignore_masks else not client,
+            inflater=None if deflate is None else deflate.inflater(options.max_message_length),
+            max_size=options.max_message_length,
+        )
+        self._builder = FrameBuilder(mask=client, deflater=None if deflate is None else deflate.deflater())
         self._buf = bytes(leftover)
         self._control: list[Message] = []
         self._eof = False
@@ -573,12 +584,18 @@ async def connect(
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
     max_sent_pings: int | None = None,
+    max_message_length: int | None = None,
+    compress: bool = False,
+    compress_no_context_takeover: bool = False,
+    compress_window_bits: int | None = None,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
 
     ``host=None`` sends no Host header.  ``headers``: extra request headers, as
-    ("Name", "value") pairs or "Name: value" strings.  Raises ProtocolError when the
-    server refuses the upgrade.
+    ("Name", "value") pairs or "Name: value" strings.  ``compress``: offer
+    permessage-deflate (``compress_no_context_takeover``, ``compress_window_bits``: the
+    parameters asked for); a server that declines gets uncompressed messages.  Raises
+    ProtocolError when the server refuses the upgrade.
     """
     handshake = ClientOptions(
         uri=uri,
@@ -590,6 +607,7 @@ async def connect(
         lax=lax,
         omit_headers=omit_headers,
         verbose=verbose,
+        deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
     )
     options = SocketOptions(
         no_close=no_close,
@@ -603,9 +621,10 @@ async def connect(
         ping_timeout=ping_timeout,
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
+        max_message_length=max_message_length,
     )
-    leftover = await client_handshake(stream, handshake)
-    return WsSocket(stream, client=True, leftover=leftover, options=options)
+    leftover, deflate = await client_upgrade(stream, handshake)
+    return WsSocket(stream, client=True, leftover=leftover, options=options, deflate=deflate)
 
 
 @opening
@@ -628,12 +647,18 @@ async def accept(
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
     max_sent_pings: int | None = None,
+    max_message_length: int | None = None,
+    compress: bool = False,
+    compress_no_context_takeover: bool = False,
+    compress_window_bits: int | None = None,
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
 
     ``headers``: extra reply headers.  ``protocol``: the Sec-WebSocket-Protocol to
-    require and answer with.  The request is kept as ``.request``.  Raises
-    ProtocolError (after replying 400) on a bad request.
+    require and answer with.  ``compress``: accept a permessage-deflate offer
+    (``compress_no_context_takeover``, ``compress_window_bits``: imposed on it); a
+    client that offers none gets uncompressed messages.  The request is kept as
+    ``.request``.  Raises ProtocolError (after replying 400) on a bad request.
     """
     handshake = ServerOptions(
         headers=tuple(headers),
@@ -643,6 +668,7 @@ async def accept(
         choose_first=choose_first,
         omit_headers=omit_headers,
         verbose=verbose,
+        deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
     )
     options = SocketOptions(
         no_close=no_close,
@@ -656,10 +682,11 @@ async def accept(
         ping_timeout=ping_timeout,
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
+        max_message_length=max_message_length,
     )
     accepted, leftover = await server_handshake(stream, handshake)
     note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)
-    sock = WsSocket(stream, client=False, leftover=leftover, options=options)
+    sock = WsSocket(stream, client=False, leftover=leftover, options=options, deflate=accepted.deflate)
     sock.request = accepted
     return sock
 
@@ -678,6 +705,7 @@ def framed(
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
     max_sent_pings: int | None = None,
+    max_message_length: int | None = None,
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
 
@@ -694,6 +722,7 @@ def framed(
         ping_timeout=ping_timeout,
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
+        max_message_length=max_message_length,
     )
     return WsSocket(stream, client=client, options=options)
 

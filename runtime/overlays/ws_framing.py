@@ -19,9 +19,11 @@ import importlib.machinery
 import os
 import struct
 import sys
+import zlib
 from collections.abc import Callable, Iterable
 
 from websocat.runtime.errors import ProtocolError
+from websocat.runtime.overlays.ws_deflate import Deflater, Inflater, MessageTooBig
 from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import CLOSE, CONTINUES, PING, PONG, TEXT, Message
 
@@ -129,11 +131,17 @@ def parse_close(payload: bytes) -> tuple[int, str]:
     return code, reason
 
 
-def _check_header(b0: int, b1: int) -> None:
-    """Fail on a frame header RFC 6455 forbids (checked before its payload is awaited)."""
-    if b0 & 0x70:
-        raise FrameError("reserved bits set (no extension was negotiated)")
+def _check_header(b0: int, b1: int, rsv: int) -> None:
+    """Fail on a frame header RFC 6455 forbids (checked before its payload is awaited).
+
+    ``rsv``: the reserved bits an extension allows (0x40, RSV1, with permessage-deflate),
+    only on the first frame of a data message.
+    """
+    if b0 & 0x70 & ~rsv:
+        raise FrameError("reserved bits set (no extension was negotiated)" if not rsv else "reserved bits set")
     op = b0 & 15
+    if b0 & 0x40 and not 0 < op < 3:
+        raise FrameError("compressed bit (RSV1) set on a continuation or control frame")
     if op > 2:
         if op < 8 or op > 10:
             raise FrameError(f"reserved opcode {op}")
@@ -150,6 +158,10 @@ class FrameParser:
     client, None to accept either.  State carries over between calls: an open fragmented
     message, a long frame being delivered in pieces, UTF-8 validation of text split
     across fragments.  After a Close frame ``closed`` is set and the rest is ignored.
+
+    ``inflater`` (permessage-deflate negotiated): messages whose first frame has RSV1 set
+    are inflated, frame by frame.  ``max_size``: a message longer than this (inflated,
+    when compressed) fails with close code 1009.
     """
 
     __slots__ = (
@@ -162,9 +174,15 @@ class FrameParser:
         "_left",
         "_key",
         "_final",
+        "_inflater",
+        "_compressed",
+        "_limit",
+        "_size",
     )
 
-    def __init__(self, expect_masked: bool | None) -> None:
+    def __init__(
+        self, expect_masked: bool | None, inflater: Inflater | None = None, max_size: int | None = None
+    ) -> None:
         self.expect_masked = expect_masked
         # Bytes the unconsumed rest of the buffer must hold before ``parse`` can make
         # progress: callers read on until then instead of re-parsing a growing buffer.
@@ -176,6 +194,10 @@ class FrameParser:
         self._left = 0  # bytes still to come of a frame delivered in pieces
         self._key: bytes | None = None  # its mask key, rotated to the next byte
         self._final = False  # its FIN bit
+        self._inflater = inflater
+        self._compressed = False  # the open message is compressed (RSV1 on its first frame)
+        self._limit = (1 << 64) if max_size is None else max_size  # (checked on frames of 126 bytes and more)
+        self._size = 0  # bytes so far of the open uncompressed fragmented message
 
     def parse(
         self,
@@ -204,6 +226,9 @@ class FrameParser:
         expect_masked = self.expect_masked
         message = self._message
         utf8_pending = self._utf8_pending
+        rsv = 0 if self._inflater is None else 0x40
+        limit = self._limit
+        limited = limit < 1 << 64
         need = 0
         long_frame = False
         # One loop, local variables only: this is where small messages spend their time.
@@ -215,7 +240,7 @@ class FrameParser:
             b0 = buf[pos]
             b1 = buf[pos + 1]
             if b0 != 0x81 and b0 != 0x82:  # not a whole text or binary message
-                _check_header(b0, b1)
+                _check_header(b0, b1, rsv)
             n = b1 & 127
             if n < 126:
                 start = pos + 2
@@ -224,6 +249,8 @@ class FrameParser:
                     need = 4
                     break
                 n = (buf[pos + 2] << 8) | buf[pos + 3]
+                if n > limit and not (b0 & 0x40 or (b0 & 15 == 0 and self._compressed)):
+                    raise FrameError(f"message longer than {limit} bytes", 1009)
                 start = pos + 4
             else:
                 if avail < 10:
@@ -232,6 +259,8 @@ class FrameParser:
                 n = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                 if n >> 63:
                     raise FrameError("frame length has its most significant bit set")
+                if n > limit and not (b0 & 0x40 or (b0 & 15 == 0 and self._compressed)):
+                    raise FrameError(f"message longer than {limit} bytes", 1009)
                 start = pos + 10
             if b1 & 0x80:
                 if expect_masked is False:
@@ -284,16 +313,27 @@ class FrameParser:
                     continue
                 if message >= 0:
                     raise FrameError("new data frame while a fragmented message is open")
-                message = 2 - op  # opcode 1 (text) -> TEXT, 2 (binary) -> 0; FIN is 0 here
-                flags = message | CONTINUES
+                compressed = self._compressed = b0 & 0x40 != 0
+                if b0 & 0x80:  # a whole message here is a compressed one
+                    flags = 2 - op
+                else:
+                    message = 2 - op  # opcode 1 (text) -> TEXT, 2 (binary) -> 0
+                    flags = message | CONTINUES
+                    if not compressed:
+                        self._size = 0
             else:
                 if message < 0:
                     raise FrameError("continuation frame without a message to continue")
+                compressed = self._compressed
                 if b0 & 0x80:
                     flags = message
                     message = -1
                 else:
                     flags = message | CONTINUES
+            if compressed:
+                payload = self._inflate(payload, not flags & CONTINUES)
+            elif limited:
+                self._add_size(n)
             if flags & TEXT and (utf8_pending or not payload.isascii()):
                 utf8_pending = self._check_utf8(payload, not flags & CONTINUES)
             append((payload, flags))
@@ -313,6 +353,8 @@ class FrameParser:
         b0 = buf[0]
         b1 = buf[1]
         op = b0 & 15
+        if b0 & 0x40 or (op == 0 and self._compressed):
+            return  # compressed: checked once inflated
         if op == 1:
             fresh = True
         elif op == 0 and self._message == TEXT:
@@ -350,10 +392,10 @@ class FrameParser:
         False in the middle of a frame delivered in pieces: ``buf`` starts with payload
         then, and each piece is checked as it is delivered.
         """
-        if self._left or not buf:
+        if self._left or not buf or buf[0] & 0x40:
             return False
         op = buf[0] & 15
-        return op == 1 or (op == 0 and self._message == TEXT)
+        return op == 1 or (op == 0 and self._message == TEXT and not self._compressed)
 
     def _start_pieces(self, buf: bytes, pos: int, out: list[Message]) -> int:
         """Begin delivering the long data frame at ``pos`` in pieces; return bytes consumed."""
@@ -371,8 +413,12 @@ class FrameParser:
             if self._message >= 0:
                 raise FrameError("new data frame while a fragmented message is open")
             self._message = 2 - op
+            self._compressed = b0 & 0x40 != 0
+            self._size = 0
         elif self._message < 0:
             raise FrameError("continuation frame without a message to continue")
+        if not self._compressed and self._limit < 1 << 64:
+            self._add_size(n)
         self._left = n
         self._key = key
         self._final = bool(b0 & 0x80)
@@ -395,10 +441,29 @@ class FrameParser:
             flags |= CONTINUES
         else:
             self._message = -1
+        if self._compressed:
+            piece = self._inflate(piece, not flags & CONTINUES)
         if flags & TEXT and (self._utf8_pending or not piece.isascii()):
             self._utf8_pending = self._check_utf8(piece, not flags & CONTINUES)
         out.append((piece, flags))
         return pos + take
+
+    def _inflate(self, payload: bytes, final: bool) -> bytes:
+        """The inflated payload of a frame of a compressed message (permessage-deflate)."""
+        inflater = self._inflater
+        assert inflater is not None  # RSV1 is refused unless deflate was negotiated
+        try:
+            return inflater.inflate(payload, final)
+        except MessageTooBig:
+            raise FrameError(f"compressed message inflates to more than {inflater.limit} bytes", 1009) from None
+        except zlib.error:
+            raise FrameError("compressed message is not valid deflate data", 1007) from None
+
+    def _add_size(self, n: int) -> None:
+        """Count a frame of an uncompressed fragmented message against the size limit."""
+        self._size += n
+        if self._size > self._limit:
+            raise FrameError(f"message longer than {self._limit} bytes", 1009)
 
     def _check_utf8(self, payload: bytes, final: bool) -> bool:
         """Validate text that is not plain ASCII; return True while a character is split."""
@@ -430,14 +495,18 @@ class FrameBuilder:
     open outgoing fragmented message, so the message after a ``CONTINUES`` one goes out
     as a continuation frame.  After a CLOSE message ``closed`` is set and later
     messages are dropped: RFC 6455 allows nothing after a Close frame.
+
+    ``deflater`` (permessage-deflate negotiated): every data message is compressed, RSV1
+    set on its first frame; control frames never are.
     """
 
-    __slots__ = ("mask", "fragmenting", "closed")
+    __slots__ = ("mask", "fragmenting", "closed", "deflater")
 
-    def __init__(self, mask: bool) -> None:
+    def __init__(self, mask: bool, deflater: Deflater | None = None) -> None:
         self.mask = mask
         self.fragmenting = False
         self.closed = False
+        self.deflater = deflater
 
     def build(self, batch: Iterable[Message]) -> bytearray:
         """All frames of ``batch`` in one buffer, to be written with one write."""
@@ -446,6 +515,8 @@ class FrameBuilder:
         out = bytearray()
         if self.closed:
             return out
+        if self.deflater is not None:
+            return self._build_compressed(batch, out)
         append = out.append
         mask = self.mask
         keys = random_bytes(4 * len(batch)) if mask else b""
@@ -492,6 +563,42 @@ class FrameBuilder:
                     out += _LENGTH64.pack(b0, 127, n)
                 out += data
         self.fragmenting = fragmenting
+        return out
+
+    def _build_compressed(self, batch: list[Message], out: bytearray) -> bytearray:
+        """``build`` with permessage-deflate: each message (or fragment) compressed, then framed."""
+        deflater = self.deflater
+        assert deflater is not None
+        mask = self.mask
+        keys = random_bytes(4 * len(batch)) if mask else b""
+        k = 0
+        for data, flags in batch:
+            key = keys[k : k + 4]
+            k += 4
+            if flags & 28:
+                self._control(out, data, flags, key)
+                if self.closed:
+                    return out
+                continue
+            final = not flags & CONTINUES
+            b0 = 0 if self.fragmenting else 0x40 | (2 - (flags & TEXT))  # RSV1 on the first frame
+            self.fragmenting = not final
+            if final:
+                b0 |= 0x80
+            payload = deflater.compress(data, final)
+            n = len(payload)
+            if n < 126:
+                out.append(b0)
+                out.append(n | 0x80 if mask else n)
+            elif n < 65536:
+                out += _LENGTH16.pack(b0, 254 if mask else 126, n)
+            else:
+                out += _LENGTH64.pack(b0, 255 if mask else 127, n)
+            if mask:
+                out += key
+                out += apply_mask(payload, key)
+            else:
+                out += payload
         return out
 
     def close_frame(self, code: int | None = 1000, reason: str = "") -> bytearray:

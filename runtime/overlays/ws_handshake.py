@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from websocat.runtime.errors import ProtocolError, UsageError
+from websocat.runtime.overlays.ws_deflate import Deflate, DeflateOptions, agreed, answer
 from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import ByteStream
 
@@ -32,6 +33,7 @@ __all__ = [
     "ServerOptions",
     "accept_key",
     "client_handshake",
+    "client_upgrade",
     "server_handshake",
     "show",
 ]
@@ -53,7 +55,7 @@ class ClientOptions:
     Upgrade, Sec-WebSocket-Version and -Key, for a caller who sends its own in
     ``headers``; the reply's Sec-WebSocket-Accept is then checked against that
     Sec-WebSocket-Key, and not at all when there is none.  ``verbose``: the request and
-    reply on stderr.
+    reply on stderr.  ``deflate`` (--compress): offer permessage-deflate.
     """
 
     uri: str = "/"
@@ -65,6 +67,7 @@ class ClientOptions:
     lax: bool = False
     omit_headers: bool = False
     verbose: bool = False
+    deflate: DeflateOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,8 @@ class ServerOptions:
     also skips the checks of Upgrade, Connection, Sec-WebSocket-Version and -Key (a
     request without a key gets a reply without Sec-WebSocket-Accept).  ``omit_headers``
     (--ws-omit-headers) replies with the status line, the chosen protocol and ``headers``
-    only.  ``verbose``: the request and reply on stderr.
+    only.  ``verbose``: the request and reply on stderr.  ``deflate`` (--compress): accept
+    a permessage-deflate offer.
     """
 
     headers: tuple[HeaderItem, ...] = ()
@@ -88,6 +92,7 @@ class ServerOptions:
     choose_first: bool = False
     omit_headers: bool = False
     verbose: bool = False
+    deflate: DeflateOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class HandshakeRequest:
     target: str
     headers: tuple[tuple[str, str], ...]
     protocol: str | None = None  # the Sec-WebSocket-Protocol the reply chose
+    deflate: Deflate | None = None  # the permessage-deflate parameters the reply agreed to
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -119,6 +125,12 @@ async def client_handshake(stream: ByteStream, options: ClientOptions) -> bytes:
     Raises ProtocolError("websocket handshake failed: HTTP/1.1 404 Not Found") and the
     like.
     """
+    return (await client_upgrade(stream, options))[0]
+
+
+async def client_upgrade(stream: ByteStream, options: ClientOptions) -> tuple[bytes, Deflate | None]:
+    """``client_handshake``, also returning the permessage-deflate parameters agreed (None:
+    not offered, or the server declined)."""
     custom = _header_pairs(options.headers)
     lines = [f"GET {_no_breaks(options.uri or '/')} HTTP/1.1"]
     # A Host among the custom headers (-H 'Host: ...') replaces the automatic one and
@@ -147,6 +159,8 @@ async def client_handshake(stream: ByteStream, options: ClientOptions) -> bytes:
         lines.append(f"Origin: {_no_breaks(options.origin)}")
     if options.user_agent is not None:
         lines.append(f"User-Agent: {_no_breaks(options.user_agent)}")
+    if options.deflate is not None:
+        lines.append(f"Sec-WebSocket-Extensions: {options.deflate.offer()}")
     lines += _header_lines(custom)
     if options.verbose:
         show(">", lines)
@@ -165,7 +179,10 @@ async def client_handshake(stream: ByteStream, options: ClientOptions) -> bytes:
         raise ProtocolError(f"websocket handshake failed: {status}{_explaining(reply_headers)}")
     if not options.lax:
         _check_client_reply(reply_headers, key, options.protocol)
-    return leftover
+    deflate = None
+    if options.deflate is not None:
+        deflate = agreed(_values(reply_headers, "sec-websocket-extensions"), options.deflate)
+    return leftover, deflate
 
 
 SHOWN_BODY = 1024  # -v shows this much of a refusing reply's body, which often says why
@@ -277,6 +294,9 @@ async def server_handshake(stream: ByteStream, options: ServerOptions) -> tuple[
         chosen = _choose_protocol(
             request_headers, options.protocol, options.lax or options.protocol_lax, options.choose_first
         )
+        extension = None
+        if options.deflate is not None:
+            extension = answer(_values(request_headers, "sec-websocket-extensions"), options.deflate)
     except ProtocolError as exc:
         if head is not None:  # a peer that hung up gets no reply
             await _reject(stream, exc.message)
@@ -288,11 +308,14 @@ async def server_handshake(stream: ByteStream, options: ServerOptions) -> tuple[
             lines.append(f"Sec-WebSocket-Accept: {accept_key(key)}")
     if chosen is not None:
         lines.append(f"Sec-WebSocket-Protocol: {chosen}")
+    if extension is not None:
+        lines.append(f"Sec-WebSocket-Extensions: {extension[0]}")
     lines += _header_lines(_header_pairs(options.headers))
     if options.verbose:
         show(">", lines)
     await stream.write(_encode_head(lines))
-    return HandshakeRequest(method, target, tuple(request_headers), chosen), leftover
+    deflate = None if extension is None else extension[1]
+    return HandshakeRequest(method, target, tuple(request_headers), chosen, deflate), leftover
 
 
 def show(direction: str, lines: list[str]) -> None:

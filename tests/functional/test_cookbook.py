@@ -243,6 +243,22 @@ def test_base64(shell: Shell, echo_server: None) -> None:
     assert result.stderr == b""
 
 
+def test_compress(shell: Shell) -> None:
+    server, client = RECIPES["compress"]
+    shell.start(server)
+    wait_port(shell.ports["8080"])
+
+    async def offered() -> tuple[str, str | bytes]:
+        async with connect(f"ws://127.0.0.1:{shell.ports['8080']}/", compression="deflate") as conn:
+            await conn.send("zip " * 100)
+            assert conn.response is not None
+            return conn.response.headers["Sec-WebSocket-Extensions"], await conn.recv()
+
+    assert asyncio.run(offered()) == ("permessage-deflate", "zip " * 100)
+    result = shell.run(client, input=b"hello\nworld\n")
+    assert (result.returncode, result.stdout) == (0, b"hello\nworld\n"), result.stderr
+
+
 def test_verbose(shell: Shell, echo_server: None) -> None:
     (line,) = RECIPES["verbose"]
     result = shell.run(line)
