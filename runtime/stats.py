@@ -16,9 +16,13 @@ import sys
 import time
 from typing import Any
 
-from websocat.runtime.sockets import CONTINUES
+from operator import itemgetter
+
+from websocat.runtime.sockets import CONTINUES, TEXT
 
 __all__ = ["CURRENT", "MODE", "Stats", "Watched", "note", "session"]
+
+_data, _flags = itemgetter(0), itemgetter(1)
 
 MODE: str | None = None  # "text" (--stats) or "json" (--stats-json); set by run()
 CURRENT: contextvars.ContextVar[Stats | None] = contextvars.ContextVar("websocat_stats", default=None)
@@ -143,8 +147,11 @@ class Watched:
         if batch:
             counts = self._counts
             if counts is not None:
-                counts[self._at] += len(batch) - sum(1 for _d, flags in batch if flags & CONTINUES)
-                counts[self._at + 1] += sum(len(d) for d, _f in batch)
+                # C-level passes over the batch, no Python code per message: a message
+                # counts once, at its final fragment (flags without CONTINUES).
+                flags = list(map(_flags, batch))
+                counts[self._at] += len(batch) - flags.count(CONTINUES) - flags.count(CONTINUES | TEXT)
+                counts[self._at + 1] += sum(map(len, map(_data, batch)))
             if self._clock is not None:
                 self._clock[0] = time.monotonic()
         return batch
