@@ -1229,8 +1229,9 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         "--connect-timeout-ms",
         "int",
         group="transfer",
-        help="Give up connecting after this many milliseconds, at each stage: TCP connect, TLS handshake, "
-        "WebSocket upgrade; the error names the stage, exit code 5 (not in websocat4)",
+        help="Give up connecting after this many milliseconds, at each stage: TCP connect (or the tunnel "
+        "of --proxy/--socks5), TLS handshake, WebSocket upgrade; the error names the stage, exit code 5 "
+        "(not in websocat4)",
     ),
     _value(
         "--idle-timeout-ms",

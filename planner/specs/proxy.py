@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from websocat.planner.model import Endpoint, SpecError
 from websocat.planner.specs import Rendered, internal, keyword, positional
+from websocat.planner.specs.tcp import connect_timeout
 from websocat.planner.values import hide_credentials, split_host_port, url_authorization
 
 
@@ -65,6 +66,7 @@ class HttpProxyConnect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     authorization: str | None = keyword(None, repr=False)  # Proxy-Authorization, from the URL's user:password
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_http", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy",)
     applies_to: ClassVar[str] = "ws:// or wss:// client"
@@ -79,6 +81,7 @@ class Socks5Connect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     user_pass: tuple[str, str] | None = keyword(None, repr=False)  # --socks5-user-pass
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_socks5", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("socks5", "socks5_user_pass")
     applies_to: ClassVar[str] = "ws:// or wss:// client with --socks5"
@@ -91,6 +94,7 @@ class EnvProxyConnect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     secure: bool = keyword(False)
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_from_env", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy_from_env",)
     applies_to: ClassVar[str] = "ws:// or wss:// client without --proxy or --socks5"

@@ -131,7 +131,7 @@ def connect(host: str, port: int, *, sockopts: SockOpts = None, connect_timeout_
     ``connect_timeout_ms``: fail with TimeoutExpired when connecting takes longer.
     """
     socket_options.check(sockopts)
-    return _closing(_timed(_open(host, port, sockopts), connect_timeout_ms, _show(host, port)))
+    return _closing(_timed(_open(host, port, sockopts), connect_timeout_ms, f"{_show(host, port)}: TCP connect"))
 
 
 def connect_any(
@@ -140,7 +140,7 @@ def connect_any(
     """Connect to the first of several addresses that answers (started `race_interval_ms` apart)."""
     socket_options.check(sockopts)
     where = _show(*addrs[0]) if len(addrs) == 1 else ", ".join(_show(*addr) for addr in addrs[:3])
-    return _closing(_timed(_race(addrs, race_interval_ms, sockopts), connect_timeout_ms, where))
+    return _closing(_timed(_race(addrs, race_interval_ms, sockopts), connect_timeout_ms, f"{where}: TCP connect"))
 
 
 def connect_late(
@@ -156,15 +156,18 @@ def connect_late(
 
     async def opening() -> TransportStream:
         addrs = await resolve(host, port)
-        return await _timed(_race(addrs, race_interval_ms, sockopts), connect_timeout_ms, _show(host, port))
+        return await _timed(
+            _race(addrs, race_interval_ms, sockopts), connect_timeout_ms, f"{_show(host, port)}: TCP connect"
+        )
 
     return _closing(opening())
 
 
-async def _timed(opening: Awaitable[TransportStream], timeout_ms: int | None, where: str) -> TransportStream:
-    """The TCP connect stage: --connect-timeout-ms, and its time for --stats."""
+async def _timed(opening: Awaitable[TransportStream], timeout_ms: int | None, stage: str) -> TransportStream:
+    """The connect stage: --connect-timeout-ms, and its time for --stats; ``stage`` is what
+    the error names, '127.0.0.1:80: TCP connect' (or a proxy tunnel)."""
     started = time.monotonic()
-    stream = await within(opening, timeout_ms, f"{where}: TCP connect")
+    stream = await within(opening, timeout_ms, stage)
     stats.note("connect", started)
     return stream
 

@@ -289,6 +289,19 @@ def test_websocket_upgrade_timeout(websocat: Websocat, silent_port: int) -> None
     )
 
 
+@pytest.mark.parametrize("proxy", ["--socks5", "--proxy"])
+def test_proxy_tunnel_timeout(websocat: Websocat, silent_port: int, proxy: str) -> None:
+    address = f"127.0.0.1:{silent_port}" if proxy == "--socks5" else f"http://127.0.0.1:{silent_port}"
+    started = time.monotonic()
+    result = websocat.run("--connect-timeout-ms", "400", proxy, address, "ws://example.com/")
+    check_timeout(
+        result,
+        f"websocat: 127.0.0.1:{silent_port}: proxy tunnel to example.com:80 timed out after 400 ms"
+        " (--connect-timeout-ms)\n".encode(),
+        started,
+    )
+
+
 def test_a_connect_timeout_does_not_limit_the_session(websocat: Websocat, echo_url: str) -> None:
     """Each stage has its own budget; the session after it has none."""
     proc = websocat.spawn("--connect-timeout-ms", "300", echo_url, stdin=subprocess.PIPE)
