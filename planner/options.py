@@ -1344,6 +1344,46 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         "at least 1024; compressed messages count inflated (default: no limit, 64 MiB for compressed ones) "
         "(not in websocat4; websocat v1's name)",
     ),
+    _value(
+        "--connect-timeout-ms",
+        "int",
+        group="transfer",
+        help="Give up connecting after this many milliseconds, at each stage: TCP connect (or the tunnel "
+        "of --proxy/--socks5), TLS handshake, WebSocket upgrade; the error names the stage, exit code 5 "
+        "(not in websocat4)",
+    ),
+    _value(
+        "--idle-timeout-ms",
+        "int",
+        group="transfer",
+        help="End a session when no data went either way for this many milliseconds: one line on stderr, "
+        "a WebSocket closed with 1001 'idle timeout', exit code 5 (not in websocat4)",
+    ),
+    _value(
+        "--close-status-code",
+        "int",
+        group="websocket",
+        help="Close our WebSockets with this status code (1000, 1001-1003, 1007-1014, 3000-4999) at EOF or "
+        "at a normal end, instead of an empty Close (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--close-reason",
+        "str",
+        group="websocket",
+        help="The reason text of our Close, up to 123 bytes of UTF-8; the code is 1000 without "
+        "--close-status-code (not in websocat4; websocat v1's name)",
+    ),
+    _flag(
+        "--stats",
+        group="log",
+        help="Print one line on stderr at the end of each session: messages and bytes each way, duration, "
+        "time to connect, TLS and upgrade, close codes both ways, the error if any (not in websocat4)",
+    ),
+    _flag(
+        "--stats-json",
+        group="log",
+        help="Like --stats, as one JSON object per line (not in websocat4)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from websocat.planner.specs import keyword, option
-from websocat.planner.values import os_value
+from websocat.planner.values import milliseconds, os_value
 
 
 def preamble_values(items: list[str], binary: bool) -> tuple[str | bytes, ...]:
@@ -16,6 +16,11 @@ def preamble_values(items: list[str], binary: bool) -> tuple[str | bytes, ...]:
     the value is not UTF-8)."""
     values = (os_value(item) for item in items)
     return tuple(v.encode() if binary and isinstance(v, str) else v for v in values)
+
+
+def stats_mode(text: bool, json: bool) -> str | None:
+    """--stats / --stats-json as run()'s ``stats``."""
+    return "json" if json else "text" if text else None
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Exchange:
     max_messages: int | None = option("--max-messages", default=None)
     max_messages_rev: int | None = option("--max-messages-rev", default=None)
     buffer_size: int | None = option("--buffer-size", default=None)  # exchange_bytes only
+    idle_timeout_ms: int | None = option("--idle-timeout-ms", default=None, convert=milliseconds("--idle-timeout-ms"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Running:
     exit_on_hangup: bool = option("--exit-on-hangup", default=False)
     random_seed: int | None = option("--random-seed", default=None)
     workers: int | None = option("--workers", default=None)
+    stats: str | None = option("--stats", "--stats-json", default=None, convert=stats_mode)
 
 
 def keywords(obj: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:

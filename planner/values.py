@@ -7,6 +7,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from websocat.planner.model import SpecError
@@ -215,5 +216,16 @@ def socket_options(names: tuple[str, ...]) -> Callable[..., OptionMap | None]:
                 value = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             given[spec.dest] = value
         return given or None
+
+    return convert
+
+
+def milliseconds(name: str) -> Any:
+    """A converter for option ``name`` refusing a number of milliseconds below 1."""
+
+    def convert(value: int) -> int:
+        if not 0 < value < 2**53:
+            raise SpecError(f"option '{name}': expected a number of milliseconds above 0, got {value}")
+        return value
 
     return convert

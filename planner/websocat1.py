@@ -20,7 +20,6 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--byte-to-exit-on",), None),
     (("--client-pkcs12-der", "--client-pkcs12-passwd"), "use PEM files: --tls-client-cert and --tls-client-key"),
     (("--pkcs12-der", "--pkcs12-passwd"), "use PEM files: --tls-cert and --tls-key"),
-    (("--close-reason", "--close-status-code"), None),
     (("--compress-deflate", "--compress-gzip", "--compress-zlib"), None),
     (("--uncompress-deflate", "--uncompress-gzip", "--uncompress-zlib"), None),
     (("--conncap",), None),

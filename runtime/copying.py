@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from websocat.runtime import splicing
-from websocat.runtime.errors import ProtocolError
+from websocat.runtime import splicing, stats
+from websocat.runtime.errors import IdleTimeout, ProtocolError
 from websocat.runtime.sockets import BINARY, CONTINUES, DEFAULT_READ, TEXT, ByteStream, Message, MessageSocket
 
 __all__ = [
@@ -153,6 +154,7 @@ async def exchange_bytes(
     max_messages: int | None = None,
     max_messages_rev: int | None = None,
     buffer_size: int | None = None,
+    idle_timeout_ms: int | None = None,
 ) -> None:
     """Copy bytes left->right and right->left (the manual's exchange_bytes).
 
@@ -160,7 +162,8 @@ async def exchange_bytes(
     of a listener) does not shut the left side; the session goes on until the left ends.
     ``preamble``: written to the right side first (-p), ``preamble_reverse`` to the left
     (-P).  ``max_messages``: left->right ends after that many reads, ``max_messages_rev``:
-    right->left; ``one_message``: one each way (-1).
+    right->left; ``one_message``: one each way (-1).  ``idle_timeout_ms``: end the session
+    with IdleTimeout when no data was read either way for so long.
     """
     size = buffer_size or DEFAULT_READ
     await _exchange(
@@ -174,6 +177,7 @@ async def exchange_bytes(
         exit_on_eof,
         pass_right_eof,
         _Extras(preamble, preamble_reverse, *_limits(one_message, max_messages, max_messages_rev), messages=False),
+        idle_timeout_ms,
     )
 
 
@@ -191,6 +195,7 @@ async def exchange_packets(
     one_message: bool = False,
     max_messages: int | None = None,
     max_messages_rev: int | None = None,
+    idle_timeout_ms: int | None = None,
 ) -> None:
     """Copy messages left->right and right->left, batch by batch (the manual's exchange_packets).
 
@@ -198,9 +203,11 @@ async def exchange_packets(
     side before any data (-p; text, or binary when given as bytes), ``preamble_reverse``:
     to the left side (-P).  ``max_messages``: left->right ends after that many messages,
     ``max_messages_rev``: right->left; ``one_message``: one each way (-1).
+    ``idle_timeout_ms``: as for exchange_bytes.
     """
     extras = _Extras(preamble, preamble_reverse, *_limits(one_message, max_messages, max_messages_rev), messages=True)
-    if right.mirrors and not (unidirectional or unidirectional_reverse or exit_on_eof or extras.any()):
+    watched = idle_timeout_ms or (stats.MODE is not None and stats.CURRENT.get() is not None)
+    if right.mirrors and not (unidirectional or unidirectional_reverse or exit_on_eof or extras.any() or watched):
         await _echo(left, right)  # the same data flow, without a queue and a second task per message
         return
     await _exchange(
@@ -214,6 +221,7 @@ async def exchange_packets(
         exit_on_eof,
         pass_right_eof,
         extras,
+        idle_timeout_ms,
     )
 
 
@@ -289,6 +297,7 @@ async def _exchange(
     exit_on_eof: bool,
     pass_right_eof: bool = True,
     extras: _Extras | None = None,
+    idle_timeout_ms: int | None = None,
 ) -> None:
     forward = not unidirectional_reverse and left.readable and right.writable
     backward = not unidirectional and right.readable and left.writable
@@ -310,6 +319,20 @@ async def _exchange(
             await shut(left)
         if unidirectional_reverse and right.writable and getattr(right, "half_close", True):
             await shut(right)
+    # --stats / --idle-timeout-ms: each reading side is wrapped to count and/or time its
+    # reads, once per read or batch; without them the sockets are copied as they are.
+    session_stats = stats.CURRENT.get() if stats.MODE is not None else None
+    clock = [time.monotonic()] if idle_timeout_ms else None
+    if session_stats is not None or clock is not None:
+        counts = None
+        if session_stats is not None:
+            counts, session_stats.used = session_stats.counts, True
+        unwatched = copy
+
+        def copy(src: Any, dst: Any, *rest: Any) -> Awaitable[None]:
+            return unwatched(stats.Watched(src, counts, 0 if src is left else 2, clock), dst, *rest)
+
+    idle = asyncio.ensure_future(_idle_watch(clock, idle_timeout_ms)) if clock and idle_timeout_ms else None
     if limit is None and limit_rev is None:
         forward_task: asyncio.Future[Any] | None = asyncio.ensure_future(copy(left, right)) if forward else None
         backward_task: asyncio.Future[Any] | None = (
@@ -329,7 +352,11 @@ async def _exchange(
         pending = set(tasks)
         while pending:
             waiting = pending | {h for h in hangups if not h.done()}
+            if idle is not None:
+                waiting.add(idle)
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if idle in done:
+                idle.result()  # raises IdleTimeout
             for task in done & tasks:
                 if not task.cancelled():
                     task.result()  # raise the direction's error, if any
@@ -349,12 +376,23 @@ async def _exchange(
                     grace = 0 if getattr(source, "shared", False) else HANGUP_GRACE
                     asyncio.get_running_loop().call_later(grace, stopped.cancel)
     finally:
-        for task in (*tasks, *hangups):
+        watchers = (*hangups, idle) if idle is not None else tuple(hangups)
+        for task in (*tasks, *watchers):
             if not task.done():
                 task.cancel()
-        await asyncio.gather(*tasks, *hangups, return_exceptions=True)
+        await asyncio.gather(*tasks, *watchers, return_exceptions=True)
         # The session is over: close both sides (a WebSocket answers a pending Close here,
         # or says why the session ended: cancelled, or an error on the other side).
         failure = await close_both(left, right, sys.exc_info()[1])
     if failure is not None:
         raise failure
+
+
+async def _idle_watch(clock: list[float], timeout_ms: int) -> None:
+    """--idle-timeout-ms: one timer per session, re-armed from the time of the last read."""
+    timeout = timeout_ms / 1000
+    while True:
+        left = clock[0] + timeout - time.monotonic()
+        if left <= 0:
+            raise IdleTimeout(f"no data either way for {timeout_ms} ms (--idle-timeout-ms): session closed")
+        await asyncio.sleep(left)

@@ -10,7 +10,8 @@ EXIT_FAILURE = 1  # any other runtime failure; --global-timeout-ms with --global
 EXIT_USAGE = 2  # bad command line: unknown option or prefix, bad value, not implemented
 EXIT_CONNECT = 3  # could not connect, bind, open or resolve
 EXIT_PROTOCOL = 4  # the peer broke the protocol (bad handshake, invalid frame, mock mismatch)
-EXIT_TIMEOUT = 5  # a timeout that is an error (connect, handshake); not --global-timeout-ms
+EXIT_TIMEOUT = 5  # a timeout that is an error (connect, handshake, idle); not --global-timeout-ms
+EXIT_PEER_CLOSED = 6  # the peer closed a WebSocket with a code other than 1000, 1001, 1005
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
 EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 
@@ -20,7 +21,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_USAGE, "usage error: unknown/invalid option or prefix, a bad --compose line"),
     (EXIT_CONNECT, "could not connect, listen, open a file or resolve a name"),
     (EXIT_PROTOCOL, "protocol error (bad WebSocket handshake or frame, mock scenario mismatch)"),
-    (EXIT_TIMEOUT, "a timeout that is an error, such as a connect or handshake timeout"),
+    (EXIT_TIMEOUT, "a timeout: --connect-timeout-ms (TCP, TLS or upgrade), --idle-timeout-ms, --ping-timeout"),
+    (
+        EXIT_PEER_CLOSED,
+        "a peer closed a WebSocket with a code other than 1000, 1001, 1005 (the run went well otherwise)",
+    ),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C, SIGINT); WebSockets were closed with 1001"),
     (EXIT_TERMINATED, "stopped by SIGTERM; WebSockets were closed with 1001"),
 )
@@ -50,6 +55,23 @@ class ProtocolError(WebsocatError):
 
 class TimeoutExpired(WebsocatError):
     exit_code = EXIT_TIMEOUT
+
+
+class IdleTimeout(TimeoutExpired):
+    """--idle-timeout-ms: no data either way; a WebSocket is closed with 1001 'idle timeout'."""
+
+    close_code = 1001
+    close_reason = "idle timeout"
+
+
+# Set when a peer closed a WebSocket with an unusual code (the line is printed then):
+# run() turns an exit status of 0 into EXIT_PEER_CLOSED.
+PEER_CLOSED_ABNORMALLY = False
+
+
+def note_abnormal_close() -> None:
+    global PEER_CLOSED_ABNORMALLY
+    PEER_CLOSED_ABNORMALLY = True
 
 
 def os_error_text(exc: OSError) -> str:

@@ -9,11 +9,13 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from websocat.runtime import copying
+from websocat.runtime import copying, errors
+from websocat.runtime import stats as _stats
 from websocat.runtime.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_PEER_CLOSED,
     WebsocatError,
     os_error_text,
 )
@@ -71,10 +73,13 @@ def run(
     exit_on_hangup: bool = False,
     random_seed: int | None = None,
     workers: int | None = None,
+    stats: str | None = None,
 ) -> None:
     """Run a scenario's main() and exit the process with its status.
 
-    ``workers``: run it in that many processes (runtime/workers.py).
+    ``workers``: run it in that many processes (runtime/workers.py).  ``stats``: "text"
+    (--stats) or "json" (--stats-json): one summary line on stderr at the end of each
+    session (runtime/stats.py).
     """
 
     def run_one() -> int:
@@ -85,6 +90,7 @@ def run(
             sleep_ms_before_start=sleep_ms_before_start,
             exit_on_hangup=exit_on_hangup,
             random_seed=random_seed,
+            stats=stats,
         )
 
     if workers is not None and workers > 1:
@@ -102,12 +108,16 @@ def run_status(
     sleep_ms_before_start: int | None = None,
     exit_on_hangup: bool = False,
     random_seed: int | None = None,
+    stats: str | None = None,
 ) -> int:
     """Like run(), but return the exit status instead of exiting."""
     global SCRIPT_FILE
     filename = getattr(getattr(main, "__code__", None), "co_filename", "<websocat>")
     SCRIPT_FILE = None if filename.startswith("<") else filename
     copying.HANGUP_EXITS = exit_on_hangup
+    errors.PEER_CLOSED_ABNORMALLY = False
+    _stats.MODE = stats
+    session_stats = _stats.session()  # the scenario's own (a listener's sessions each have one)
     if random_seed is not None:
         from websocat.runtime import rng
 
@@ -137,13 +147,16 @@ def run_status(
                 report(f"global timeout of {global_timeout_ms} ms expired")
                 _exit_now(EXIT_FAILURE)
 
+    error: str | None = None
     try:
         asyncio.run(scenario())
     except KeyboardInterrupt:
+        error = "interrupted"
         return EXIT_INTERRUPTED
     except asyncio.CancelledError:
         if _stopped_by is None:
             raise
+        error = f"stopped by signal {_stopped_by}"
         return 128 + _stopped_by
     except (Exception, ExceptionGroup) as exc:  # noqa: BLE001 - every failure becomes one line
         failure = _first_leaf(exc)
@@ -154,8 +167,19 @@ def run_status(
         message, status = describe_error(failure)
         if status != EXIT_OK:
             report(message)
-        return status
-    return EXIT_OK
+            error = message
+        return _after_closes(status)
+    finally:
+        if session_stats is not None and session_stats.used:
+            session_stats.report(error)
+        _stats.CURRENT.set(None)
+    return _after_closes(EXIT_OK)
+
+
+def _after_closes(status: int) -> int:
+    """EXIT_PEER_CLOSED instead of 0 when a peer closed a WebSocket with an unusual code
+    (the line saying so was printed when its Close arrived)."""
+    return EXIT_PEER_CLOSED if status == EXIT_OK and errors.PEER_CLOSED_ABNORMALLY else status
 
 
 STOP_GRACE = 2.0  # seconds a stopped process has to close its sessions (Close 1001) and exit

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypedDict
 
-from websocat.runtime import workers
+from websocat.runtime import stats, workers
 from websocat.runtime.context import start_session
 from websocat.runtime.sockets import Socket
 
@@ -83,6 +83,7 @@ async def serve(
     async def run_session(stream: Socket, number: int) -> None:
         error: BaseException | None = None
         start_session(number, stream)  # this task's own: its children read it (runtime/context.py)
+        session_stats = stats.session(getattr(stream, "peer", "")) if stats.MODE is not None else None
         try:
             if not ready.is_set():
                 await ready.wait()  # --exec-after-listen is still running
@@ -93,6 +94,8 @@ async def serve(
                 _report_session_error(getattr(stream, "peer", ""), exc)
         finally:
             await stream.aclose()
+            if session_stats is not None:
+                session_stats.report(_error_text(error) if error is not None else None)
             if not first_done.done():
                 first_done.set_result(error)
 
@@ -150,6 +153,14 @@ async def after_listen(command: str, port: int | None = None) -> None:
             child.terminate()
             await asyncio.shield(child.wait())
         raise
+
+
+def _error_text(exc: BaseException) -> str:
+    from websocat.runtime.running import describe_error
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return describe_error(exc)[0]
 
 
 def _report_session_error(peer: str, exc: BaseException) -> None:

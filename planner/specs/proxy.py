@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from websocat.planner.model import Endpoint, SpecError
 from websocat.planner.specs import Rendered, internal, keyword, option, positional
-from websocat.planner.specs.tcp import CONNECT_OPTIONS
+from websocat.planner.specs.tcp import CONNECT_OPTIONS, connect_timeout
 from websocat.planner.values import hide_credentials, socket_options, split_host_port, url_authorization
 
 
@@ -68,6 +68,7 @@ class HttpProxyConnect(Endpoint):
     authorization: str | None = keyword(None, repr=False)  # Proxy-Authorization, from the URL's user:password
     # socket options for the connection to the proxy (the tunnel is that connection)
     sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_http", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy",)
     applies_to: ClassVar[str] = "ws:// or wss:// client"
@@ -84,6 +85,7 @@ class Socks5Connect(Endpoint):
     user_pass: tuple[str, str] | None = keyword(None, repr=False)  # --socks5-user-pass
     # socket options for the connection to the proxy (the tunnel is that connection)
     sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_socks5", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("socks5", "socks5_user_pass")
     applies_to: ClassVar[str] = "ws:// or wss:// client with --socks5"
@@ -98,6 +100,7 @@ class EnvProxyConnect(Endpoint):
     secure: bool = keyword(False)
     # socket options for the connection to the proxy (the tunnel is that connection)
     sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("endpoints.proxy", "connect_from_env", "tcp")
     consumes: ClassVar[tuple[str, ...]] = ("proxy_from_env",)
     applies_to: ClassVar[str] = "ws:// or wss:// client without --proxy or --socks5"

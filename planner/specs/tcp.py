@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Var
 from websocat.planner.specs import Listening, Rendered, Setup, internal, option, positional, register
-from websocat.planner.values import ip_host_port, is_ip, socket_options, split_host_port
+from websocat.planner.values import ip_host_port, is_ip, milliseconds, socket_options, split_host_port
 
 # Socket options (runtime/socket_options.py): set before bind/connect, then on each
 # connected socket.  --exclude-ws-from-sockopts drops them from WebSocket stacks (fixups).
@@ -43,6 +43,12 @@ CONNECT_OPTIONS = (*SOCKET_OPTIONS, "--bind-before-connect")
 LISTEN_OPTIONS = (*SOCKET_OPTIONS, "--socket-listen-backlog")
 
 
+def connect_timeout() -> Any:
+    """--connect-timeout-ms, for each stage of connecting: TCP here, TLS (tls:) and the
+    WebSocket upgrade (ws-c:, ws-r:)."""
+    return option("--connect-timeout-ms", default=None, convert=milliseconds("--connect-timeout-ms"))
+
+
 @register("tcp:", "tcp-connect:", "connect-tcp:", "tcp-c:", "c-tcp:")
 @dataclass(frozen=True)
 class TcpConnect(Endpoint):
@@ -51,6 +57,7 @@ class TcpConnect(Endpoint):
     host: str = positional("")
     port: int = positional(0)
     sockopts: dict[str, Any] | None = option(*CONNECT_OPTIONS, default=None, convert=socket_options(CONNECT_OPTIONS))
+    connect_timeout_ms: int | None = connect_timeout()
     grammar: ClassVar[str] = "host:port, [ipv6]:port"
 
     @classmethod

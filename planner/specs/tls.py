@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Self
 from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Var
 from websocat.planner.specs import Rendered, Setup, option, register
 from websocat.planner.specs import internal
+from websocat.planner.specs.tcp import connect_timeout
 from websocat.planner.values import ip_host_port, os_value
 
 
@@ -66,6 +67,7 @@ class TlsClient(Overlay):
     key: str | bytes | None = _context_option("--tls-client-key", convert=_path)
     password_env: str | None = _context_option("--tls-key-password-env")
     password_file: str | bytes | None = _context_option("--tls-key-password-file", convert=_path)
+    connect_timeout_ms: int | None = connect_timeout()
     render: ClassVar = Rendered("overlays.tls", "connect", "tls")
     setup: ClassVar = Setup(
         "overlays.tls",
@@ -98,7 +100,10 @@ class TlsClient(Overlay):
         args, kwargs = super().call_arguments()
         if setup_var is None:
             return args, kwargs
-        return (Var(setup_var),), {"domain": self.domain}  # insecure and keylog are the context's
+        kwargs = {"domain": self.domain}  # insecure and keylog are the context's
+        if self.connect_timeout_ms is not None:
+            kwargs["connect_timeout_ms"] = self.connect_timeout_ms
+        return (Var(setup_var),), kwargs
 
 
 @register(

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Kind, Overlay, SpecError
 from websocat.planner.specs import Rendered, internal, keyword, option, register
+from websocat.planner.specs.tcp import connect_timeout
 from websocat.planner.values import ip_host_port, parse_ws_url, url_authorization
 
 MAX_HEADER = 8192  # a longer header line is refused by common servers (and by ours: 64 KiB in all)
@@ -116,6 +117,37 @@ def _compress_window_bits() -> Any:
         return value
 
     return option("--compress-window-bits", default=None, convert=convert)
+
+
+# Codes an endpoint may send in a Close frame (RFC 6455 7.4 and the IANA registry).
+SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)} | set(range(3000, 5000)))
+
+
+def close_code(value: int) -> int:
+    if value not in SENDABLE_CLOSE_CODES:
+        raise SpecError(
+            f"option '--close-status-code': {value} cannot be sent in a Close frame "
+            "(expected 1000, 1001-1003, 1007-1014 or 3000-4999)"
+        )
+    return value
+
+
+def close_reason(value: str) -> str:
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise SpecError("option '--close-reason': expected UTF-8 text") from None
+    if size > 123:
+        raise SpecError(f"option '--close-reason': {size} bytes of UTF-8, more than a Close frame carries (123)")
+    return value
+
+
+def _close_code() -> Any:
+    return option("--close-status-code", default=None, convert=close_code)
+
+
+def _close_reason() -> Any:
+    return option("--close-reason", default="", convert=close_reason)
 
 
 def _omit_headers() -> Any:
@@ -228,6 +260,9 @@ class WsConnect(Overlay):
     compress: bool = _compress()
     compress_no_context_takeover: bool = _compress_no_context_takeover()
     compress_window_bits: int | None = _compress_window_bits()
+    close_code: int | None = _close_code()
+    close_reason: str = _close_reason()
+    connect_timeout_ms: int | None = connect_timeout()
     # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
     authorization: str | None = internal(None, repr=False)
     provides: ClassVar[Kind] = Kind.MESSAGES
@@ -256,6 +291,7 @@ class WsRequest(Overlay):
     omit_headers: bool = _omit_headers()
     lax: bool = _lax()
     verbose: bool = _verbose()
+    connect_timeout_ms: int | None = connect_timeout()
     authorization: str | None = internal(None, repr=False)
     render: ClassVar = Rendered("overlays.ws", "request", "upgraded")
 
@@ -289,6 +325,8 @@ class WsAccept(Overlay):
     compress: bool = _compress()
     compress_no_context_takeover: bool = _compress_no_context_takeover()
     compress_window_bits: int | None = _compress_window_bits()
+    close_code: int | None = _close_code()
+    close_reason: str = _close_reason()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "accept", "ws")
 
@@ -340,6 +378,8 @@ class WsFramedClient(Overlay):
     print_ping_rtts: bool = _print_ping_rtts()
     max_sent_pings: int | None = _max_sent_pings()
     max_message_length: int | None = _max_message_length()
+    close_code: int | None = _close_code()
+    close_reason: str = _close_reason()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "framed", "ws")
 

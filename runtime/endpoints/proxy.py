@@ -176,16 +176,19 @@ def connect_http(
     *,
     authorization: str | None = None,
     sockopts: SockOpts = None,
+    connect_timeout_ms: int | None = None,
 ) -> Any:
     """Connect to host:port through an HTTP proxy's CONNECT tunnel (--proxy).
 
     ``authorization``: the Proxy-Authorization header's value, e.g. ``"Basic dTpw"``.  A
     reply other than 2xx (407 Proxy Authentication Required, 403, 502, ...) fails with
     its status and reason.  ``sockopts``: socket options for the connection to the proxy,
-    as tcp.connect's.
+    as tcp.connect's.  ``connect_timeout_ms``: for the TCP connect and the CONNECT
+    exchange together.
     """
     socket_options.check(sockopts)
-    return tcp._closing(_http_tunnel(proxy_host, proxy_port, host, port, authorization, sockopts))
+    tunnel = _http_tunnel(proxy_host, proxy_port, host, port, authorization, sockopts)
+    return tcp._closing(tcp._timed(tunnel, connect_timeout_ms, _stage(proxy_host, proxy_port, host, port)))
 
 
 def connect_socks5(
@@ -196,14 +199,22 @@ def connect_socks5(
     *,
     user_pass: tuple[str, str] | None = None,
     sockopts: SockOpts = None,
+    connect_timeout_ms: int | None = None,
 ) -> Any:
     """Connect to host:port through a SOCKS5 proxy (--socks5); a host name is sent to the proxy to resolve.
 
     ``user_pass``: (user, password) for RFC 1929 authentication (--socks5-user-pass);
     without it only "no authentication" is offered.  ``sockopts``: as connect_http's.
+    ``connect_timeout_ms``: for the TCP connect and the SOCKS5 exchange together.
     """
     socket_options.check(sockopts)
-    return tcp._closing(_socks5_tunnel(proxy_host, proxy_port, host, port, user_pass, sockopts))
+    tunnel = _socks5_tunnel(proxy_host, proxy_port, host, port, user_pass, sockopts)
+    return tcp._closing(tcp._timed(tunnel, connect_timeout_ms, _stage(proxy_host, proxy_port, host, port)))
+
+
+def _stage(proxy_host: str, proxy_port: int, host: str, port: int) -> str:
+    """What a --connect-timeout-ms error names: '127.0.0.1:1080: proxy tunnel to example.com:443'."""
+    return f"{_show(proxy_host, proxy_port)}: proxy tunnel to {_show(host, port)}"
 
 
 def _env(*names: str) -> str | None:
@@ -265,15 +276,19 @@ async def _env_tunnel(host: str, port: int, secure: bool, sockopts: SockOpts) ->
     )
 
 
-def connect_from_env(host: str, port: int, *, secure: bool = False, sockopts: SockOpts = None) -> Any:
+def connect_from_env(
+    host: str, port: int, *, secure: bool = False, sockopts: SockOpts = None, connect_timeout_ms: int | None = None
+) -> Any:
     """Connect to host:port through the proxy the environment names (--proxy-from-env), else directly.
 
     See `proxy_from_env` for the variables read; an http:// proxy is used with CONNECT,
     a socks5:// or socks5h:// one with SOCKS5 (the name sent to the proxy either way).
     Without one, the name is resolved here and the addresses raced, as tcp.connect_late.
+    ``connect_timeout_ms``: for the connect, through the proxy or not.
     """
     socket_options.check(sockopts)
-    return tcp._closing(_env_tunnel(host, port, secure, sockopts))
+    stage = f"{_show(host, port)}: connect (--proxy-from-env)"
+    return tcp._closing(tcp._timed(_env_tunnel(host, port, secure, sockopts), connect_timeout_ms, stage))
 
 
 __all__ = ["SOCKS5_REPLIES", "connect_from_env", "connect_http", "connect_socks5", "proxy_from_env"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Unpack
 
-from websocat.runtime import serving
+from websocat.runtime import serving, stats
+from websocat.runtime.timeouts import within
 from websocat.runtime import socket_options
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
 from websocat.runtime.sockets import ByteStream, StreamProtocol, TransportStream
@@ -122,29 +124,52 @@ async def _closing(opening: Awaitable[TransportStream]) -> AsyncIterator[Transpo
         await stream.aclose()
 
 
-def connect(host: str, port: int, *, sockopts: SockOpts = None) -> Any:
+def connect(host: str, port: int, *, sockopts: SockOpts = None, connect_timeout_ms: int | None = None) -> Any:
     """Connected to a TCP socket using one explicitly specified IPv4 or IPv6 socket address.
 
     ``sockopts``: socket options by name (runtime/socket_options.py), e.g. ``{"socket_nodelay": True}``.
+    ``connect_timeout_ms``: fail with TimeoutExpired when connecting takes longer.
     """
     socket_options.check(sockopts)
-    return _closing(_open(host, port, sockopts))
+    return _closing(_timed(_open(host, port, sockopts), connect_timeout_ms, f"{_show(host, port)}: TCP connect"))
 
 
-def connect_any(addrs: Addrs, *, race_interval_ms: int = 20, sockopts: SockOpts = None) -> Any:
+def connect_any(
+    addrs: Addrs, *, race_interval_ms: int = 20, sockopts: SockOpts = None, connect_timeout_ms: int | None = None
+) -> Any:
     """Connect to the first of several addresses that answers (started `race_interval_ms` apart)."""
     socket_options.check(sockopts)
-    return _closing(_race(addrs, race_interval_ms, sockopts))
+    where = _show(*addrs[0]) if len(addrs) == 1 else ", ".join(_show(*addr) for addr in addrs[:3])
+    return _closing(_timed(_race(addrs, race_interval_ms, sockopts), connect_timeout_ms, f"{where}: TCP connect"))
 
 
-def connect_late(host: str, port: int, *, race_interval_ms: int = 20, sockopts: SockOpts = None) -> Any:
+def connect_late(
+    host: str,
+    port: int,
+    *,
+    race_interval_ms: int = 20,
+    sockopts: SockOpts = None,
+    connect_timeout_ms: int | None = None,
+) -> Any:
     """Connect to a TCP socket by hostname, resolving it now (--late-resolve)."""
     socket_options.check(sockopts)
 
     async def opening() -> TransportStream:
-        return await _race(await resolve(host, port), race_interval_ms, sockopts)
+        addrs = await resolve(host, port)
+        return await _timed(
+            _race(addrs, race_interval_ms, sockopts), connect_timeout_ms, f"{_show(host, port)}: TCP connect"
+        )
 
     return _closing(opening())
+
+
+async def _timed(opening: Awaitable[TransportStream], timeout_ms: int | None, stage: str) -> TransportStream:
+    """The connect stage: --connect-timeout-ms, and its time for --stats; ``stage`` is what
+    the error names, '127.0.0.1:80: TCP connect' (or a proxy tunnel)."""
+    started = time.monotonic()
+    stream = await within(opening, timeout_ms, stage)
+    stats.note("connect", started)
+    return stream
 
 
 def _announcements(server: asyncio.base_events.Server) -> list[str]:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 import ssl
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from websocat.runtime import stats
+from websocat.runtime.timeouts import within
 from websocat.runtime.errors import ConnectError, os_error_text
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, opening
 
@@ -247,15 +250,20 @@ async def connect(
     domain: str,
     insecure: bool = False,
     keylog: bool = False,
+    connect_timeout_ms: int | None = None,
 ) -> TlsStream:
     """Establishes client-side TLS over `stream`; `domain` is sent as SNI and verified.
 
     `context`: made by `client_context` (with --tls-ca or a client certificate); without
-    it, one with the system trust store (`insecure`, `keylog` apply to that one)."""
+    it, one with the system trust store (`insecure`, `keylog` apply to that one).
+    `connect_timeout_ms`: fail with TimeoutExpired when the handshake takes longer."""
     if context is None:
         context = client_context(insecure=insecure, keylog=keylog)
     tls = TlsStream(stream, context, domain)
-    await tls.handshake()
+    started = time.monotonic()
+    where = getattr(stream, "peer", "") or domain
+    await within(tls.handshake(), connect_timeout_ms, f"{where}: TLS handshake")
+    stats.note("tls", started)
     return tls
 
 

@@ -19,8 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from websocat.runtime import stats
 from websocat.runtime.context import note_request
-from websocat.runtime.errors import TimeoutExpired
+from websocat.runtime.timeouts import within
+from websocat.runtime.errors import TimeoutExpired, note_abnormal_close
 from websocat.runtime.overlays import ws_echo
 from websocat.runtime.overlays.ws_deflate import Deflate, DeflateOptions
 from websocat.runtime.overlays.ws_framing import (
@@ -90,6 +92,8 @@ class SocketOptions:
     ``print_ping_rtts``: print the round trip of each Pong of ours on stderr.
     ``max_message_length``: a longer incoming message (inflated, when compressed) fails
     the connection with close code 1009.
+    ``close_code``, ``close_reason``: the Close we send at EOF or at a normal end
+    (--close-status-code, --close-reason; default: an empty Close, 1005 for the peer).
     """
 
     no_close: bool = False
@@ -104,6 +108,8 @@ class SocketOptions:
     print_ping_rtts: bool = False
     max_sent_pings: int | None = None
     max_message_length: int | None = None
+    close_code: int | None = None
+    close_reason: str = ""
 
 
 class WsSocket(MessageSocket):
@@ -140,6 +146,8 @@ class WsSocket(MessageSocket):
         self.close_code: int | None = None
         self.close_reason = ""
         self.deflate = deflate
+        self.sent_close: tuple[int, str] | None = None  # (code, reason) of the Close we sent
+        self.received_close: tuple[int, str] | None = None  # the peer's Close, if one arrived
         self._parser = FrameParser(
             expect_masked=None if options.ignore_masks else not client,
             inflater=None if deflate is None else deflate.inflater(options.max_message_length),
@@ -168,6 +176,8 @@ class WsSocket(MessageSocket):
         self._keepalive: asyncio.Task[None] | None = None
         if options.ping_interval is not None or options.ping_timeout is not None:
             self._keepalive = asyncio.ensure_future(self._keep_alive())
+        if stats.MODE is not None:
+            stats.register(self)  # --stats: the close codes go in the session's line
 
     async def recv_batch(self) -> list[Message]:
         """Every data message the next read(s) produced; [] at EOF or after a Close frame."""
@@ -369,9 +379,16 @@ class WsSocket(MessageSocket):
             await asyncio.wait((closed,), timeout=SETTLE_QUIET)
 
     async def _send_close(self, payload: bytes | None = None) -> None:
-        """Send a Close: ``payload``, else the reply to the peer's Close, else an empty one."""
+        """Send a Close: ``payload``, else the reply to the peer's Close, else ours
+        (--close-status-code, --close-reason), else an empty one."""
         if payload is None:
-            payload = self._peer_close[:2] if self._peer_close is not None else b""
+            if self._peer_close is not None:
+                payload = self._peer_close[:2]
+            elif self.options.close_code is not None or self.options.close_reason:
+                payload = close_payload(self.options.close_code or 1000, self.options.close_reason)
+            else:
+                payload = b""
+        self._note_sent(payload)
         try:
             async with self._write_lock:  # after any write in progress, and before write_eof
                 await self._write_frames([(payload, CLOSE)])
@@ -400,6 +417,8 @@ class WsSocket(MessageSocket):
             if self._peer_close is None and exc is not None:
                 if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
                     payload = close_payload(1001)
+                elif hasattr(exc, "close_code"):  # e.g. IdleTimeout: 1001 'idle timeout'
+                    payload = close_payload(exc.close_code, getattr(exc, "close_reason", ""))
                 else:
                     payload = close_payload(1011, _reason(exc))
             await self._send_close(payload)
@@ -526,15 +545,24 @@ class WsSocket(MessageSocket):
         self._peer_close = payload
         self._closed.set()
         self.close_code, self.close_reason = code, reason
-        if code not in (1000, 1005):
+        self.received_close = (code, reason)
+        echo = self.sent_close is not None and self.sent_close[0] == code  # the answer to our Close
+        if code not in (1000, 1005) and not echo:
             detail = f": {reason}" if reason else ""
             print(f"websocat: peer closed the WebSocket with code {code}{detail}", file=sys.stderr)
+            if code != 1001:
+                note_abnormal_close()  # exit status EXIT_PEER_CLOSED for a run that went well otherwise
+
+    def _note_sent(self, payload: bytes) -> None:
+        if self.sent_close is None:
+            self.sent_close = parse_close(payload) if len(payload) != 1 else (1005, "")
 
     async def _fail(self, exc: FrameError) -> None:
         """Send a Close frame with the error's code after a protocol violation."""
         self._eof = True
         self.close_code = exc.code
         if self.writable and not self._builder.closed:
+            self._note_sent(close_payload(exc.code))
             try:
                 await self._send_control([(close_payload(exc.code), CLOSE)])
             except OSError:
@@ -588,6 +616,9 @@ async def connect(
     compress: bool = False,
     compress_no_context_takeover: bool = False,
     compress_window_bits: int | None = None,
+    close_code: int | None = None,
+    close_reason: str = "",
+    connect_timeout_ms: int | None = None,
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
 
@@ -622,8 +653,12 @@ async def connect(
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
         max_message_length=max_message_length,
+        close_code=close_code,
+        close_reason=close_reason,
     )
-    leftover, deflate = await client_upgrade(stream, handshake)
+    started = time.monotonic()
+    leftover, deflate = await within(client_upgrade(stream, handshake), connect_timeout_ms, _upgrade_of(stream))
+    stats.note("upgrade", started)
     return WsSocket(stream, client=True, leftover=leftover, options=options, deflate=deflate)
 
 
@@ -651,6 +686,8 @@ async def accept(
     compress: bool = False,
     compress_no_context_takeover: bool = False,
     compress_window_bits: int | None = None,
+    close_code: int | None = None,
+    close_reason: str = "",
 ) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
 
@@ -683,6 +720,8 @@ async def accept(
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
         max_message_length=max_message_length,
+        close_code=close_code,
+        close_reason=close_reason,
     )
     accepted, leftover = await server_handshake(stream, handshake)
     note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)
@@ -706,6 +745,8 @@ def framed(
     print_ping_rtts: bool = False,
     max_sent_pings: int | None = None,
     max_message_length: int | None = None,
+    close_code: int | None = None,
+    close_reason: str = "",
 ) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
 
@@ -723,8 +764,16 @@ def framed(
         print_ping_rtts=print_ping_rtts,
         max_sent_pings=max_sent_pings,
         max_message_length=max_message_length,
+        close_code=close_code,
+        close_reason=close_reason,
     )
     return WsSocket(stream, client=client, options=options)
+
+
+def _upgrade_of(stream: ByteStream) -> str:
+    """'127.0.0.1:80: WebSocket upgrade', what a --connect-timeout-ms error names."""
+    peer = getattr(stream, "peer", "")
+    return f"{peer}: WebSocket upgrade" if peer else "WebSocket upgrade"
 
 
 def _reason(exc: BaseException) -> str:

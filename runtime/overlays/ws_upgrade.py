@@ -7,9 +7,12 @@ re-exports them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
+from websocat.runtime import stats
 from websocat.runtime.context import note_request
+from websocat.runtime.timeouts import within
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HeaderItem,
@@ -55,8 +58,11 @@ async def request(
     lax: bool = False,
     omit_headers: bool = False,
     verbose: bool = False,
+    connect_timeout_ms: int | None = None,
 ) -> ByteStream:
-    """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
+    """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing).
+
+    ``connect_timeout_ms``: fail with TimeoutExpired when the reply takes longer."""
     options = ClientOptions(
         uri=uri,
         host=host,
@@ -68,7 +74,12 @@ async def request(
         omit_headers=omit_headers,
         verbose=verbose,
     )
-    return Upgraded(stream, await client_handshake(stream, options))
+    started = time.monotonic()
+    peer = getattr(stream, "peer", "")
+    what = f"{peer}: WebSocket upgrade" if peer else "WebSocket upgrade"
+    leftover = await within(client_handshake(stream, options), connect_timeout_ms, what)
+    stats.note("upgrade", started)
+    return Upgraded(stream, leftover)
 
 
 @opening

@@ -149,6 +149,15 @@ def test_one_message(shell: Shell, echo_server: None) -> None:
     assert (result.returncode, result.stdout) == (0, b'{"op": "ping"}\n'), result.stderr
 
 
+def test_stats(shell: Shell, echo_server: None) -> None:
+    (line,) = RECIPES["stats"]
+    result = shell.run(line)
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+    (stats,) = result.stderr.decode().splitlines()
+    assert stats.startswith("websocat: stats: left->right 1 msgs 5 B, right->left 1 msgs 5 B, ")
+    assert stats.endswith(", close sent 4000 'done', close received 4000 'done'")
+
+
 def test_subscribe(shell: Shell) -> None:
     async def updates(conn: ServerConnection) -> None:
         if await conn.recv() == '{"op": "subscribe"}':
