@@ -28,6 +28,7 @@ from websocat.runtime.overlays.ws_framing import (
     close_payload,
     parse_close,
 )
+from websocat.runtime.overlays.ws_access import Access, StaticFile, Users, read_users
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HandshakeRequest,
@@ -58,11 +59,13 @@ __all__ = [
     "Opening",
     "SocketOptions",
     "Upgraded",
+    "Users",
     "WsSocket",
     "accept",
     "accept_upgrade",
     "connect",
     "framed",
+    "read_users",
     "request",
 ]
 
@@ -551,6 +554,7 @@ async def connect(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    basic_auth_file: str | bytes | None = None,
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
@@ -572,6 +576,7 @@ async def connect(
         lax=lax,
         omit_headers=omit_headers,
         verbose=verbose,
+        basic_auth_file=basic_auth_file,
     )
     options = SocketOptions(
         no_close=no_close,
@@ -606,6 +611,10 @@ async def accept(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    restrict_uri: str | None = None,
+    allow_origins: Iterable[str] = (),
+    users: Users | None = None,
+    static_files: Iterable[StaticFile] = (),
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
@@ -625,6 +634,7 @@ async def accept(
         choose_first=choose_first,
         omit_headers=omit_headers,
         verbose=verbose,
+        access=Access(restrict_uri, tuple(allow_origins), users, tuple(static_files)),
     )
     options = SocketOptions(
         no_close=no_close,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from websocat.runtime.overlays.ws_access import Access, StaticFile, Users
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HeaderItem,
@@ -54,6 +55,7 @@ async def request(
     lax: bool = False,
     omit_headers: bool = False,
     verbose: bool = False,
+    basic_auth_file: str | bytes | None = None,
 ) -> ByteStream:
     """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing)."""
     options = ClientOptions(
@@ -66,6 +68,7 @@ async def request(
         lax=lax,
         omit_headers=omit_headers,
         verbose=verbose,
+        basic_auth_file=basic_auth_file,
     )
     return Upgraded(stream, await client_handshake(stream, options))
 
@@ -81,6 +84,10 @@ async def accept_upgrade(
     choose_first: bool = False,
     omit_headers: bool = False,
     verbose: bool = False,
+    restrict_uri: str | None = None,
+    allow_origins: Iterable[str] = (),
+    users: Users | None = None,
+    static_files: Iterable[StaticFile] = (),
 ) -> ByteStream:
     """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
     options = ServerOptions(
@@ -91,6 +98,7 @@ async def accept_upgrade(
         choose_first=choose_first,
         omit_headers=omit_headers,
         verbose=verbose,
+        access=Access(restrict_uri, tuple(allow_origins), users, tuple(static_files)),
     )
     _request, leftover = await server_handshake(stream, options)
     return Upgraded(stream, leftover)
