@@ -97,29 +97,26 @@ async def serve(
     async def run_session(stream: Socket) -> None:
         error: BaseException | None = None
         peer = getattr(stream, "peer", "")
+        # A refused client or a static file is no session for --exit-after-one-session
+        # (with --oneshot the listener is closed already: it ends the process).
+        counts = True
         try:
             if not ready.is_set():
                 await ready.wait()  # --exec-after-listen is still running
             await session(stream, *args)
-        except Answered:
-            pass  # a static file was served: a normal end
-        except Refused as exc:
-            error = exc.with_peer(peer)
-            if not oneshot:
-                _report(error.message)
         except (Exception, ExceptionGroup) as exc:
             error = _leaf(exc)
             if isinstance(error, Answered):
-                error = None
+                error, counts = None, oneshot  # a static file was served: a normal end
             elif isinstance(error, Refused):
-                error = error.with_peer(peer)
+                error, counts = error.with_peer(peer), oneshot
                 if not oneshot:
                     _report(error.message)
             elif not oneshot:
                 _report_session_error(peer, exc)
         finally:
             await stream.aclose()
-            if not first_done.done():
+            if counts and not first_done.done():
                 first_done.set_result(error)
 
     async def refuse_busy(stream: Socket, reason: str) -> None:

@@ -369,3 +369,26 @@ def test_browser_page_served_by_static_file_echoes(websocat: Websocat, tmp_path:
     assert reports.wait(chrome) == ["echo:hello from our own page"]
     err = stop(websocat, proc)
     assert all("/favicon.ico is not /chat" in line for line in err.splitlines() if "refused" in line), err
+
+
+def test_refusals_and_static_files_are_no_session_for_exit_after_one_session(
+    websocat: Websocat, tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    proc, port = websocat.listen(
+        "--exit-after-one-session", "--restrict-uri", "/ws", "-F", "/a:text/plain:a.txt", "ws-l:127.0.0.1:0", "mirror:"
+    )
+    assert status(port, "/a") == "HTTP/1.1 200 OK"
+    assert status(port, "/b", UPGRADE) == "HTTP/1.1 404 Not Found"
+    assert proc.poll() is None
+    assert echo(f"ws://127.0.0.1:{port}/ws") == "ping"
+    _out, err = websocat.finish(proc)
+    assert proc.returncode == 0, err
+
+
+def test_oneshot_refused_client_ends_the_process(websocat: Websocat) -> None:
+    proc, port = websocat.listen("--oneshot", "--restrict-uri", "/ws", "ws-l:127.0.0.1:0", "mirror:")
+    assert status(port, "/b", UPGRADE) == "HTTP/1.1 404 Not Found"
+    _out, err = websocat.finish(proc)
+    assert proc.returncode == 4 and err.count(b"\n") == 1, err
+    assert err.startswith(b"websocat: refused 127.0.0.1:") and err.endswith(b": path /b is not /ws (--restrict-uri)\n")
