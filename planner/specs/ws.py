@@ -191,7 +191,7 @@ class _Guarded:
         return args, kwargs
 
 
-def _client_authorization(layer: Any) -> str | None:
+def _client_authorization(layer: WsConnect | WsRequest) -> str | None:
     """The Authorization a client sends unless -H gives one: --basic-auth-file (at run time)
     wins over --basic-auth, which wins over the URL's user:password."""
     if layer.basic_auth_file is not None:
