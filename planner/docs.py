@@ -133,6 +133,25 @@ FAMILY_NOTES["registry"] = (
     " itself over, and its session lasts until the listener's session is done with it."
 )
 
+FAMILY_NOTES["ws"] = (
+    "Access control (WebSocket servers: `ws-l:`, `wss-l:`, `-s`, `ws-upgrade:`, `ws-accept:`), checked"
+    " after the request head is read and before anything else of the session is opened (a refused client"
+    " never starts the `cmd:` on the right): `--conncap N` answers 503 beyond N sessions at once (other"
+    " listeners close such connections at once); a plain GET or HEAD of a `-F URI:CONTENT_TYPE:FILE` URI"
+    " gets FILE (read at each request; `--server-basic-auth-file` applies, `--restrict-uri` and"
+    " `--allow-origin` do not); a path other than `--restrict-uri` gets 404, as does any other plain request"
+    " when `-F` is given (without `-F` it gets 400); an `Origin` not among `--allow-origin` gets 403 (a"
+    " request without `Origin` is not from a browser and is let in: guard non-browser clients with a"
+    " password); missing or wrong credentials of `--server-basic-auth-file` get 401 with"
+    ' `WWW-Authenticate: Basic realm="websocat"`. Each refusal is one line on stderr,'
+    " `websocat: refused 127.0.0.1:5555: path /x is not /chat (--restrict-uri)`. The users file holds"
+    " `user:password` lines, or `user:pbkdf2_sha256$ITERATIONS$SALT$HASH` ones, made with"
+    ' `python3 -c \'import base64,hashlib,os,sys; s=os.urandom(9).hex(); print(sys.argv[1] + ":pbkdf2_sha256$600000$" + s + "$" + base64.b64encode(hashlib.pbkdf2_hmac("sha256", sys.argv[2].encode(), s.encode(), 600000)).decode())\' alice \'pass word\'`;'
+    " it is read once at start (missing: exit 3; malformed: exit 2), passwords are compared in constant"
+    " time and a hash is computed once per process for credentials that match. Clients send"
+    " credentials with `ws://user:password@host/`, `--basic-auth user:password` or `--basic-auth-file FILE`."
+)
+
 # Options the planner itself reads (pipeline.PLANNER_OPTIONS), by the kinds they change.
 PLANNER_AFFECTS: dict[str, tuple[str, ...]] = {
     "text": ("LineChunks",),

@@ -28,6 +28,7 @@ from websocat.planner.specs.tls import TlsAccept, TlsClient, TlsListen
 from websocat.planner.specs.trivial import MessageMirror, Mirror, Stdio
 from websocat.planner.specs.ws import (
     WsAccept,
+    WsAcceptUpgrade,
     WsConnect,
     WsFramedClient,
     WsListen,
@@ -366,6 +367,9 @@ def bind_options(inv: Invocation) -> Invocation:
     if left is not None and left.listener and simple_server(left, opts):
         scheme = "wss" if any(isinstance(layer, TlsAccept) for layer in left.overlays) else "ws"
         serving = replace(serving, ready_message=f"Listening on {scheme}://{{}}/")
+    if left is not None and left.listener and serving.conncap is not None:
+        if any(isinstance(layer, (WsAccept, WsAcceptUpgrade)) for layer in left.overlays):
+            serving = replace(serving, conncap_http=True)
     return inv.with_(exchange=exchange, serving=serving, running=bind_layer(Running(), opts))
 
 

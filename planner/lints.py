@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Callable
 
 from websocat.planner.model import Invocation, Spec, Stack
@@ -15,6 +16,7 @@ from websocat.planner.specs.tee import Tee
 from websocat.planner.specs.tls import TlsAccept, TlsClient
 from websocat.planner.specs.trivial import Stdio
 from websocat.planner.specs.unix import UnixPath
+from websocat.planner.specs.tcp import TcpListen
 from websocat.planner.specs.ws import WsAccept, WsAcceptUpgrade, WsConnect, WsRequest
 
 Lint = Callable[[Invocation], list[str]]
@@ -351,6 +353,38 @@ def tls_options_without_tls(inv: Invocation) -> list[str]:
     return found
 
 
+def _loopback(host: str) -> bool:
+    """Whether a listen address is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]").partition("%")[0]).is_loopback
+    except ValueError:
+        return False  # another hostname, or '' (every address)
+
+
+def open_remote_shell(inv: Invocation) -> list[str]:
+    """cmd:/exec:/sh-c: served by a WebSocket listener that anyone on the network reaches,
+    with no --restrict-uri, --allow-origin or --server-basic-auth-file."""
+    left = inv.left
+    if left is None or not left.listener or not isinstance(left.endpoint, TcpListen):
+        return []
+    servers = [o for o in left.overlays if isinstance(o, (WsAccept, WsAcceptUpgrade))]
+    if not servers or _loopback(left.endpoint.host):
+        return []
+    if not any(isinstance(s.endpoint, (Exec, Cmd)) for _role, s in inv.stacks):
+        return []
+    if any(o.restrict_uri or o.allow_origins or o.users_file is not None for o in servers):
+        return []
+    host = left.endpoint.host or "*"
+    shown = f"[{host}]:{left.endpoint.port}" if ":" in host else f"{host}:{left.endpoint.port}"
+    return [
+        f"a command is served to anyone who reaches {shown} "
+        "(any web page its users visit included): add --server-basic-auth-file, --allow-origin or "
+        "--restrict-uri, or listen on 127.0.0.1"
+    ]
+
+
 LINTS: tuple[Lint, ...] = (
     both_modes,
     both_directions_off,
@@ -368,6 +402,7 @@ LINTS: tuple[Lint, ...] = (
     tls_options_without_tls,
     ping_options,
     compress_options,
+    open_remote_shell,
     unused_options,  # last: the lints above name some options their own way
 )
 

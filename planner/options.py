@@ -1384,6 +1384,57 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         group="log",
         help="Like --stats, as one JSON object per line (not in websocat4)",
     ),
+    _value(
+        "--restrict-uri",
+        "str",
+        group="websocket",
+        help="WebSocket servers upgrade only requests of this path, like /ws (the query is not compared); "
+        "other paths get 404 (not in websocat4; websocat v1's name)",
+    ),
+    _append(
+        "--allow-origin",
+        group="websocket",
+        help="WebSocket servers refuse with 403 an upgrade whose Origin header is not this one, e.g. "
+        "https://example.com (repeat for more; against cross-site WebSocket hijacking). A request "
+        "without Origin (not from a browser) is let in (not in websocat4)",
+    ),
+    _value(
+        "--server-basic-auth-file",
+        "str",
+        group="websocket",
+        help="WebSocket servers require HTTP Basic auth from this file of user:password lines (or "
+        "user:pbkdf2_sha256$ITERATIONS$SALT$HASH), read once at start; missing or wrong credentials get "
+        "401 (not in websocat4)",
+    ),
+    _value(
+        "--basic-auth",
+        "str",
+        group="websocket",
+        help="Send user:password as HTTP Basic auth in WebSocket requests, as ws://user:password@host/ "
+        "does (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--basic-auth-file",
+        "str",
+        group="websocket",
+        help="Send the user:password this file holds (read at each connect) as HTTP Basic auth in "
+        "WebSocket requests (not in websocat4; websocat v1's name)",
+    ),
+    _value(
+        "--conncap",
+        "int",
+        group="mode",
+        help="Listeners serve at most this many sessions at once; beyond that a WebSocket client gets "
+        "503 and other connections are closed at once (not in websocat4; websocat v1's name)",
+    ),
+    _append(
+        "--static-file",
+        short="-F",
+        group="websocket",
+        help="URI:CONTENT_TYPE:FILE, e.g. /index.html:text/html:index.html: WebSocket servers answer "
+        "a plain GET of URI with FILE (read at each request); other plain requests get 404; repeat for "
+        "more (not in websocat4; websocat v1's name and syntax)",
+    ),
 )
 OPTIONS = OPTIONS + EXTENSIONS
 

@@ -54,6 +54,9 @@ class Serving:
     ready_message: str | None = keyword(None)  # -s PORT says where it listens, as websocat v1
     exec_after_listen: str | None = option("--exec-after-listen", default=None)
     exec_after_listen_append_port: bool = option("--exec-after-listen-append-port", default=False)
+    conncap: int | None = option("--conncap", default=None)
+    # a WebSocket listener's handshake answers 503 beyond --conncap (fixups.bind_options)
+    conncap_http: bool = keyword(False)
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def hide_credentials(arg: str) -> str:
 
 
 # Options whose whole value is a secret 'user:password' (a URL's password is found by hide_credentials).
-SECRET_OPTIONS = ("--socks5-user-pass",)
+SECRET_OPTIONS = ("--socks5-user-pass", "--basic-auth")
 
 
 def hide_secret_value(value: str) -> str:

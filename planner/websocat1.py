@@ -10,19 +10,15 @@ from __future__ import annotations
 
 # (v1 spellings, advice: what to use here instead; None when nothing does the same job yet)
 WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("-F", "--static-file"), None),
     (("-q",), "not needed: without -v only errors and warnings are printed (--no-lints silences the warnings)"),
     (("-S", "--strict"), None),
     (("-X", "--request-method"), None),
     (("--async-stdio", "--no-async-stdio"), "not needed: stdin and stdout are always non-blocking here"),
-    (("--basic-auth",), "put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)"),
-    (("--basic-auth-file",), None),
     (("--byte-to-exit-on",), None),
     (("--client-pkcs12-der", "--client-pkcs12-passwd"), "use PEM files: --tls-client-cert and --tls-client-key"),
     (("--pkcs12-der", "--pkcs12-passwd"), "use PEM files: --tls-cert and --tls-key"),
     (("--compress-deflate", "--compress-gzip", "--compress-zlib"), None),
     (("--uncompress-deflate", "--uncompress-gzip", "--uncompress-zlib"), None),
-    (("--conncap",), None),
     (("--crypto-key", "--crypto-reverse"), None),
     (("--exec-sighup-on-stdin-close", "--exec-sighup-on-zero-msg"), None),
     (("--jsonrpc", "--jsonrpc-omit-jsonrpc"), None),
@@ -33,7 +29,6 @@ WEBSOCAT1_OPTIONS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("--no-line",), "use -b (chunks: instead of lines:)"),
     (("--prometheus",), None),
     (("--request-header", "--request-uri"), None),
-    (("--restrict-uri",), None),
     (("--reuser-send-zero-msg-on-disconnect",), None),
     (("--server-mode",), "use -s (--server)"),
     (("--socks5-bind-script", "--socks5-destination"), None),

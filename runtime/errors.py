@@ -79,3 +79,23 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno:
         return os.strerror(exc.errno)  # asyncio replaces strerror with 'Connect call failed ...'
     return exc.strerror or str(exc)
+
+
+class Refused(ProtocolError):
+    """A server let a client in no further: --restrict-uri, --allow-origin,
+    --server-basic-auth-file, --conncap.  The message is the reason; the serving loop
+    prints ``refused PEER: REASON`` (``with_peer``)."""
+
+    def __init__(self, reason: str, peer: str = "") -> None:
+        super().__init__(f"refused {peer}: {reason}" if peer else f"refused: {reason}")
+        self.reason = reason
+
+    def with_peer(self, peer: str) -> Refused:
+        return Refused(self.reason, peer) if peer else self
+
+
+class Answered(WebsocatError):
+    """A plain HTTP request the WebSocket server answered itself (a --static-file): the
+    session's normal end, no error."""
+
+    exit_code = EXIT_OK

@@ -6,22 +6,28 @@ supplies only its listen primitive: ``open_listener(accept)`` starts listening, 
 peer's session or a seqpacket connection), and
 returns a `Listener`.  This module owns the rest:
 ``--oneshot`` and ``--exit-after-one-session``, the announced addresses, the ready line
-of ``-s``, the one-line error of each failed session, and each session's number and
-client in its context (runtime/context.py).
+of ``-s``, ``--conncap``, the one-line error of each failed or refused session, and each
+session's number and client in its context (runtime/context.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypedDict
 
 from websocat.runtime import stats, workers
 from websocat.runtime.context import start_session
+from websocat.runtime.errors import Answered, Refused
 from websocat.runtime.sockets import Socket
 
-__all__ = ["Listener", "Options", "after_listen", "serve"]
+__all__ = ["BUSY", "Listener", "Options", "after_listen", "serve"]
+
+
+# Set in a session over --conncap (``conncap_http``): why its handshake answers 503.
+BUSY: contextvars.ContextVar[str | None] = contextvars.ContextVar("websocat_busy", default=None)
 
 
 class Listener(Protocol):
@@ -51,6 +57,8 @@ class Options(TypedDict, total=False):
     ready_message: str | None
     exec_after_listen: str | None
     exec_after_listen_append_port: bool
+    conncap: int | None
+    conncap_http: bool
 
 
 async def serve(
@@ -63,6 +71,8 @@ async def serve(
     ready_message: str | None = None,
     exec_after_listen: str | None = None,
     exec_after_listen_append_port: bool = False,
+    conncap: int | None = None,
+    conncap_http: bool = False,
 ) -> None:
     """Run ``session(stream, *args)`` for each connection, concurrently, until cancelled.
 
@@ -72,6 +82,13 @@ async def serve(
     others.  ``ready_message``: printed on stderr once listening, ``{}`` replaced by the
     bound address (the port that port 0 got, say).  ``exec_after_listen``: a command
     line run (``sh -c``) once listening; connections wait until it exits.
+
+    ``conncap`` (--conncap): at most that many sessions at once; a connection beyond is
+    closed at once, or with ``conncap_http`` (a WebSocket listener) runs its session
+    marked busy (ws_access.BUSY), whose handshake answers 503 and opens nothing else.
+    A session whose client is refused (`Refused`: --conncap, --restrict-uri,
+    --allow-origin, --server-basic-auth-file) prints ``refused PEER: REASON``; one that a
+    static file answered (`Answered`) ends quietly.
     """
     first_done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
     listener: Listener | None = None
@@ -84,29 +101,64 @@ async def serve(
         error: BaseException | None = None
         start_session(number, stream)  # this task's own: its children read it (runtime/context.py)
         session_stats = stats.session(getattr(stream, "peer", "")) if stats.MODE is not None else None
+        peer = getattr(stream, "peer", "")
+        # A refused client or a static file is no session for --exit-after-one-session
+        # (with --oneshot the listener is closed already: it ends the process).
+        counts = True
         try:
             if not ready.is_set():
                 await ready.wait()  # --exec-after-listen is still running
             await session(stream, *args)
         except (Exception, ExceptionGroup) as exc:
-            error = exc
-            if not oneshot:
-                _report_session_error(getattr(stream, "peer", ""), exc)
+            error = _leaf(exc)
+            if isinstance(error, Answered):
+                error, counts = None, oneshot  # a static file was served: a normal end
+            elif isinstance(error, Refused):
+                error, counts = error.with_peer(peer), oneshot
+                if not oneshot:
+                    _report(error.message)
+            elif not oneshot:
+                _report_session_error(peer, exc)
         finally:
             await stream.aclose()
             if session_stats is not None:
                 session_stats.report(_error_text(error) if error is not None else None)
-            if not first_done.done():
+            if counts and not first_done.done():
                 first_done.set_result(error)
+
+    async def refuse_busy(stream: Socket, reason: str) -> None:
+        """Over --conncap: let the session's handshake answer 503 (it raises Refused)."""
+        BUSY.set(reason)
+        try:
+            await session(stream, *args)
+        except (Exception, ExceptionGroup) as exc:
+            error = _leaf(exc)
+            if isinstance(error, Refused):
+                _report(error.with_peer(getattr(stream, "peer", "")).message)
+        finally:
+            await stream.aclose()
 
     async with asyncio.TaskGroup() as sessions:  # every session has an owner
         accepted = 0
+
+        busy: set[asyncio.Task[None]] = set()
 
         def accept(stream: Socket) -> None:
             nonlocal accepted
             accepted += 1
             if oneshot and accepted > 1:
                 asyncio.ensure_future(stream.aclose())  # serve only the first one
+                return
+            if conncap is not None and len(running) >= conncap:
+                reason = f"--conncap {conncap} reached"
+                if conncap_http and len(busy) < max(conncap, 8):
+                    task = sessions.create_task(refuse_busy(stream, reason))
+                    busy.add(task)
+                    task.add_done_callback(busy.discard)
+                else:
+                    peer = getattr(stream, "peer", "")
+                    _report(f"refused {peer}: {reason}, closed at once" if peer else f"refused: {reason}")
+                    asyncio.ensure_future(stream.aclose())
                 return
             if oneshot and listener is not None:
                 listener.close()
@@ -163,10 +215,20 @@ def _error_text(exc: BaseException) -> str:
     return describe_error(exc)[0]
 
 
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _report(message: str) -> None:
+    from websocat.runtime.running import report
+
+    report(message)
+
+
 def _report_session_error(peer: str, exc: BaseException) -> None:
     from websocat.runtime.running import describe_error, report
 
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    message, _status = describe_error(exc)
+    message, _status = describe_error(_leaf(exc))
     report(f"{peer}: {message}" if peer else message)

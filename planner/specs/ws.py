@@ -8,13 +8,15 @@ Class names follow the runtime functions they render: `WsConnect` -> ``ws.connec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import os
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from websocat.planner.model import Endpoint, Kind, Overlay, SpecError
-from websocat.planner.specs import Rendered, internal, keyword, option, register
+from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Var
+from websocat.planner.specs import Rendered, Setup, internal, keyword, option, register
 from websocat.planner.specs.tcp import connect_timeout
-from websocat.planner.values import ip_host_port, parse_ws_url, url_authorization
+from websocat.planner.values import ip_host_port, os_value, parse_ws_url, url_authorization
 
 MAX_HEADER = 8192  # a longer header line is refused by common servers (and by ours: 64 KiB in all)
 
@@ -154,6 +156,109 @@ def _omit_headers() -> Any:
     return option("--ws-omit-headers", default=False)
 
 
+# ---------------------------------------------------------------- access control (ws_access.py)
+
+
+def _restrict_uri(value: str) -> str:
+    if not value.startswith("/") or any(c in value for c in "?# \r\n"):
+        raise SpecError(f"option '--restrict-uri': expected a path starting with '/' (no query), got {value!r}")
+    return value
+
+
+def _origins(values: list[str]) -> tuple[str, ...]:
+    for value in values:
+        if not value or any(c in value for c in " \r\n,"):
+            raise SpecError(f"option '--allow-origin': expected one origin such as https://example.com, got {value!r}")
+    return tuple(values)
+
+
+def _static_files(values: list[str]) -> tuple[tuple[str, str, str | bytes], ...]:
+    """-F URI:CONTENT_TYPE:FILE values (websocat v1's syntax) as triples."""
+    found = []
+    for value in values:
+        uri, colon1, rest = value.partition(":")
+        content_type, colon2, path = rest.partition(":")
+        if not (colon1 and colon2 and uri.startswith("/") and content_type and path):
+            raise SpecError(
+                f"option '--static-file': expected URI:CONTENT_TYPE:FILE such as /index.html:text/html:index.html,"
+                f" got {value!r}"
+            )
+        if any(c in uri + content_type for c in "\r\n?#"):
+            raise SpecError(f"option '--static-file': bad URI or content type in {value!r}")
+        found.append((uri, content_type, os_value(path)))
+    return tuple(found)
+
+
+def _users_file() -> Any:
+    """--server-basic-auth-file: read by a setup step in main(), not a keyword of the call."""
+    metadata = {"options": ("server_basic_auth_file",), "convert": os_value, "always": False, "internal": True}
+    return field(default=None, metadata=metadata)
+
+
+def _basic_auth(value: str) -> str:
+    if ":" not in value:
+        raise SpecError("option '--basic-auth': expected user:password")
+    return "Basic " + base64.b64encode(os.fsencode(value)).decode("ascii")
+
+
+def _client_basic_auth() -> Any:
+    """--basic-auth: merged into the request's headers (not a keyword of its own)."""
+    metadata = {"options": ("basic_auth",), "convert": _basic_auth, "always": False, "internal": True}
+    return field(default=None, repr=False, metadata=metadata)
+
+
+def _basic_auth_file() -> Any:
+    return option("--basic-auth-file", default=None, convert=os_value)
+
+
+USERS_SETUP = Setup(
+    "overlays.ws",
+    "read_users",
+    "users",
+    "ws.Users",
+    "HTTP Basic auth users (--server-basic-auth-file): read once, at start",
+    form="call",
+)
+
+
+class _Guarded:
+    """The access control of the server overlays (ws-upgrade:, ws-accept:): the users
+    file is read by a setup step, whose variable the call is given as ``users=``."""
+
+    users_file: str | bytes | None
+
+    def needs_setup(self) -> bool:
+        return self.users_file is not None
+
+    def setup_arguments(self) -> tuple[Any, ...]:
+        return (self.users_file,)
+
+    def setup_keywords(self) -> dict[str, Any]:
+        return {}
+
+    def call_arguments(self, setup_var: str | None = None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super().call_arguments()  # type: ignore[misc]
+        kwargs = _with_authorization(kwargs, None)
+        for name in ("allow_origins", "static_files"):  # lists read best in the script
+            if name in kwargs:
+                kwargs[name] = list(kwargs[name])
+        if setup_var is not None:
+            keys = list(kwargs)
+            at = keys.index("static_files") if "static_files" in keys else len(keys)
+            items = list(kwargs.items())
+            items.insert(at, ("users", Var(setup_var)))
+            kwargs = dict(items)
+        return args, kwargs
+
+
+def _client_authorization(layer: WsConnect | WsRequest) -> str | None:
+    """The Authorization a client sends unless -H gives one: --basic-auth-file (at run time)
+    wins over --basic-auth, which wins over the URL's user:password."""
+    if layer.basic_auth_file is not None:
+        return None
+    return layer.basic_auth or layer.authorization
+
+
 def _with_authorization(kwargs: dict[str, Any], authorization: str | None) -> dict[str, Any]:
     """Headers as the script shows them (a list of pairs), with URL credentials first
     unless -H gave an Authorization; no host= when -H gave a Host (it replaces that one)."""
@@ -263,14 +368,16 @@ class WsConnect(Overlay):
     close_code: int | None = _close_code()
     close_reason: str = _close_reason()
     connect_timeout_ms: int | None = connect_timeout()
+    basic_auth_file: str | bytes | None = _basic_auth_file()
     # from a ws://user:password@ URL or --ws-c-uri; an Authorization given with -H wins over it
     authorization: str | None = internal(None, repr=False)
+    basic_auth: str | None = _client_basic_auth()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "connect", "ws")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
-        return args, _with_authorization(kwargs, self.authorization)
+        return args, _with_authorization(kwargs, _client_authorization(self))
 
 
 @register("ws-request:", "ws-r:")
@@ -292,17 +399,19 @@ class WsRequest(Overlay):
     lax: bool = _lax()
     verbose: bool = _verbose()
     connect_timeout_ms: int | None = connect_timeout()
+    basic_auth_file: str | bytes | None = _basic_auth_file()
     authorization: str | None = internal(None, repr=False)
+    basic_auth: str | None = _client_basic_auth()
     render: ClassVar = Rendered("overlays.ws", "request", "upgraded")
 
     def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super().call_arguments()
-        return args, _with_authorization(kwargs, self.authorization)
+        return args, _with_authorization(kwargs, _client_authorization(self))
 
 
 @register("ws-upgrade:", "upgrade-ws:", "ws-u:", "u-ws:")
 @dataclass(frozen=True)
-class WsAccept(Overlay):
+class WsAccept(_Guarded, Overlay):
     """Combined WebSocket acceptor and framer."""
 
     headers: tuple[tuple[str, str], ...] = option("--server-header", default=(), convert=server_headers)
@@ -317,6 +426,10 @@ class WsAccept(Overlay):
     shutdown_on_eof: bool = _shutdown_on_eof()
     close_delay_ms: int | None = _close_delay_ms()
     verbose: bool = _verbose()
+    restrict_uri: str | None = option("--restrict-uri", default=None, convert=_restrict_uri)
+    allow_origins: tuple[str, ...] = option("--allow-origin", default=(), convert=_origins)
+    static_files: tuple[tuple[str, str, str | bytes], ...] = option("--static-file", default=(), convert=_static_files)
+    users_file: str | bytes | None = _users_file()
     ping_interval: float | None = _ping_interval()
     ping_timeout: float | None = _ping_timeout()
     print_ping_rtts: bool = _print_ping_rtts()
@@ -329,15 +442,12 @@ class WsAccept(Overlay):
     close_reason: str = _close_reason()
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.ws", "accept", "ws")
-
-    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        args, kwargs = super().call_arguments()
-        return args, _with_authorization(kwargs, None)
+    setup: ClassVar = USERS_SETUP
 
 
 @register("ws-accept:")
 @dataclass(frozen=True)
-class WsAcceptUpgrade(Overlay):
+class WsAcceptUpgrade(_Guarded, Overlay):
     """Expects a HTTP/1 WebSocket upgrade request from downstream stream socket; if valid, replies with Upgrade.
 
     Then connects (exchanges bytes) downstream to upstream. Does not provide WebSocket framing.
@@ -350,11 +460,12 @@ class WsAcceptUpgrade(Overlay):
     omit_headers: bool = _omit_headers()
     lax: bool = _lax()
     verbose: bool = _verbose()
+    restrict_uri: str | None = option("--restrict-uri", default=None, convert=_restrict_uri)
+    allow_origins: tuple[str, ...] = option("--allow-origin", default=(), convert=_origins)
+    static_files: tuple[tuple[str, str, str | bytes], ...] = option("--static-file", default=(), convert=_static_files)
+    users_file: str | bytes | None = _users_file()
     render: ClassVar = Rendered("overlays.ws", "accept_upgrade", "upgraded")
-
-    def call_arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        args, kwargs = super().call_arguments()
-        return args, _with_authorization(kwargs, None)
+    setup: ClassVar = USERS_SETUP
 
 
 @register("ws-lowlevel-client:", "ws-ll-client:", "ws-ll-c:")

@@ -32,6 +32,7 @@ from websocat.runtime.overlays.ws_framing import (
     close_payload,
     parse_close,
 )
+from websocat.runtime.overlays.ws_access import Access, StaticFile, Users, read_users
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HandshakeRequest,
@@ -62,11 +63,13 @@ __all__ = [
     "Opening",
     "SocketOptions",
     "Upgraded",
+    "Users",
     "WsSocket",
     "accept",
     "accept_upgrade",
     "connect",
     "framed",
+    "read_users",
     "request",
 ]
 
@@ -608,6 +611,7 @@ async def connect(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    basic_auth_file: str | bytes | None = None,
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
@@ -639,6 +643,7 @@ async def connect(
         omit_headers=omit_headers,
         verbose=verbose,
         deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
+        basic_auth_file=basic_auth_file,
     )
     options = SocketOptions(
         no_close=no_close,
@@ -678,6 +683,10 @@ async def accept(
     shutdown_on_eof: bool = False,
     close_delay_ms: int | None = None,
     verbose: bool = False,
+    restrict_uri: str | None = None,
+    allow_origins: Iterable[str] = (),
+    users: Users | None = None,
+    static_files: Iterable[StaticFile] = (),
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
     print_ping_rtts: bool = False,
@@ -706,6 +715,7 @@ async def accept(
         omit_headers=omit_headers,
         verbose=verbose,
         deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
+        access=Access(restrict_uri, tuple(allow_origins), users, tuple(static_files)),
     )
     options = SocketOptions(
         no_close=no_close,

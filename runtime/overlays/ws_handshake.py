@@ -15,11 +15,14 @@ import base64
 import binascii
 import sys
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from websocat.runtime.errors import ProtocolError, UsageError
+from websocat.runtime.errors import ConnectError, ProtocolError, Refused, UsageError
+from websocat.runtime.overlays.ws_access import BUSY_WAIT, Access, screen
 from websocat.runtime.overlays.ws_deflate import Deflate, DeflateOptions, agreed, answer
+from websocat.runtime.serving import BUSY
 from websocat.runtime.rng import random_bytes
 from websocat.runtime.sockets import ByteStream
 
@@ -68,6 +71,7 @@ class ClientOptions:
     omit_headers: bool = False
     verbose: bool = False
     deflate: DeflateOptions | None = None
+    basic_auth_file: str | bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,8 @@ class ServerOptions:
     request without a key gets a reply without Sec-WebSocket-Accept).  ``omit_headers``
     (--ws-omit-headers) replies with the status line, the chosen protocol and ``headers``
     only.  ``verbose``: the request and reply on stderr.  ``deflate`` (--compress): accept
-    a permessage-deflate offer.
+    a permessage-deflate offer.  ``access``: who is let in, and the static files served
+    (ws_access.py), checked before the upgrade.
     """
 
     headers: tuple[HeaderItem, ...] = ()
@@ -93,6 +98,7 @@ class ServerOptions:
     omit_headers: bool = False
     verbose: bool = False
     deflate: DeflateOptions | None = None
+    access: Access = Access()
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,19 @@ class HandshakeRequest:
         return None
 
 
+def basic_authorization(path: str | bytes) -> str:
+    """The Authorization value for the ``user:password`` in file ``path`` (--basic-auth-file)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ConnectError(f"--basic-auth-file {os.fsdecode(path)}: {exc.strerror or exc}") from None
+    data = data.removesuffix(b"\n").removesuffix(b"\r")
+    if b"\n" in data or b":" not in data:
+        raise UsageError(f"--basic-auth-file {os.fsdecode(path)}: expected one line, user:password")
+    return "Basic " + base64.b64encode(data).decode("ascii")
+
+
 def accept_key(key: str) -> str:
     """The Sec-WebSocket-Accept value that answers Sec-WebSocket-Key ``key``."""
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + _GUID).digest()).decode("ascii")
@@ -132,6 +151,8 @@ async def client_upgrade(stream: ByteStream, options: ClientOptions) -> tuple[by
     """``client_handshake``, also returning the permessage-deflate parameters agreed (None:
     not offered, or the server declined)."""
     custom = _header_pairs(options.headers)
+    if options.basic_auth_file is not None and not _values(custom, "authorization"):
+        custom.insert(0, ("Authorization", basic_authorization(options.basic_auth_file)))
     lines = [f"GET {_no_breaks(options.uri or '/')} HTTP/1.1"]
     # A Host among the custom headers (-H 'Host: ...') replaces the automatic one and
     # takes its place, second line, as a server expects: never two Host headers.
@@ -276,11 +297,21 @@ def _check_client_reply(headers: list[tuple[str, str]], key: str | None, protoco
 async def server_handshake(stream: ByteStream, options: ServerOptions) -> tuple[HandshakeRequest, bytes]:
     """Accept a WebSocket upgrade request on ``stream``; return it and bytes read past it.
 
-    A bad request gets a 400 reply, then ProtocolError("websocket handshake failed: ...").
+    A bad request gets a 400 reply, then ProtocolError("websocket handshake failed: ...");
+    one that ``options.access`` refuses its 404/403/401 (503 over --conncap), then
+    Refused; a static file request its file, then Answered.
     """
     head: bytes | None = b""
+    busy = BUSY.get()
     try:
-        head, leftover = await _read_head(stream, "request")
+        if busy is None:
+            head, leftover = await _read_head(stream, "request")
+        else:  # over --conncap: the 503 waits a short while only
+            try:
+                async with asyncio.timeout(BUSY_WAIT):
+                    head, leftover = await _read_head(stream, "request")
+            except TimeoutError:
+                raise Refused(f"{busy}; no request within {BUSY_WAIT:g} s") from None
         if head is None:
             raise ProtocolError("websocket handshake failed: connection closed before the HTTP request")
         if options.verbose:
@@ -290,6 +321,12 @@ async def server_handshake(stream: ByteStream, options: ServerOptions) -> tuple[
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             raise ProtocolError(f"websocket handshake failed: bad request line {request_line!r}")
         method, target, _version = parts
+    except ProtocolError as exc:
+        if head is not None and not isinstance(exc, Refused):  # a peer that hung up gets no reply
+            await _reject(stream, exc.message)
+        raise
+    await screen(stream, options.access, method, target, request_headers, options.verbose)
+    try:
         key = _check_request(request_headers, method, options.lax)
         chosen = _choose_protocol(
             request_headers, options.protocol, options.lax or options.protocol_lax, options.choose_first

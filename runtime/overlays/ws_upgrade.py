@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from websocat.runtime import stats
 from websocat.runtime.context import note_request
 from websocat.runtime.timeouts import within
+from websocat.runtime.overlays.ws_access import Access, StaticFile, Users
 from websocat.runtime.overlays.ws_handshake import (
     ClientOptions,
     HeaderItem,
@@ -59,6 +60,7 @@ async def request(
     omit_headers: bool = False,
     verbose: bool = False,
     connect_timeout_ms: int | None = None,
+    basic_auth_file: str | bytes | None = None,
 ) -> ByteStream:
     """Send an HTTP/1 WebSocket upgrade request and check the reply; then plain bytes (no framing).
 
@@ -73,6 +75,7 @@ async def request(
         lax=lax,
         omit_headers=omit_headers,
         verbose=verbose,
+        basic_auth_file=basic_auth_file,
     )
     started = time.monotonic()
     peer = getattr(stream, "peer", "")
@@ -93,6 +96,10 @@ async def accept_upgrade(
     choose_first: bool = False,
     omit_headers: bool = False,
     verbose: bool = False,
+    restrict_uri: str | None = None,
+    allow_origins: Iterable[str] = (),
+    users: Users | None = None,
+    static_files: Iterable[StaticFile] = (),
 ) -> ByteStream:
     """Answer an HTTP/1 WebSocket upgrade request; then plain bytes (no framing)."""
     options = ServerOptions(
@@ -103,6 +110,7 @@ async def accept_upgrade(
         choose_first=choose_first,
         omit_headers=omit_headers,
         verbose=verbose,
+        access=Access(restrict_uri, tuple(allow_origins), users, tuple(static_files)),
     )
     accepted, leftover = await server_handshake(stream, options)
     note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)

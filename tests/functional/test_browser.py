@@ -63,6 +63,27 @@ def chromium() -> str:
     return found
 
 
+def start_chromium(browser: str, page: str, profile: Path) -> subprocess.Popen[bytes]:
+    """Headless Chromium opening ``page`` with a fresh profile (stderr piped, for failures)."""
+    return subprocess.Popen(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            page,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 def test_browser_echo(websocat: Websocat, tmp_path: Path) -> None:
     browser = chromium()
     proc, ws_port = websocat.listen("ws-l:127.0.0.1:0", "mirror:")
@@ -90,23 +111,7 @@ def test_browser_echo(websocat: Websocat, tmp_path: Path) -> None:
     http_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=http_server.serve_forever, daemon=True).start()
     page = f"http://127.0.0.1:{http_server.server_address[1]}/"
-    chrome = subprocess.Popen(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            page,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    chrome = start_chromium(browser, page, tmp_path / "profile")
     try:
         started = arrived.wait(60)
         if not started and chrome.poll() is not None:

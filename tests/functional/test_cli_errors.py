@@ -60,7 +60,7 @@ USAGE_CASES = {
     "no-prefix": (["abc"], ["'abc'"]),
     "unknown-option-suggests": (["--bufer-size", "3", "-", "-"], ["'--bufer-size'", "'--buffer-size'"]),
     "unknown-short-option": (["-Z", "-", "-"], ["'-Z'"]),
-    "websocat1-option": (["--conncap", "5", "ws://127.0.0.1:1/"], ["'--conncap'", "websocat v1"]),
+    "websocat1-option": (["--prometheus", "127.0.0.1:9", "ws://127.0.0.1:1/"], ["'--prometheus'", "websocat v1"]),
     "websocat1-short-option": (["-S", "ws://127.0.0.1:1/"], ["'-S'", "websocat v1"]),
     "websocat1-option-with-advice": (["--udp-ttl", "5", "-", "-"], ["websocat v1", "--socket-ttl"]),
     "missing-option-value": (["-", "-", "-B"], ["'--buffer-size'", "value"]),
@@ -87,11 +87,20 @@ def test_usage_error(websocat, args: list[str], fragments: list[str]) -> None:
     error_line(websocat.run(*args), USAGE, *fragments)
 
 
-@pytest.mark.parametrize("option", ["--conncaps", "--request-methods", "--restrict-url", "--static-files"])
+@pytest.mark.parametrize("option", ["--prometheus-port", "--request-methods", "--jsonrpc-mode"])
 def test_no_far_fetched_suggestion(websocat, option: str) -> None:
     """Found by a user: '--ping-interval' suggested '--tcp-race-interval-ms'."""
     line = error_line(websocat.run(option, "-", "-"), USAGE, repr(option))
     assert "did you mean" not in line, line
+
+
+@pytest.mark.parametrize(
+    ("typo", "option"),
+    [("--conncaps", "--conncap"), ("--restrict-url", "--restrict-uri"), ("--static-files", "--static-file")],
+)
+def test_near_misses_of_v1_options_are_suggested(websocat, typo: str, option: str) -> None:
+    line = error_line(websocat.run(typo, "-", "-"), USAGE, repr(typo))
+    assert f"did you mean {option!r}?" in line, line
 
 
 def test_script_file_syntax_error(websocat, tmp_path: Path) -> None:

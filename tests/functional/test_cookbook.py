@@ -4,6 +4,7 @@ against real peers: `websockets` servers and clients, a TCP echo service."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import socket
@@ -13,10 +14,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import InvalidStatus
 
 from conftest import echo, start_server, tcp_round_trip
 
@@ -231,6 +234,37 @@ def test_request_environment(shell: Shell) -> None:
     while children.read_text().strip() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not children.read_text().strip()  # the sleeping process is gone with its client
+
+
+def test_safe_remote_shell(shell: Shell) -> None:
+    make_users, server = RECIPES["safe-remote-shell"]
+    made = shell.run(make_users)
+    assert made.returncode == 0 and (shell.cwd / "users.txt").read_text().startswith("alice:pbkdf2_sha256$600000$")
+    proc = shell.start(server)
+    wait_port(shell.ports["8080"])
+    url = f"ws://127.0.0.1:{shell.ports['8080']}/shell-7f3a"
+    password = {"Authorization": "Basic " + base64.b64encode(b"alice:correct horse").decode()}
+
+    async def refused(target: str, **kwargs: Any) -> int:
+        with pytest.raises(InvalidStatus) as info:
+            await connect(target, **kwargs)
+        return info.value.response.status_code
+
+    async def session() -> list[int | str | bytes]:
+        codes: list[int | str | bytes] = [
+            await refused(url.replace("/shell-7f3a", "/"), additional_headers=password),
+            await refused(url),
+            await refused(url, additional_headers=password, origin="https://evil.example"),
+        ]
+        async with connect(url, additional_headers=password, origin="https://admin.example.com") as conn:
+            await conn.send("echo $((6 * 7))")
+            codes.append(await conn.recv())
+        return codes
+
+    assert asyncio.run(session()) == [404, 401, 403, "42"]
+    proc.terminate()
+    _out, err = proc.communicate(timeout=10)
+    assert err.count(b"websocat: refused 127.0.0.1:") == 3, err
 
 
 def test_binary_file(shell: Shell) -> None:

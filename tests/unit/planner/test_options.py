@@ -201,6 +201,8 @@ def test_repeatable_and_rest_options() -> None:
         "--preamble",
         "--preamble-reverse",
         "--header-to-env",
+        "--allow-origin",
+        "--static-file",
     }
     assert {s.long for s in OPTIONS if s.kind == "append"} == appended
     assert _spec("-H") is _spec("--header")
@@ -399,21 +401,21 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "message"),
     [
         (
-            ["--conncap", "10", "ws://h/"],
-            "unknown option '--conncap': it is websocat v1's, and has no counterpart here yet",
+            ["--prometheus", "127.0.0.1:9090", "ws://h/"],
+            "unknown option '--prometheus': it is websocat v1's, and has no counterpart here yet",
         ),
         (["-S", "ws://h/"], "unknown option '-S': it is websocat v1's, and has no counterpart here yet"),
         (["--strict"], "unknown option '--strict': it is websocat v1's, and has no counterpart here yet"),
         (
-            ["--basic-auth=u:secret", "ws://h/"],
-            "unknown option '--basic-auth': it is websocat v1's; put the credentials in the URL, ws://user:password@host/ (sent as Basic auth)",
+            ["--no-line", "ws://h/"],
+            "unknown option '--no-line': it is websocat v1's; use -b (chunks: instead of lines:)",
         ),
         (["--server-mode", "1234"], "unknown option '--server-mode': it is websocat v1's; use -s (--server)"),
         (
             ["--udp-ttl", "3"],
             "unknown option '--udp-ttl': it is websocat v1's; use --socket-ttl (and --socket-multicast-ttl)",
         ),
-        (["-F", "/a:text/plain:a.txt"], "unknown option '-F': it is websocat v1's, and has no counterpart here yet"),
+        (["-X", "POST"], "unknown option '-X': it is websocat v1's, and has no counterpart here yet"),
     ],
 )
 def test_websocat1_options_say_so(argv: list[str], message: str) -> None:

@@ -233,14 +233,14 @@ def test_phase_dumps_are_readable() -> None:
         " omit_headers=False, no_close=False, lax=False, max_pongs=None, ignore_masks=False, shutdown_on_eof=False,"
         " close_delay_ms=None, verbose=False, ping_interval=None, ping_timeout=None, print_ping_rtts=False,"
         " max_sent_pings=None, max_message_length=None, compress=False, compress_no_context_takeover=False,"
-        " compress_window_bits=None, close_code=None, close_reason='', connect_timeout_ms=None) over"
-        " TcpConnectByIp(host='127.0.0.1', port=1, sockopts=None, connect_timeout_ms=None)",
+        " compress_window_bits=None, close_code=None, close_reason='', connect_timeout_ms=None, basic_auth_file=None)"
+        " over TcpConnectByIp(host='127.0.0.1', port=1, sockopts=None, connect_timeout_ms=None)",
         "right: LineChunks(separator=b'\\n', separator_n=1, substitute=True, inline=False, text=True) over Stdio()",
         "exchange: Exchange(unidirectional=False, unidirectional_reverse=False, late_drop=False, exit_on_eof=False,"
         " pass_right_eof=True, preamble=(), preamble_reverse=(), one_message=False, max_messages=None,"
         " max_messages_rev=None, buffer_size=None, idle_timeout_ms=None)",
         "serving: Serving(oneshot=False, exit_after_one_session=False, announce=False, ready_message=None,"
-        " exec_after_listen=None, exec_after_listen_append_port=False)",
+        " exec_after_listen=None, exec_after_listen_append_port=False, conncap=None, conncap_http=False)",
         "running: Running(global_timeout_ms=None, global_timeout_force_exit=False, sleep_ms_before_start=None,"
         " exit_on_hangup=False, random_seed=None, workers=None, stats=None)",
     ]
