@@ -101,7 +101,6 @@ async def serve(
         error: BaseException | None = None
         start_session(number, stream)  # this task's own: its children read it (runtime/context.py)
         session_stats = stats.session(getattr(stream, "peer", "")) if stats.MODE is not None else None
-        peer = getattr(stream, "peer", "")
         # A refused client or a static file is no session for --exit-after-one-session
         # (with --oneshot the listener is closed already: it ends the process).
         counts = True
@@ -111,6 +110,7 @@ async def serve(
             await session(stream, *args)
         except (Exception, ExceptionGroup) as exc:
             error = _leaf(exc)
+            peer = getattr(stream, "peer", "")  # now: tls-accept: adds the client certificate's subject
             if isinstance(error, Answered):
                 error, counts = None, oneshot  # a static file was served: a normal end
             elif isinstance(error, Refused):
