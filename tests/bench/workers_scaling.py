@@ -8,7 +8,10 @@ machine: each client is a raw asyncio connection that upgrades, then keeps WINDO
 binary frames in flight, written from one pre-built buffer, and counts the echoed
 frames by their known size (server frames are unmasked: 2 + payload bytes) without
 parsing them.  Rounds are interleaved (1, 2, N, 1, 2, N, ...) and the median is reported
-with the ratio to one worker.
+with the ratio to one worker, with the CPU (in cores) of the server's processes and of
+the load generator: when their sum is the machine's core count, the machine is the limit,
+not the number of workers.  On a 2-core machine the generator alone needs about one core
+to keep one worker's echo busy, so scaling shows only with the load generated elsewhere.
 """
 
 from __future__ import annotations
@@ -61,19 +64,41 @@ async def client(port: int, stop: asyncio.Event, counts: list[int], index: int) 
     writer.close()
 
 
-async def round_of(port: int, clients: int, seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry == str(pid) or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def round_of(port: int, clients: int, seconds: float, server: int) -> tuple[float, float, float]:
+    """(echoed messages/s, the server's CPU seconds per second, the load generator's)."""
     counts = [0] * clients
     stop = asyncio.Event()
     tasks = [asyncio.create_task(client(port, stop, counts, i)) for i in range(clients)]
     await asyncio.sleep(1.0)  # connect and warm up
     start, before = time.perf_counter(), sum(counts)
+    server_cpu, own_cpu = cpu_seconds(server), time.process_time()
     await asyncio.sleep(seconds)
-    rate = (sum(counts) - before) / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    rate = (sum(counts) - before) / elapsed
+    server_load = (cpu_seconds(server) - server_cpu) / elapsed
+    own_load = (time.process_time() - own_cpu) / elapsed
     stop.set()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return rate
+    return rate, server_load, own_load
 
 
 def start_server(exe: list[str], workers: int, port: int) -> subprocess.Popen[bytes]:
@@ -103,22 +128,33 @@ def main() -> int:
     counts = sorted({int(n) for n in args.workers.split(",")})
     exe = args.exe.split()
     rates: dict[int, list[float]] = {n: [] for n in counts}
+    loads: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
     for _round in range(args.rounds):
         for workers in counts:
             port = free_port()
             server = start_server(exe, workers, port)
             try:
-                rates[workers].append(asyncio.run(round_of(port, args.clients, args.seconds)))
+                rate, server_load, own_load = asyncio.run(round_of(port, args.clients, args.seconds, server.pid))
+                rates[workers].append(rate)
+                loads[workers].append((server_load, own_load))
             finally:
                 server.terminate()
                 server.wait(10)
-            print(f"workers={workers}: {rates[workers][-1]:,.0f} messages/s", file=sys.stderr)
+            print(
+                f"workers={workers}: {rate:,.0f} messages/s, server {server_load:.2f} cores, "
+                f"load generator {own_load:.2f} cores",
+                file=sys.stderr,
+            )
     base = statistics.median(rates[counts[0]])
     for workers in counts:
         median = statistics.median(rates[workers])
+        server_load = statistics.median(load[0] for load in loads[workers])
+        own_load = statistics.median(load[1] for load in loads[workers])
         print(
             f"workers={workers}: {median:,.0f} echoed messages/s with {args.clients} clients "
-            f"(median of {args.rounds}), ratio to {counts[0]} worker: {median / base:.2f}x"
+            f"(median of {args.rounds}), ratio to {counts[0]} worker: {median / base:.2f}x; "
+            f"server {server_load:.2f} cores, load generator {own_load:.2f} cores, "
+            f"{median / max(server_load, 1e-9):,.0f} messages per server CPU-second"
         )
     return 0
 
