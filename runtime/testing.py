@@ -648,3 +648,30 @@ async def check_message_socket(make_pair: MessagePairFactory, traits: MessageTra
     """Run every message socket check over pairs from `make_pair`; raise ConformanceError on the first failure."""
     for name, check in MESSAGE_SOCKET_CHECKS.items():
         await run_check(name, check(make_pair, traits))
+
+
+def sent_through(overlay: Callable[[MessageSocket], MessageSocket], batches: Iterable[list[Message]]) -> list[Message]:
+    """What a message overlay sends down for ``batches`` written to it (then EOF):
+    ``overlay`` wraps a message mirror, which is read while the batches are written
+    (it holds one batch in flight)."""
+    from .endpoints import trivial
+
+    async def main() -> list[Message]:
+        mirror = trivial.message_mirror()
+        sock = overlay(mirror)
+
+        async def write() -> None:
+            for batch in batches:
+                await sock.send_batch(batch)
+            await sock.send_eof()
+
+        async def read() -> list[Message]:
+            got: list[Message] = []
+            while batch := await mirror.recv_batch():
+                got += batch
+            return got
+
+        _written, got = await asyncio.gather(write(), read())
+        return got
+
+    return asyncio.run(asyncio.wait_for(main(), 10))

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
-from websocat.runtime.endpoints import trivial
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.overlays.defragment import defragment
 from websocat.runtime.sockets import BINARY, CONTINUES, PING, TEXT, Message
+from websocat.runtime.testing import sent_through
 
 
 def _through(batches: list[list[Message]], max_size: int = 1 << 20) -> list[Message]:
-    async def main() -> list[Message]:
-        mirror = trivial.message_mirror()  # holds one batch in flight: read while writing
-        whole = defragment(mirror, max_size=max_size)
-
-        async def write() -> None:
-            for batch in batches:
-                await whole.send_batch(batch)
-            await whole.send_eof()
-
-        async def read() -> list[Message]:
-            got: list[Message] = []
-            while batch := await mirror.recv_batch():
-                got += batch
-            return got
-
-        _written, got = await asyncio.gather(write(), read())
-        return got
-
-    return asyncio.run(asyncio.wait_for(main(), 10))
+    return sent_through(lambda mirror: defragment(mirror, max_size=max_size), batches)
 
 
 def test_fragments_become_one_message() -> None:

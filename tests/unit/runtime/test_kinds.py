@@ -14,30 +14,12 @@ from websocat.runtime.endpoints import trivial
 from websocat.runtime.errors import ProtocolError
 from websocat.runtime.overlays.kinds import tagged
 from websocat.runtime.sockets import BINARY, CONTINUES, PING, PONG, TEXT, Message
+from websocat.runtime.testing import sent_through
 
 
 def sent(batches: list[list[Message]], **options: Any) -> list[Message]:
     """The messages the overlay sends down for these batches written to it."""
-
-    async def main() -> list[Message]:
-        mirror = trivial.message_mirror()  # holds one batch in flight: read while writing
-        sock = tagged(mirror, **options)
-
-        async def write() -> None:
-            for batch in batches:
-                await sock.send_batch(batch)
-            await sock.send_eof()
-
-        async def read() -> list[Message]:
-            got: list[Message] = []
-            while batch := await mirror.recv_batch():
-                got += batch
-            return got
-
-        _written, got = await asyncio.gather(write(), read())
-        return got
-
-    return asyncio.run(asyncio.wait_for(main(), 10))
+    return sent_through(lambda mirror: tagged(mirror, **options), batches)
 
 
 def received(batches: list[list[Message]], **options: Any) -> list[Message]:
