@@ -75,7 +75,7 @@ __all__ = [
 
 SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
 SETTLE_TIMEOUT = 1.0  # seconds to wait for its Pong (a peer that ignores pings)
-SETTLE_QUIET = 0.02  # then read on until the peer was quiet this long (its handler may be a thread)
+SETTLE_QUIET = 0.02  # then read on until the peer was quiet this long, or twice the Pong's round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,19 +341,21 @@ class WsSocket(MessageSocket):
         two read at once) closes before its reply is sent: `echo hi | websocat URL`
         would print nothing.  Frames are handled in order, so once the Pong of a Ping
         sent after our data is back, the peer has read all of it; then reading on until
-        it has been quiet for SETTLE_QUIET lets its handler send the replies.  Costs one
-        round trip and 20 ms, only when data was sent and the reading direction is
-        running; the peer's Close ends it.
+        it has been quiet for SETTLE_QUIET (or twice the Pong's round trip, if longer)
+        lets its handler send the replies.  Costs one round trip and 20 ms, only when
+        data was sent and the reading direction is running; the peer's Close ends it.
         """
         if self._peer_close is not None or not self.readable:
             return
         delay: float | None = None
+        pinged = 0.0
         if self.options.close_delay_ms:
             delay = self.options.close_delay_ms / 1000
             waiter: asyncio.Future[Any] = asyncio.ensure_future(self._closed.wait())
         elif self.options.settle and self._sent_data and self._reading and not self._eof:
             delay = SETTLE_TIMEOUT
             waiter = self._settled = asyncio.get_running_loop().create_future()
+            pinged = time.monotonic()
             try:
                 await self._send_control([(SETTLE_PING, PING)])
             except ConnectionError:
@@ -364,14 +366,16 @@ class WsSocket(MessageSocket):
         try:
             await asyncio.wait((waiter, closed), timeout=delay, return_when=asyncio.FIRST_COMPLETED)
             if self._settled is not None and waiter.done() and self._reading:
-                await self._until_quiet(closed, time.monotonic() + SETTLE_TIMEOUT)
+                # A peer slow to answer a Ping (a busy machine) is slow to reply too.
+                quiet = max(SETTLE_QUIET, 2 * (time.monotonic() - pinged))
+                await self._until_quiet(closed, quiet, time.monotonic() + SETTLE_TIMEOUT)
         finally:
             for future in (waiter, closed):
                 future.cancel()
             self._settled = None
 
-    async def _until_quiet(self, closed: asyncio.Future[Any], deadline: float) -> None:
-        """After the settle Pong: read on while replies arrive, until SETTLE_QUIET without any.
+    async def _until_quiet(self, closed: asyncio.Future[Any], quiet: float, deadline: float) -> None:
+        """After the settle Pong: read on while replies arrive, until ``quiet`` seconds without any.
 
         A peer whose handler runs in a thread of its own (websockets' sync server) has read
         our data when its Pong comes back, but may not have sent its replies yet.
@@ -379,7 +383,7 @@ class WsSocket(MessageSocket):
         seen = -1
         while seen != self._batches and not closed.done() and time.monotonic() < deadline:
             seen = self._batches
-            await asyncio.wait((closed,), timeout=SETTLE_QUIET)
+            await asyncio.wait((closed,), timeout=quiet)
 
     async def _send_close(self, payload: bytes | None = None) -> None:
         """Send a Close: ``payload``, else the reply to the peer's Close, else ours
