@@ -149,20 +149,29 @@ class Websocat:
 
     def echo_through(self, data: bytes, *args: str) -> bytes:
         """Start websocat ARGS, write data to its stdin, read as much back from stdout, end stdin."""
+        code, got, _out, err = self.feed(data, *args)
+        assert code == 0, err
+        return got
+
+    def feed(
+        self, data: bytes, *args: str, enough: Callable[[bytes], bool] | None = None
+    ) -> tuple[int | None, bytes, bytes, bytes]:
+        """Start websocat ARGS, write data to its stdin and keep it open until what stdout
+        gave is ``enough`` (default: as many bytes as were written), then end stdin.
+        Returns (exit code, stdout read until then, the rest of stdout, stderr)."""
         proc = self.spawn(*args, stdin=subprocess.PIPE)
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(data)
         proc.stdin.flush()
         got = b""
-        while len(got) < len(data):
+        while not (enough(got) if enough is not None else len(got) >= len(data)):
             chunk = proc.stdout.read1(65536)
             if not chunk:
                 break
             got += chunk
         proc.stdin.close()
-        _out, err = self.finish(proc)
-        assert proc.returncode == 0, err
-        return got
+        out, err = self.finish(proc)
+        return proc.returncode, got, out, err
 
     def cleanup(self) -> None:
         self.watchdog.cancel()

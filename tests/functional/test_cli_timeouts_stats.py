@@ -78,19 +78,9 @@ def closing_server() -> Iterator[type[ClosingServer]]:
 def talk(websocat: Websocat, lines: list[bytes], replies: int, *args: str) -> tuple[int, bytes, bytes]:
     """Start websocat ARGS, send ``lines``, keep stdin open until ``replies`` lines are back
     on stdout, then end stdin; returns (exit code, stdout, stderr)."""
-    proc = websocat.spawn(*args, stdin=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(b"".join(lines))
-    proc.stdin.flush()
-    got = b""
-    while got.count(b"\n") < replies:
-        chunk = proc.stdout.read1(65536)
-        if not chunk:
-            break
-        got += chunk
-    proc.stdin.close()
-    out, err = websocat.finish(proc)
-    return proc.returncode, got + out, err
+    code, got, out, err = websocat.feed(b"".join(lines), *args, enough=lambda got: got.count(b"\n") >= replies)
+    assert code is not None
+    return code, got + out, err
 
 
 # ---------------------------------------------------------------- --close-status-code, --close-reason
@@ -491,20 +481,9 @@ def test_stats_of_a_plain_tcp_relay(websocat: Websocat) -> None:
 
     threading.Thread(target=serve_one, daemon=True).start()
     payload = b"x" * 100_000
-    proc = websocat.spawn(
-        "--stats-json", "-b", "-", f"tcp:127.0.0.1:{upstream.getsockname()[1]}", stdin=subprocess.PIPE
+    _code, got, _out, err = websocat.feed(
+        payload, "--stats-json", "-b", "-", f"tcp:127.0.0.1:{upstream.getsockname()[1]}"
     )
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(payload)
-    proc.stdin.flush()
-    got = b""
-    while len(got) < len(payload):
-        chunk = proc.stdout.read1(65536)
-        if not chunk:
-            break
-        got += chunk
-    proc.stdin.close()
-    _out, err = websocat.finish(proc)
     upstream.close()
     assert got == payload
     stats = json.loads(err.splitlines()[-1])
