@@ -17,6 +17,7 @@ from websocat.planner.specs.chunking import LineChunks, StreamChunks
 from websocat.planner.specs.kinds import TaggedKinds
 from websocat.planner.specs.log import Log
 from websocat.planner.specs import proxy
+from websocat.planner.specs import redirects as hop
 from websocat.planner.specs.process import check_exit_on_disconnect, exec_dup2
 from websocat.planner.specs.registry import sender_kind
 from websocat.planner.specs.reconnect import chunk_under_reopeners
@@ -84,6 +85,8 @@ def expand_websocket(inv: Invocation) -> Invocation:
 
     def expand(stack: Stack, _other: Stack | None) -> Stack:
         ep = stack.endpoint
+        if isinstance(ep, WsUrl) and inv.opts.follow_redirects is not None:
+            return _followed(stack, ep, inv.opts)
         if isinstance(ep, WsUrl):
             # --proxy, --socks5, --proxy-from-env: the proxied connection; else tcp:
             tcp = proxy.route(ep.host, ep.port, isinstance(ep, WssUrl), inv.opts) or TcpConnect.from_value(
@@ -106,6 +109,24 @@ def expand_websocket(inv: Invocation) -> Invocation:
         return stack
 
     return _map_stacks(inv, expand)
+
+
+def _followed(stack: Stack, ep: WsUrl, opts: Namespace) -> Stack:
+    """--follow-redirects: the URL's stack with its target taken from the hop (resolved
+    at each hop; TLS when the hop is wss://), under the overlay that opens it again at
+    each redirect."""
+    secure = isinstance(ep, WssUrl)
+    tcp = proxy.route(hop.HOST, hop.PORT, secure, opts) or TcpConnectByLateHostname(hop.HOST, hop.PORT)
+    if isinstance(tcp, proxy.EnvProxyConnect):
+        tcp = replace(tcp, secure=hop.SECURE)
+    url = f"{'wss' if secure else 'ws'}://{ep.host_header}{ep.path}"
+    layers = (
+        *stack.overlays,
+        hop.FollowRedirects(url=url),
+        WsConnect(uri=hop.URI, host=hop.HOST_HEADER, authorization=ep.authorization),
+        TlsClient(domain=hop.HOST, enabled=hop.SECURE),
+    )
+    return Stack(tcp, layers, stack.source)
 
 
 def resolve_hostnames(inv: Invocation) -> Invocation:

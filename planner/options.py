@@ -1337,6 +1337,14 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         "client_max_window_bits; default 15, 32 KiB) (not in websocat4)",
     ),
     _value(
+        "--follow-redirects",
+        "int",
+        group="websocket",
+        help="A ws:// or wss:// URL answered with a redirect (301, 302, 303, 307, 308) is connected again at "
+        "its Location, at most this many times, with the same headers; a redirect from wss to ws needs -k, and "
+        "one to another host is refused when the request carries credentials (not in websocat4)",
+    ),
+    _value(
         "--max-ws-message-length",
         "int",
         group="websocket",

@@ -45,8 +45,8 @@ def py_literal(value: Any) -> str:
     """repr() restricted to plain data, so no value can become code."""
     if isinstance(value, SessionHandler):
         return str(value)
-    if isinstance(value, Var):
-        assert value.isidentifier(), value
+    if isinstance(value, Var):  # a name, or an attribute of one (hop.host): the planner's own
+        assert all(part.isidentifier() for part in value.split(".")), value
         return str(value)
     if isinstance(value, bool) or value is None:
         return repr(value)
@@ -321,11 +321,11 @@ def _endpoint_setup(
     upstreams: list[Upstream],
     extra: list[Numbered],
     handed: dict[int, tuple[Var, ...]],
-) -> tuple[str, str] | None:
+) -> list[tuple[str, str]]:
     """Add the setup step of the stack's endpoint, if it has one, to main()'s; return its
     variable and type.  An endpoint that shares a stack gets that stack's coroutine.  One
     that reopens a stack (autoreconnect:) has that stack's coroutine written, which its
-    call is handed (noted in ``handed``), and that stack's setup step taken as its own."""
+    call is handed (noted in ``handed``), and that stack's setup steps taken as its own."""
     endpoint = stack.endpoint
     reopens: Shared | None = getattr(endpoint, "reopens", None)
     if reopens is not None:
@@ -335,7 +335,7 @@ def _endpoint_setup(
         return inner
     hook: Setup | None = getattr(endpoint, "setup", None)
     if hook is None:
-        return None
+        return []
     shares: Shared | None = getattr(endpoint, "shares", None)
     if shares is not None:
         args, _inner = _upstream(endpoint.shared, shares, side, names, modules, setup, upstreams, extra, handed)  # type: ignore[attr-defined]
@@ -345,7 +345,7 @@ def _endpoint_setup(
     var = names.new(hook.var, side)
     modules.add(hook.module)
     setup.append(Step(hook.form, call_text(f"{_short(hook.module)}.{hook.function}", args, kwargs), var, hook.comment))
-    return var, hook.var_type
+    return [(var, hook.var_type)]
 
 
 def _upstream(
@@ -358,10 +358,14 @@ def _upstream(
     upstreams: list[Upstream],
     extra: list[Numbered],
     handed: dict[int, tuple[Var, ...]],
-) -> tuple[tuple[Var, ...], tuple[str, str] | None]:
-    """The coroutine that opens ``shared`` (its own setup step added first); returns the
-    arguments of the call that is given it, and the variable and type of that setup step."""
+) -> tuple[tuple[Var, ...], list[tuple[str, str]]]:
+    """The coroutine that opens ``shared`` (its own setup steps added first: its endpoint's,
+    then its overlays', such as a TLS context); returns the arguments of the call that is
+    given it, and the variables and types of those setup steps."""
     inner = _endpoint_setup(shared, side, names, modules, setup, upstreams, extra, handed)
+    setup_vars = {side: inner[0][0]} if inner and getattr(shared.endpoint, "reopens", None) is None else {}
+    layer_vars: dict[int, str] = {}
+    inner += _overlay_setups(shared, side, names, modules, setup, layer_vars)
     # A shared stack opens the option stacks its layers use (tee:'s nodes) once too, as websocat4.
     used = {role for layer in shared.overlays for role in layer.uses}
     if any(getattr(stack.endpoint, "setup", None) for role, stack, _side in extra if role in used):
@@ -369,16 +373,16 @@ def _upstream(
             "a stack shared by the sessions (reuse-raw:) cannot use --tee/--write-splitoff stacks that resolve"
             " a hostname first: give an IP address or --late-resolve"
         )
-    opener = _Opener(extra, names, {side: inner[0]} if inner else {}, modules, handed=handed)
+    opener = _Opener(extra, names, setup_vars, modules, layer_vars, handed=handed)
     label = "left" if side == 1 else "right"
     steps, var = opener.open(shared, side, label)
     own = next(step for step in steps if step.comment.startswith(label + ":"))
     own.comment += f", {shares.comment}"
     depth = _nest(steps, 1)
     name = names.new(shares.function, side) + names.suffix
-    params = [f"{shares.slot}: {shares.slot_type}"] + ([f"{inner[0]}: {inner[1]}"] if inner else [])
+    params = [f"{shares.slot}: {shares.slot_type}"] + [f"{var}: {var_type}" for var, var_type in inner]
     upstreams.append(Upstream(name, params, steps, f"await {shares.slot}.{shares.method}({var})", depth))
-    return (Var(name), *([Var(inner[0])] if inner else [])), inner
+    return (Var(name), *(Var(var) for var, _type in inner)), inner
 
 
 def _exchange(left: str, right: str, kind: Kind, exchange: Exchange) -> str:
@@ -402,11 +406,9 @@ def plan_part(inv: Invocation, suffix: str, modules: set[str], kinds: set[Kind])
     handed: dict[int, tuple[Var, ...]] = {}
     for _role, stack, side in numbered:
         found = _endpoint_setup(stack, side, names, modules, setup, upstreams, numbered[2:], handed)
-        if found is not None and getattr(stack.endpoint, "reopens", None) is None:
-            setup_vars[side] = found[0]
-        for var, var_type in ([found] if found else []) + _overlay_setups(
-            stack, side, names, modules, setup, layer_vars
-        ):
+        if found and getattr(stack.endpoint, "reopens", None) is None:
+            setup_vars[side] = found[0][0]
+        for var, var_type in found + _overlay_setups(stack, side, names, modules, setup, layer_vars):
             session_params.append(f"{var}: {var_type}")
             passed.append(var)
     opener = _Opener(numbered[2:], names, setup_vars, modules, layer_vars, handed)

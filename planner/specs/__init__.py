@@ -236,6 +236,7 @@ from websocat.planner.specs import (
     mock,
     process,
     proxy,
+    redirects,
     registry,
     reconnect,
     reuse,

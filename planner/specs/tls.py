@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 
 from websocat.planner.model import Endpoint, Kind, Overlay, SpecError, Var
 from websocat.planner.specs import Rendered, Setup, option, register
-from websocat.planner.specs import internal
+from websocat.planner.specs import internal, keyword
 from websocat.planner.specs.tcp import connect_timeout
 from websocat.planner.values import ip_host_port, os_value
 
@@ -68,6 +68,7 @@ class TlsClient(Overlay):
     password_env: str | None = _context_option("--tls-key-password-env")
     password_file: str | bytes | None = _context_option("--tls-key-password-file", convert=_path)
     connect_timeout_ms: int | None = connect_timeout()
+    enabled: bool = keyword(True)  # --follow-redirects: hop.secure (a hop is ws:// or wss://)
     render: ClassVar = Rendered("overlays.tls", "connect", "tls")
     setup: ClassVar = Setup(
         "overlays.tls",
@@ -103,6 +104,8 @@ class TlsClient(Overlay):
         kwargs = {"domain": self.domain}  # insecure and keylog are the context's
         if self.connect_timeout_ms is not None:
             kwargs["connect_timeout_ms"] = self.connect_timeout_ms
+        if self.enabled is not True:
+            kwargs["enabled"] = self.enabled
         return (Var(setup_var),), kwargs
 
 

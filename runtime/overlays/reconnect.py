@@ -54,7 +54,7 @@ class Slot:
         await self.done.wait()
 
 
-class _Connection:
+class Connection:
     """One opening of the inner stack: its socket and the task holding it open."""
 
     def __init__(self, sock: MessageSocket, slot: Slot, task: asyncio.Task[None]) -> None:
@@ -70,9 +70,10 @@ class _Connection:
             self.task.exception()  # retrieved: how a connection given up on ended matters no more
 
 
-async def _open(opener: Opener, args: tuple[Any, ...]) -> _Connection:
-    """Run ``opener(slot, *args)`` until it hands its socket over; its failure is raised."""
-    slot = Slot()
+async def open_once(opener: Opener, args: tuple[Any, ...], slot: Slot | None = None) -> Connection:
+    """Run ``opener(slot, *args)`` until it hands its socket over; its failure is raised.
+    ``slot``: a `Slot` carrying more for the opener (redirects.Hop); a new one if None."""
+    slot = Slot() if slot is None else slot
     task = asyncio.create_task(opener(slot, *args))
     waiting: set[asyncio.Future[Any]] = {slot.socket, task}
     try:
@@ -83,7 +84,7 @@ async def _open(opener: Opener, args: tuple[Any, ...]) -> _Connection:
     if not slot.socket.done():
         task.result()  # its own error: could not connect, bad handshake, ...
         raise ConnectError("the connection ended before it was opened")
-    return _Connection(slot.socket.result(), slot, task)
+    return Connection(slot.socket.result(), slot, task)
 
 
 def _why(exc: BaseException | None) -> str:
@@ -142,7 +143,7 @@ class AutoReconnect(MessageSocket):
         self.delay_millis, self.max_delay_millis, self.max_attempts = delay_millis, max_delay_millis, max_attempts
         self.preamble = _preamble_messages(preamble)
         self.verbose = verbose
-        self.conn: _Connection | None = None
+        self.conn: Connection | None = None
         self.generation = 0  # counts connections: a failure seen on an old one is not news
         self.failures = 0  # openings failed, or connections that carried nothing, in a row
         self.carried = False  # the current connection carried a message
@@ -200,7 +201,7 @@ class AutoReconnect(MessageSocket):
                 await asyncio.sleep(self._delay())
             first = False
             try:
-                conn = await _open(self.opener, self.args)
+                conn = await open_once(self.opener, self.args)
                 if self.preamble and self.generation > 0:
                     await conn.sock.send_batch(self.preamble)  # -p again: the exchange sent it to the first
             except FAILURES as failed:
@@ -326,7 +327,7 @@ class ForEachMessage(MessageSocket):
 
     async def _deliver(self, message: list[Message]) -> None:
         """Open a connection, write the message whole, end it, (read the replies), close it."""
-        conn = await _open(self.opener, self.args)
+        conn = await open_once(self.opener, self.args)
         sock = conn.sock
         try:
             await sock.send_batch(message)

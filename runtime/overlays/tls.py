@@ -251,12 +251,17 @@ async def connect(
     insecure: bool = False,
     keylog: bool = False,
     connect_timeout_ms: int | None = None,
-) -> TlsStream:
+    enabled: bool = True,
+) -> TlsStream | ByteStream:
     """Establishes client-side TLS over `stream`; `domain` is sent as SNI and verified.
 
     `context`: made by `client_context` (with --tls-ca or a client certificate); without
     it, one with the system trust store (`insecure`, `keylog` apply to that one).
-    `connect_timeout_ms`: fail with TimeoutExpired when the handshake takes longer."""
+    `connect_timeout_ms`: fail with TimeoutExpired when the handshake takes longer.
+    `enabled`: False gives `stream` itself, without TLS (--follow-redirects' hops, which
+    are wss:// or ws:// by their URL)."""
+    if not enabled:
+        return stream
     if context is None:
         context = client_context(insecure=insecure, keylog=keylog)
     tls = TlsStream(stream, context, domain)

@@ -29,10 +29,12 @@ from websocat.runtime.sockets import ByteStream
 __all__ = [
     "BODY_WAIT",
     "MAX_HEADER_BLOCK",
+    "REDIRECTS",
     "SHOWN_BODY",
     "ClientOptions",
     "HandshakeRequest",
     "HeaderItem",
+    "Redirected",
     "ServerOptions",
     "accept_key",
     "client_handshake",
@@ -197,13 +199,32 @@ async def client_upgrade(stream: ByteStream, options: ClientOptions) -> tuple[by
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "101":
         if options.verbose:
             show("<", await _body_start(stream, leftover, reply_headers, parts[1]))
-        raise ProtocolError(f"websocket handshake failed: {status}{_explaining(reply_headers)}")
+        message = f"websocket handshake failed: {status}{_explaining(reply_headers)}"
+        locations = _values(reply_headers, "location")
+        if parts[1:2] and parts[1] in REDIRECTS and len(locations) == 1:
+            credentials = any(name.lower() in ("authorization", "cookie") for name, _value in custom)
+            raise Redirected(message, parts[1], locations[0], credentials)
+        raise ProtocolError(message)
     if not options.lax:
         _check_client_reply(reply_headers, key, options.protocol)
     deflate = None
     if options.deflate is not None:
         deflate = agreed(_values(reply_headers, "sec-websocket-extensions"), options.deflate)
     return leftover, deflate
+
+
+# The statuses --follow-redirects follows (runtime/overlays/redirects.py); without it the
+# Location is only shown in the error line.
+REDIRECTS = frozenset({"301", "302", "303", "307", "308"})
+
+
+class Redirected(ProtocolError):
+    """A 3xx reply with one Location to the upgrade request: the error line when not
+    followed; ``credentials``: the request carried an Authorization or Cookie header."""
+
+    def __init__(self, message: str, status: str, location: str, credentials: bool) -> None:
+        super().__init__(message)
+        self.status, self.location, self.credentials = status, location, credentials
 
 
 SHOWN_BODY = 1024  # -v shows this much of a refusing reply's body, which often says why

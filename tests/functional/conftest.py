@@ -8,6 +8,7 @@
   they receive and optionally send some messages first.
 * ``echo_url`` - a `websockets` echo server's URL.
 * ``bare_python`` - a venv's python with the standard library only, for --standalone dumps.
+* ``RedirectingServer`` - a `websockets` echo server that answers some paths with redirects.
 * ``pki`` and ``wss_port`` - test CAs with server and client certificates, and a wss echo server.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from http import HTTPStatus
 import ipaddress
 import logging
 import os
@@ -37,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection as AsyncConnection
 from websockets.asyncio.server import serve as async_serve
+from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 PROCESS_TIMEOUT = 30.0  # seconds for any single websocat process
@@ -288,6 +291,52 @@ def start_server(handler: Callable[[AsyncConnection], Awaitable[None]]) -> Itera
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
+
+
+class RedirectingServer:
+    """A `websockets` echo server (asyncio API, in a thread) that answers the upgrade of
+    each path in ``routes`` with (status, Location) and records every request's path and
+    headers.  ``{port}`` in a Location is replaced by this server's port."""
+
+    def __init__(self, routes: dict[str, tuple[int, str]], context: ssl.SSLContext | None = None) -> None:
+        self.routes = routes
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        started = threading.Event()
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            async with async_serve(self._echo, "127.0.0.1", 0, ssl=context, process_request=self._route) as server:
+                self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+                started.set()
+                await self._stop.wait()
+
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(main(),), daemon=True)
+        self._thread.start()
+        assert started.wait(10), "the websockets server did not start"
+
+    def _route(self, conn: AsyncConnection, request: Request) -> Response | None:
+        self.requests.append((request.path, dict(request.headers.raw_items())))
+        if request.path not in self.routes:
+            return None
+        status, location = self.routes[request.path]
+        response = conn.respond(HTTPStatus(status), "moved\n")
+        response.headers["Location"] = location.replace("{port}", str(self.port))
+        return response
+
+    async def _echo(self, conn: AsyncConnection) -> None:
+        async for message in conn:
+            await conn.send(message)
+
+    def paths(self) -> list[str]:
+        return [path for path, _headers in self.requests]
+
+    def close(self) -> None:
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
 
 
 def tcp_round_trip(port: int, data: bytes, timeout: float = 15.0) -> bytes:

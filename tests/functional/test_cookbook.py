@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidStatus
 
-from conftest import echo, start_server, tcp_round_trip
+from conftest import RedirectingServer, echo, start_server, tcp_round_trip
 
 COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
 RECIPE = re.compile(r"<!-- recipe: (\S+) -->\n```sh\n(.*?)```", re.S)
@@ -159,6 +159,20 @@ def test_stats(shell: Shell, echo_server: None) -> None:
     (stats,) = result.stderr.decode().splitlines()
     assert stats.startswith("websocat: stats: left->right 1 msgs 5 B, right->left 1 msgs 5 B, ")
     assert stats.endswith(", close sent 4000 'done', close received 4000 'done'")
+
+
+def test_redirects(shell: Shell) -> None:
+    (line,) = RECIPES["redirects"]
+    server = RedirectingServer({"/old": (301, "/new")})
+    try:
+        shell.ports["8080"] = server.port
+        result = shell.run(line)
+    finally:
+        server.close()
+    assert (result.returncode, result.stdout) == (0, b"hello\n"), result.stderr
+    assert server.paths() == ["/old", "/new"]
+    hop = f"websocat: 301 redirect 1 of at most 3: ws://127.0.0.1:{server.port}/old -> ws://127.0.0.1:{server.port}/new"
+    assert hop in result.stderr.decode().splitlines()
 
 
 def test_subscribe(shell: Shell) -> None:

@@ -69,9 +69,12 @@ def test_tls_options_without_their_layer_warn() -> None:
     assert plan([*SERVER, "--tls-ca", "ca.pem", "wss-l:127.0.0.1:1", "wss://localhost:2/"]).warnings == ()
 
 
-def test_context_in_a_shared_stack_is_refused() -> None:
-    with pytest.raises(SpecError, match="tls: with files to read at start cannot be in a stack shared"):
-        script_source(["--tls-ca", "ca.pem", "-u", "ws-l:127.0.0.1:1", "reuse-raw:wss://localhost:1/"])
+def test_context_in_a_shared_stack_is_made_once_and_handed_to_its_coroutine() -> None:
+    source, _warnings = script_source(["--tls-ca", "ca.pem", "-u", "ws-l:127.0.0.1:1", "reuse-raw:wss://localhost:1/"])
+    assert source.count("tls.client_context(") == 1
+    assert "async def upstream2(slot: reuse.Slot, addrs2: tcp.Addrs, tls_context2: tls.Context) -> None:" in source
+    assert "tls.connect(tcp2, tls_context2, " in source
+    assert "reuse.listener(upstream2, addrs2, tls_context2)" in source
 
 
 def test_ssl_listen_is_tls_accept_over_tcp_listen() -> None:
