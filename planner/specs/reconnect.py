@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from websocat.planner.model import Endpoint, Invocation, Kind, Overlay, Role, SpecError, Stack, Var
-from websocat.planner.specs import Rendered, Shared, internal, keyword, option, register
+from websocat.planner.specs import Rendered, Shared, keyword, option, register
 from websocat.planner.specs.chunking import LineChunks, StreamChunks
 
 
@@ -84,19 +84,11 @@ class ForEachMsg(Overlay):
 
 
 @dataclass(frozen=True)
-class AutoReconnectEndpoint(Endpoint):
-    """Implementation detail of autoreconnect:: the stack ``reopened``, opened again
-    whenever its connection fails or ends."""
+class ReopeningEndpoint(Endpoint):
+    """An endpoint whose runtime call is handed the coroutine that opens the stack
+    ``reopened`` (its ``reopens`` declaration), and runs it as often as it needs."""
 
     reopened: Stack = field(default=None, repr=False, metadata={"internal": True})  # type: ignore[assignment]
-    delay_millis: int = keyword(20)
-    max_delay_millis: int = keyword(5000)
-    max_attempts: int | None = keyword(None)
-    preamble: tuple[str | bytes, ...] = keyword(())
-    verbose: bool = keyword(False)
-    provides: ClassVar[Kind] = Kind.MESSAGES
-    render: ClassVar = Rendered("overlays.reconnect", "autoreconnect", "reconnect")
-    reopens: ClassVar = Shared("connect", "slot", "reconnect.Slot", "use", "opened again after each failure or end")
 
     def call_arguments(self, *handed: Var) -> tuple[tuple[Any, ...], dict[str, Any]]:
         _args, kwargs = super().call_arguments()
@@ -107,21 +99,28 @@ class AutoReconnectEndpoint(Endpoint):
 
 
 @dataclass(frozen=True)
-class ForEachMsgEndpoint(Endpoint):
+class AutoReconnectEndpoint(ReopeningEndpoint):
+    """Implementation detail of autoreconnect:: the stack ``reopened``, opened again
+    whenever its connection fails or ends."""
+
+    delay_millis: int = keyword(20)
+    max_delay_millis: int = keyword(5000)
+    max_attempts: int | None = keyword(None)
+    preamble: tuple[str | bytes, ...] = keyword(())
+    verbose: bool = keyword(False)
+    provides: ClassVar[Kind] = Kind.MESSAGES
+    render: ClassVar = Rendered("overlays.reconnect", "autoreconnect", "reconnect")
+    reopens: ClassVar = Shared("connect", "slot", "reconnect.Slot", "use", "opened again after each failure or end")
+
+
+@dataclass(frozen=True)
+class ForEachMsgEndpoint(ReopeningEndpoint):
     """Implementation detail of foreachmsg:: the stack ``reopened``, opened for each message."""
 
-    reopened: Stack = field(default=None, repr=False, metadata={"internal": True})  # type: ignore[assignment]
     wait_read: bool = keyword(False)
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.reconnect", "foreachmsg", "foreach")
     reopens: ClassVar = Shared("connect", "slot", "reconnect.Slot", "use", "opened for each message")
-
-    def call_arguments(self, *handed: Var) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        _args, kwargs = super().call_arguments()
-        return handed, kwargs
-
-    def describe(self) -> str:
-        return f"{super().describe()} reopening [{self.reopened.describe()}]"
 
 
 REOPENERS = (AutoReconnect, ForEachMsg)

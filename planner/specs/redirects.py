@@ -10,11 +10,12 @@ stack as ``async def connect1(hop: redirects.Hop)``, run once per hop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from websocat.planner.model import Endpoint, Invocation, Kind, Overlay, Role, SpecError, Stack, Var
 from websocat.planner.specs import Rendered, Shared, internal, keyword, option
+from websocat.planner.specs.reconnect import ReopeningEndpoint
 
 # What the layers of a followed URL's stack take from the hop, in place of the URL's parts
 # (typed Any: each stands where a str, int or bool field's value goes).
@@ -53,11 +54,10 @@ class FollowRedirects(Overlay):
 
 
 @dataclass(frozen=True)
-class FollowRedirectsEndpoint(Endpoint):
+class FollowRedirectsEndpoint(ReopeningEndpoint):
     """Implementation detail of --follow-redirects: the stack ``reopened``, opened for
     the URL and again at each redirect."""
 
-    reopened: Stack = field(default=None, repr=False, metadata={"internal": True})  # type: ignore[assignment]
     url: str = keyword("", always=True)
     limit: int = keyword(0, always=True)
     insecure: bool = keyword(False)
@@ -65,10 +65,3 @@ class FollowRedirectsEndpoint(Endpoint):
     provides: ClassVar[Kind] = Kind.MESSAGES
     render: ClassVar = Rendered("overlays.redirects", "follow", "redirected")
     reopens: ClassVar = Shared("connect", "hop", "redirects.Hop", "use", "opened again at each redirect")
-
-    def call_arguments(self, *handed: Var) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        _args, kwargs = super().call_arguments()
-        return handed, kwargs
-
-    def describe(self) -> str:
-        return f"{super().describe()} reopening [{self.reopened.describe()}]"
