@@ -19,12 +19,20 @@ from websocat.planner.options import option_by_dest
 from websocat.planner.session import PROCESS_LEVEL
 from websocat.planner.specs import all_spec_classes, bound_options
 from websocat.runtime.endpoints import process
+from websocat.runtime.overlays import ws, ws_access, ws_handshake
 
 RENDERED = [cls for cls in all_spec_classes() if getattr(cls, "render", None) is not None]
 
 
 # The receivers of keyword families, whose signatures hold the defaults.
-RECEIVERS = (process.ProcessStream,)
+RECEIVERS = (
+    ws.SocketOptions,
+    ws.deflate_options,
+    ws_handshake.ClientOptions,
+    ws_handshake.ServerOptions,
+    ws_access.Access,
+    process.ProcessStream,
+)
 
 
 def _family_defaults(function: Any) -> dict[str, Any]:

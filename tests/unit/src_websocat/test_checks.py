@@ -64,12 +64,15 @@ def test_serving_keywords_of_a_listener_are_checked_too() -> None:
 @pytest.mark.parametrize(
     ("case", "right", "wrong", "function"),
     [
+        ("lengthprefixed_record", "max_pongs=", "max_pong=", "ws.connect"),
+        ("ws_lowlevel_inhibit_pongs", "max_pongs=", "max_pong=", "ws.framed"),
         ("exec_options", "chdir=", "chdri=", "process.spawn"),
     ],
 )
-def test_keyword_families_are_checked_too(case: str, right: str, wrong: str, function: str) -> None:
-    """process.spawn takes its keyword family as **options (process.ChildOptions): a
-    misspelled keyword is named in one line, a right one passes."""
+def test_keyword_families_of_ws_and_process_are_checked_too(case: str, right: str, wrong: str, function: str) -> None:
+    """ws.connect, ws.framed and process.spawn take their keyword families as **options
+    (ws.ConnectOptions, ws.Framing, process.ChildOptions): a misspelled keyword is named in
+    one line, a right one passes."""
     script = (Path(__file__).resolve().parents[3] / "golden" / f"{case}.py").read_text()
     assert right in script
     assert check_script(script) == []
