@@ -291,6 +291,23 @@ def _summary(obj: object) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 
+def _keyword_family(function: object) -> list[str]:
+    """For ``**options: Unpack[SomeTypedDict]``: one sub-item naming the keywords it lists."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except Exception:  # noqa: BLE001 - an annotation we cannot resolve: nothing to list
+        return []
+    for parameter in inspect.signature(function).parameters.values():  # type: ignore[arg-type]
+        hint = hints.get(parameter.name)
+        if parameter.kind is parameter.VAR_KEYWORD and typing.get_origin(hint) is typing.Unpack:
+            family = typing.get_args(hint)[0]
+            names = ", ".join(f"`{name}`" for name in typing.get_type_hints(family))
+            return [f"  - keywords of `{family.__module__}.{family.__qualname__}`: {names}"]
+    return []
+
+
 def render_runtime() -> str:
     """Markdown: the functions a generated script calls and the socket methods an edited
     script can use, with signatures and the first paragraph of each docstring."""
@@ -313,6 +330,7 @@ def render_runtime() -> str:
         out += [f"- `{name}{inspect.signature(function)}`: {_summary(function)}"]
         if out[-1].endswith(": "):
             out[-1] = out[-1][:-2]
+        out += _keyword_family(function)
     out.append("")
     out += ["## Socket methods", ""]
     out += [

@@ -45,17 +45,19 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from websocat.runtime import running
 from websocat.runtime.context import SESSION, child_environment
 from websocat.runtime.errors import ConnectError, WebsocatError, os_error_text
+from websocat.runtime.keywords import check
 from websocat.runtime.sockets import DEFAULT_READ, ByteStream, StreamProtocol
 
 __all__ = [
     "EXIT_GRACE",
     "TERM_GRACE",
     "ChildFailed",
+    "ChildOptions",
     "ProcessStream",
     "Stream",
     "shell",
@@ -99,18 +101,26 @@ class ProcessStream(ByteStream):
         argv: list[Arg],
         executable: Arg,
         *,
+        arg0: Arg | None = None,
         chdir: Arg | None = None,
         uid: int | None = None,
         gid: int | None = None,
         monitor_exits: bool = False,
+        windows_creation_flags: int | None = None,
         set_environment: bool = False,
         header_to_env: tuple[str, ...] | list[str] = (),
         exit_on_disconnect: bool = False,
         stderr_inherit: bool = False,
     ) -> None:
+        """Not started yet (``start``, or ``async with``); the keywords are ChildOptions'.
+
+        ``argv[0]`` is replaced by ``arg0`` when one is given."""
+        if windows_creation_flags is not None and sys.platform != "win32":
+            raise ConnectError("--exec-windows-creation-flags is only available on Windows")
         self.what = what  # "exec:cat", as messages name it
         self.peer = what
-        self._argv, self._executable = argv, executable
+        self._argv = argv if arg0 is None else [arg0, *argv[1:]]
+        self._executable = executable
         self._chdir, self._uid, self._gid = chdir, uid, gid
         self._monitor_exits = monitor_exits
         self._set_environment, self._header_to_env = set_environment, tuple(header_to_env)
@@ -498,6 +508,32 @@ def _spawn_error(what: str, exc: OSError, chdir: Arg | None) -> str:
     return f"{what}: {text}"
 
 
+class ChildOptions(TypedDict, total=False):
+    """The keywords of a child process, which spawn, shell, spawn_over and shell_over take.
+
+    Their defaults are ProcessStream's (none of them set: a plain child).  ``arg0``: the
+    argv[0] it sees (--exec-arg0).  ``chdir``: its working directory (--exec-chdir).
+    ``uid``, ``gid``: the user and group it runs as (--exec-uid, --exec-gid).
+    ``monitor_exits`` (--exec-monitor-exits): its exit alone ends the stream, at once.
+    ``windows_creation_flags``: Windows only; elsewhere an error.  ``set_environment``
+    (-e): the session's request in its environment, WEBSOCAT_URI, WEBSOCAT_CLIENT and
+    H_<name> for each header in ``header_to_env``.  ``exit_on_disconnect``: SIGTERM once
+    the other side's EOF reaches it.  ``stderr_inherit``: its stderr lines are not
+    prefixed with the session's number.
+    """
+
+    arg0: Arg | None
+    chdir: Arg | None
+    uid: int | None
+    gid: int | None
+    monitor_exits: bool
+    windows_creation_flags: int | None
+    set_environment: bool
+    header_to_env: list[str] | tuple[str, ...]
+    exit_on_disconnect: bool
+    stderr_inherit: bool
+
+
 async def spawn_over(
     sock: ByteStream,
     program: Arg,
@@ -506,34 +542,13 @@ async def spawn_over(
     dup2: list[int] | tuple[int, ...] = (),
     dup2_keep_nonblocking: bool = False,
     dup2_execve: bool = False,
-    arg0: Arg | None = None,
-    chdir: Arg | None = None,
-    uid: int | None = None,
-    gid: int | None = None,
-    monitor_exits: bool = False,
-    windows_creation_flags: int | None = None,
-    set_environment: bool = False,
-    header_to_env: list[str] | tuple[str, ...] = (),
-    exit_on_disconnect: bool = False,
-    stderr_inherit: bool = False,
+    **options: Unpack[ChildOptions],
 ) -> None:
     """--exec-dup2: run the program with ``sock`` itself as the fds in ``dup2`` (0, 1:
     its stdin and stdout), no copying through websocat; return when it exits.
-    ``dup2_execve``: become the program instead (this process ends there)."""
-    stream = spawn(
-        program,
-        args,
-        arg0=arg0,
-        chdir=chdir,
-        uid=uid,
-        gid=gid,
-        monitor_exits=monitor_exits,
-        set_environment=set_environment,
-        header_to_env=header_to_env,
-        exit_on_disconnect=exit_on_disconnect,
-    )
-    _check_platform(windows_creation_flags)
-    await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
+    ``dup2_execve``: become the program instead (this process ends there).  The other
+    keywords: ChildOptions."""
+    await _hand_over(sock, spawn(program, args, **options), list(dup2), dup2_keep_nonblocking, dup2_execve)
 
 
 async def shell_over(
@@ -543,112 +558,30 @@ async def shell_over(
     dup2: list[int] | tuple[int, ...] = (),
     dup2_keep_nonblocking: bool = False,
     dup2_execve: bool = False,
-    arg0: Arg | None = None,
-    chdir: Arg | None = None,
-    uid: int | None = None,
-    gid: int | None = None,
-    monitor_exits: bool = False,
-    windows_creation_flags: int | None = None,
-    set_environment: bool = False,
-    header_to_env: list[str] | tuple[str, ...] = (),
-    exit_on_disconnect: bool = False,
-    stderr_inherit: bool = False,
+    **options: Unpack[ChildOptions],
 ) -> None:
     """--exec-dup2 with a shell command line (``sh -c``): as spawn_over."""
-    stream = shell(
-        command,
-        arg0=arg0,
-        chdir=chdir,
-        uid=uid,
-        gid=gid,
-        monitor_exits=monitor_exits,
-        set_environment=set_environment,
-        header_to_env=header_to_env,
-        exit_on_disconnect=exit_on_disconnect,
-    )
-    _check_platform(windows_creation_flags)
-    await _hand_over(sock, stream, list(dup2), dup2_keep_nonblocking, dup2_execve)
+    await _hand_over(sock, shell(command, **options), list(dup2), dup2_keep_nonblocking, dup2_execve)
 
 
 def _describe(prefix: str, value: Arg) -> str:
     return prefix + (os.fsdecode(value) if isinstance(value, bytes) else value)
 
 
-def _check_platform(windows_creation_flags: int | None) -> None:
-    if windows_creation_flags is not None and sys.platform != "win32":
-        raise ConnectError("--exec-windows-creation-flags is only available on Windows")
-
-
-def spawn(
-    program: Arg,
-    args: list[Arg] | tuple[Arg, ...] = (),
-    *,
-    arg0: Arg | None = None,
-    chdir: Arg | None = None,
-    uid: int | None = None,
-    gid: int | None = None,
-    monitor_exits: bool = False,
-    windows_creation_flags: int | None = None,
-    set_environment: bool = False,
-    header_to_env: list[str] | tuple[str, ...] = (),
-    exit_on_disconnect: bool = False,
-    stderr_inherit: bool = False,
-) -> ProcessStream:
+def spawn(program: Arg, args: list[Arg] | tuple[Arg, ...] = (), **options: Unpack[ChildOptions]) -> ProcessStream:
     """Execute given program as a subprocess and use its stdin/stdout as a socket.
 
-    ``args``: its arguments (--exec-args); ``arg0``: the argv[0] it sees (--exec-arg0).
-    ``set_environment`` (-e): the session's request in its environment, WEBSOCAT_URI,
-    WEBSOCAT_CLIENT and H_<name> for each header in ``header_to_env``.
-    ``exit_on_disconnect``: SIGTERM once the other side's EOF reaches it.
-    ``stderr_inherit``: its stderr lines are not prefixed with the session's number.
+    ``args``: its arguments (--exec-args).  The keywords: ChildOptions (``arg0``: the
+    argv[0] it sees; ``set_environment``: the session's request in its environment...).
     """
-    _check_platform(windows_creation_flags)
-    argv = [program if arg0 is None else arg0, *args]
-    return ProcessStream(
-        _describe("exec:", program),
-        argv,
-        program,
-        chdir=chdir,
-        uid=uid,
-        gid=gid,
-        monitor_exits=monitor_exits,
-        set_environment=set_environment,
-        header_to_env=header_to_env,
-        exit_on_disconnect=exit_on_disconnect,
-        stderr_inherit=stderr_inherit,
-    )
+    check("spawn", options, ChildOptions)
+    return ProcessStream(_describe("exec:", program), [program, *args], program, **options)
 
 
-def shell(
-    command: Arg,
-    *,
-    arg0: Arg | None = None,
-    chdir: Arg | None = None,
-    uid: int | None = None,
-    gid: int | None = None,
-    monitor_exits: bool = False,
-    windows_creation_flags: int | None = None,
-    set_environment: bool = False,
-    header_to_env: list[str] | tuple[str, ...] = (),
-    exit_on_disconnect: bool = False,
-    stderr_inherit: bool = False,
-) -> ProcessStream:
+def shell(command: Arg, **options: Unpack[ChildOptions]) -> ProcessStream:
     """Execute given command line (``sh -c``) and use its stdin/stdout as a socket.
 
-    ``arg0``: the shell's argv[0] (--exec-arg0); the other keywords as spawn's.
+    ``arg0``: the shell's argv[0] (--exec-arg0); the other keywords as spawn's (ChildOptions).
     """
-    _check_platform(windows_creation_flags)
-    argv = ["sh" if arg0 is None else arg0, "-c", command]
-    return ProcessStream(
-        _describe("cmd:", command),
-        argv,
-        "sh",
-        chdir=chdir,
-        uid=uid,
-        gid=gid,
-        monitor_exits=monitor_exits,
-        set_environment=set_environment,
-        header_to_env=header_to_env,
-        exit_on_disconnect=exit_on_disconnect,
-        stderr_inherit=stderr_inherit,
-    )
+    check("shell", options, ChildOptions)
+    return ProcessStream(_describe("cmd:", command), ["sh", "-c", command], "sh", **options)

@@ -15,12 +15,12 @@ import asyncio
 import struct
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from websocat.runtime import stats
 from websocat.runtime.context import note_request
+from websocat.runtime.keywords import check, take
 from websocat.runtime.timeouts import within
 from websocat.runtime.errors import TimeoutExpired, note_abnormal_close
 from websocat.runtime.overlays import ws_echo
@@ -32,16 +32,18 @@ from websocat.runtime.overlays.ws_framing import (
     close_payload,
     parse_close,
 )
-from websocat.runtime.overlays.ws_access import Access, StaticFile, Users, read_users
-from websocat.runtime.overlays.ws_handshake import (
-    ClientOptions,
-    HandshakeRequest,
-    HeaderItem,
-    ServerOptions,
-    client_upgrade,
-    server_handshake,
+from websocat.runtime.overlays.ws_access import Users, read_users
+from websocat.runtime.overlays.ws_handshake import HandshakeRequest, client_upgrade, server_handshake
+from websocat.runtime.overlays.ws_upgrade import (
+    ClientHandshake,
+    ServerHandshake,
+    Upgraded,
+    accept_upgrade,
+    client_options,
+    request,
+    server_options,
+    upgrade_of,
 )
-from websocat.runtime.overlays.ws_upgrade import Upgraded, accept_upgrade, request
 from websocat.runtime.sockets import (
     BINARY,
     CLOSE,
@@ -60,7 +62,13 @@ from websocat.runtime.sockets import (
 __all__ = [
     "SETTLE_PING",
     "SETTLE_TIMEOUT",
+    "AcceptOptions",
+    "ClientHandshake",
+    "Compression",
+    "ConnectOptions",
+    "Framing",
     "Opening",
+    "ServerHandshake",
     "SocketOptions",
     "Upgraded",
     "Users",
@@ -68,9 +76,11 @@ __all__ = [
     "accept",
     "accept_upgrade",
     "connect",
+    "deflate_options",
     "framed",
     "read_users",
     "request",
+    "socket_options",
 ]
 
 SETTLE_PING = b"websocat: eof"  # the payload of the Ping sent before our Close at EOF
@@ -597,197 +607,112 @@ class WsSocket(MessageSocket):
                 await self.stream.write(data)
 
 
+class Framing(TypedDict, total=False):
+    """The framing, ping and close keywords of ws.connect, ws.accept and ws.framed.
+
+    Their defaults and meaning are SocketOptions': ``no_close``, ``ignore_masks``,
+    ``max_pongs``, ``shutdown_on_eof``, ``close_delay_ms``, ``verbose``,
+    ``ping_interval``, ``ping_timeout``, ``print_ping_rtts``, ``max_sent_pings``,
+    ``max_message_length``, ``close_code``, ``close_reason``.
+    """
+
+    no_close: bool
+    ignore_masks: bool
+    max_pongs: int | None
+    shutdown_on_eof: bool
+    close_delay_ms: int | None
+    verbose: bool
+    ping_interval: float | None
+    ping_timeout: float | None
+    print_ping_rtts: bool
+    max_sent_pings: int | None
+    max_message_length: int | None
+    close_code: int | None
+    close_reason: str
+
+
+class Compression(TypedDict, total=False):
+    """permessage-deflate (--compress), for ws.connect and ws.accept; see deflate_options().
+
+    ``compress``: a client offers it, a server accepts an offer (default False);
+    ``compress_no_context_takeover`` (False), ``compress_window_bits`` (None: 15): the
+    parameters a client asks for, or a server imposes.
+    """
+
+    compress: bool
+    compress_no_context_takeover: bool
+    compress_window_bits: int | None
+
+
+class ConnectOptions(ClientHandshake, Framing, Compression, total=False):
+    """ws.connect's keywords besides ``connect_timeout_ms``: ClientHandshake, Framing, Compression."""
+
+
+class AcceptOptions(ServerHandshake, Framing, Compression, total=False):
+    """ws.accept's keywords: ServerHandshake, Framing, Compression."""
+
+
+def deflate_options(
+    compress: bool = False, compress_no_context_takeover: bool = False, compress_window_bits: int | None = None
+) -> DeflateOptions | None:
+    """The permessage-deflate parameters of the Compression keywords; None without ``compress``."""
+    return DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None
+
+
+def socket_options(options: Framing, settle: bool = False) -> SocketOptions:
+    """The SocketOptions of the Framing keywords (others in ``options`` are ignored)."""
+    return SocketOptions(settle=settle, **take(options, SocketOptions))
+
+
 @opening
 async def connect(
-    stream: ByteStream,
-    *,
-    uri: str = "/",
-    host: str | None = None,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    origin: str | None = None,
-    user_agent: str | None = None,
-    no_close: bool = False,
-    lax: bool = False,
-    omit_headers: bool = False,
-    ignore_masks: bool = False,
-    max_pongs: int | None = None,
-    shutdown_on_eof: bool = False,
-    close_delay_ms: int | None = None,
-    verbose: bool = False,
-    basic_auth_file: str | bytes | None = None,
-    ping_interval: float | None = None,
-    ping_timeout: float | None = None,
-    print_ping_rtts: bool = False,
-    max_sent_pings: int | None = None,
-    max_message_length: int | None = None,
-    compress: bool = False,
-    compress_no_context_takeover: bool = False,
-    compress_window_bits: int | None = None,
-    close_code: int | None = None,
-    close_reason: str = "",
-    connect_timeout_ms: int | None = None,
+    stream: ByteStream, *, connect_timeout_ms: int | None = None, **options: Unpack[ConnectOptions]
 ) -> WsSocket:
     """Connect a WebSocket client over ``stream``: HTTP upgrade, then framing.
 
-    ``host=None`` sends no Host header.  ``headers``: extra request headers, as
-    ("Name", "value") pairs or "Name: value" strings.  ``compress``: offer
-    permessage-deflate (``compress_no_context_takeover``, ``compress_window_bits``: the
-    parameters asked for); a server that declines gets uncompressed messages.  Raises
-    ProtocolError when the server refuses the upgrade.
+    The keywords: ClientHandshake (the request: ``uri``, ``host``, ``headers``...),
+    Framing (pings and the close) and Compression (``compress`` offers
+    permessage-deflate; a server that declines gets uncompressed messages).
+    ``connect_timeout_ms``: fail with TimeoutExpired when the upgrade takes longer.
+    Raises ProtocolError when the server refuses the upgrade.
     """
-    handshake = ClientOptions(
-        uri=uri,
-        host=host,
-        headers=tuple(headers),
-        protocol=protocol,
-        origin=origin,
-        user_agent=user_agent,
-        lax=lax,
-        omit_headers=omit_headers,
-        verbose=verbose,
-        deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
-        basic_auth_file=basic_auth_file,
-    )
-    options = SocketOptions(
-        no_close=no_close,
-        ignore_masks=ignore_masks,
-        max_pongs=max_pongs,
-        shutdown_on_eof=shutdown_on_eof,
-        settle=True,
-        close_delay_ms=close_delay_ms,
-        verbose=verbose,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        print_ping_rtts=print_ping_rtts,
-        max_sent_pings=max_sent_pings,
-        max_message_length=max_message_length,
-        close_code=close_code,
-        close_reason=close_reason,
-    )
+    check("connect", options, ConnectOptions)
+    handshake = client_options(options, deflate_options(**take(options, deflate_options)))
     started = time.monotonic()
-    leftover, deflate = await within(client_upgrade(stream, handshake), connect_timeout_ms, _upgrade_of(stream))
+    leftover, deflate = await within(client_upgrade(stream, handshake), connect_timeout_ms, upgrade_of(stream))
     stats.note("upgrade", started)
-    return WsSocket(stream, client=True, leftover=leftover, options=options, deflate=deflate)
+    framing = socket_options(options, settle=True)
+    return WsSocket(stream, client=True, leftover=leftover, options=framing, deflate=deflate)
 
 
 @opening
-async def accept(
-    stream: ByteStream,
-    *,
-    headers: Iterable[HeaderItem] = (),
-    protocol: str | None = None,
-    no_close: bool = False,
-    lax: bool = False,
-    protocol_lax: bool = False,
-    choose_first: bool = False,
-    omit_headers: bool = False,
-    ignore_masks: bool = False,
-    max_pongs: int | None = None,
-    shutdown_on_eof: bool = False,
-    close_delay_ms: int | None = None,
-    verbose: bool = False,
-    restrict_uri: str | None = None,
-    allow_origins: Iterable[str] = (),
-    users: Users | None = None,
-    static_files: Iterable[StaticFile] = (),
-    ping_interval: float | None = None,
-    ping_timeout: float | None = None,
-    print_ping_rtts: bool = False,
-    max_sent_pings: int | None = None,
-    max_message_length: int | None = None,
-    compress: bool = False,
-    compress_no_context_takeover: bool = False,
-    compress_window_bits: int | None = None,
-    close_code: int | None = None,
-    close_reason: str = "",
-) -> WsSocket:
+async def accept(stream: ByteStream, **options: Unpack[AcceptOptions]) -> WsSocket:
     """Accept a WebSocket client on ``stream``: answer its upgrade request, then framing.
 
-    ``headers``: extra reply headers.  ``protocol``: the Sec-WebSocket-Protocol to
-    require and answer with.  ``compress``: accept a permessage-deflate offer
-    (``compress_no_context_takeover``, ``compress_window_bits``: imposed on it); a
-    client that offers none gets uncompressed messages.  The request is kept as
-    ``.request``.  Raises ProtocolError (after replying 400) on a bad request.
+    The keywords: ServerHandshake (``headers``: extra reply headers; ``protocol``: the
+    Sec-WebSocket-Protocol to require and answer with; who is let in), Framing and
+    Compression (``compress`` accepts a permessage-deflate offer; a client that offers
+    none gets uncompressed messages).  The request is kept as ``.request``.  Raises
+    ProtocolError (after replying 400) on a bad request.
     """
-    handshake = ServerOptions(
-        headers=tuple(headers),
-        protocol=protocol,
-        lax=lax,
-        protocol_lax=protocol_lax,
-        choose_first=choose_first,
-        omit_headers=omit_headers,
-        verbose=verbose,
-        deflate=DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None,
-        access=Access(restrict_uri, tuple(allow_origins), users, tuple(static_files)),
-    )
-    options = SocketOptions(
-        no_close=no_close,
-        ignore_masks=ignore_masks,
-        max_pongs=max_pongs,
-        shutdown_on_eof=shutdown_on_eof,
-        settle=True,
-        close_delay_ms=close_delay_ms,
-        verbose=verbose,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        print_ping_rtts=print_ping_rtts,
-        max_sent_pings=max_sent_pings,
-        max_message_length=max_message_length,
-        close_code=close_code,
-        close_reason=close_reason,
-    )
+    check("accept", options, AcceptOptions)
+    handshake = server_options(options, deflate_options(**take(options, deflate_options)))
     accepted, leftover = await server_handshake(stream, handshake)
     note_request(accepted.target, accepted.headers)  # for the session's exec:/cmd: (-e)
-    sock = WsSocket(stream, client=False, leftover=leftover, options=options, deflate=accepted.deflate)
+    framing = socket_options(options, settle=True)
+    sock = WsSocket(stream, client=False, leftover=leftover, options=framing, deflate=accepted.deflate)
     sock.request = accepted
     return sock
 
 
-def framed(
-    stream: ByteStream,
-    *,
-    client: bool,
-    no_close: bool = False,
-    ignore_masks: bool = False,
-    max_pongs: int | None = None,
-    shutdown_on_eof: bool = False,
-    close_delay_ms: int | None = None,
-    verbose: bool = False,
-    ping_interval: float | None = None,
-    ping_timeout: float | None = None,
-    print_ping_rtts: bool = False,
-    max_sent_pings: int | None = None,
-    max_message_length: int | None = None,
-    close_code: int | None = None,
-    close_reason: str = "",
-) -> WsSocket:
+def framed(stream: ByteStream, *, client: bool, **options: Unpack[Framing]) -> WsSocket:
     """WebSocket framing over ``stream`` with no HTTP handshake (ws-lowlevel-client/server:).
 
-    ``client=True`` masks outgoing frames and expects unmasked ones.
+    ``client=True`` masks outgoing frames and expects unmasked ones.  The other keywords:
+    Framing.
     """
-    options = SocketOptions(
-        no_close=no_close,
-        ignore_masks=ignore_masks,
-        max_pongs=max_pongs,
-        shutdown_on_eof=shutdown_on_eof,
-        close_delay_ms=close_delay_ms,
-        verbose=verbose,
-        ping_interval=ping_interval,
-        ping_timeout=ping_timeout,
-        print_ping_rtts=print_ping_rtts,
-        max_sent_pings=max_sent_pings,
-        max_message_length=max_message_length,
-        close_code=close_code,
-        close_reason=close_reason,
-    )
-    return WsSocket(stream, client=client, options=options)
-
-
-def _upgrade_of(stream: ByteStream) -> str:
-    """'127.0.0.1:80: WebSocket upgrade', what a --connect-timeout-ms error names."""
-    peer = getattr(stream, "peer", "")
-    return f"{peer}: WebSocket upgrade" if peer else "WebSocket upgrade"
+    check("framed", options, Framing)
+    return WsSocket(stream, client=client, options=socket_options(options))
 
 
 def _reason(exc: BaseException) -> str:

@@ -59,3 +59,24 @@ def test_serving_keywords_of_a_listener_are_checked_too() -> None:
     assert check_script(server.replace("exec_after_listen=", "exec_after_listen=", 1)) == []
     (problem,) = check_script(server.replace("exec_after_listen=", "exec_after_lisen=", 1))
     assert problem.message.endswith("serve(): got an unexpected keyword argument 'exec_after_lisen'")
+
+
+@pytest.mark.parametrize(
+    ("case", "right", "wrong", "function"),
+    [
+        ("lengthprefixed_record", "max_pongs=", "max_pong=", "ws.connect"),
+        ("ws_lowlevel_inhibit_pongs", "max_pongs=", "max_pong=", "ws.framed"),
+        ("exec_options", "chdir=", "chdri=", "process.spawn"),
+    ],
+)
+def test_keyword_families_of_ws_and_process_are_checked_too(case: str, right: str, wrong: str, function: str) -> None:
+    """ws.connect, ws.framed and process.spawn take their keyword families as **options
+    (ws.ConnectOptions, ws.Framing, process.ChildOptions): a misspelled keyword is named in
+    one line, a right one passes."""
+    script = (Path(__file__).resolve().parents[3] / "golden" / f"{case}.py").read_text()
+    assert right in script
+    assert check_script(script) == []
+    edited = script.replace(right, wrong, 1)
+    name = wrong.removesuffix("=")
+    message = f"{function}(): got an unexpected keyword argument {name!r}"
+    assert check_script(edited) == [Problem(_line_of(edited, wrong), message)]
