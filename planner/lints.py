@@ -318,6 +318,7 @@ def compress_options(inv: Invocation) -> list[str]:
         for name, value in (
             ("--compress-no-context-takeover", opts.compress_no_context_takeover),
             ("--compress-window-bits", opts.compress_window_bits),
+            ("--compress-level", opts.compress_level is not None),
         )
         if value
     ]

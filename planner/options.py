@@ -1337,6 +1337,13 @@ EXTENSIONS: tuple[OptionSpec, ...] = (
         "client_max_window_bits; default 15, 32 KiB) (not in websocat4)",
     ),
     _value(
+        "--compress-level",
+        "int",
+        group="websocket",
+        help="With --compress: zlib's level for the messages we send, 0 (no compression, fastest) to 9 "
+        "(smallest, slowest); default 6, as websockets and browsers (not in websocat4)",
+    ),
+    _value(
         "--follow-redirects",
         "int",
         group="websocket",

@@ -121,6 +121,15 @@ def _compress_window_bits() -> Any:
     return option("--compress-window-bits", default=None, convert=convert)
 
 
+def _compress_level() -> Any:
+    def convert(value: int) -> int:
+        if not 0 <= value <= 9:
+            raise SpecError(f"option '--compress-level': expected 0 to 9, got {value}")
+        return value
+
+    return option("--compress-level", default=6, convert=convert)
+
+
 # Codes an endpoint may send in a Close frame (RFC 6455 7.4 and the IANA registry).
 SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)} | set(range(3000, 5000)))
 
@@ -365,6 +374,7 @@ class WsConnect(Overlay):
     compress: bool = _compress()
     compress_no_context_takeover: bool = _compress_no_context_takeover()
     compress_window_bits: int | None = _compress_window_bits()
+    compress_level: int = _compress_level()
     close_code: int | None = _close_code()
     close_reason: str = _close_reason()
     connect_timeout_ms: int | None = connect_timeout()
@@ -438,6 +448,7 @@ class WsAccept(_Guarded, Overlay):
     compress: bool = _compress()
     compress_no_context_takeover: bool = _compress_no_context_takeover()
     compress_window_bits: int | None = _compress_window_bits()
+    compress_level: int = _compress_level()
     close_code: int | None = _close_code()
     close_reason: str = _close_reason()
     provides: ClassVar[Kind] = Kind.MESSAGES

@@ -24,7 +24,7 @@ from websocat.runtime.keywords import check, take
 from websocat.runtime.timeouts import within
 from websocat.runtime.errors import TimeoutExpired, note_abnormal_close
 from websocat.runtime.overlays import ws_echo
-from websocat.runtime.overlays.ws_deflate import Deflate, DeflateOptions
+from websocat.runtime.overlays.ws_deflate import DEFAULT_LEVEL, Deflate, DeflateOptions
 from websocat.runtime.overlays.ws_framing import (
     FrameBuilder,
     FrameError,
@@ -636,12 +636,14 @@ class Compression(TypedDict, total=False):
 
     ``compress``: a client offers it, a server accepts an offer (default False);
     ``compress_no_context_takeover`` (False), ``compress_window_bits`` (None: 15): the
-    parameters a client asks for, or a server imposes.
+    parameters a client asks for, or a server imposes; ``compress_level`` (6): zlib's
+    level, 0-9, for what we send.
     """
 
     compress: bool
     compress_no_context_takeover: bool
     compress_window_bits: int | None
+    compress_level: int
 
 
 class ConnectOptions(ClientHandshake, Framing, Compression, total=False):
@@ -653,10 +655,15 @@ class AcceptOptions(ServerHandshake, Framing, Compression, total=False):
 
 
 def deflate_options(
-    compress: bool = False, compress_no_context_takeover: bool = False, compress_window_bits: int | None = None
+    compress: bool = False,
+    compress_no_context_takeover: bool = False,
+    compress_window_bits: int | None = None,
+    compress_level: int = DEFAULT_LEVEL,
 ) -> DeflateOptions | None:
     """The permessage-deflate parameters of the Compression keywords; None without ``compress``."""
-    return DeflateOptions(compress_no_context_takeover, compress_window_bits) if compress else None
+    if not compress:
+        return None
+    return DeflateOptions(compress_no_context_takeover, compress_window_bits, compress_level)
 
 
 def socket_options(options: Framing, settle: bool = False) -> SocketOptions:

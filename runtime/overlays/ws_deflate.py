@@ -21,6 +21,7 @@ from websocat.runtime.errors import ProtocolError
 
 __all__ = [
     "DEFAULT_INFLATED_LIMIT",
+    "DEFAULT_LEVEL",
     "Deflate",
     "DeflateOptions",
     "Deflater",
@@ -36,7 +37,7 @@ DEFAULT_INFLATED_LIMIT = 64 << 20
 
 _NAME = "permessage-deflate"
 _TAIL = b"\x00\x00\xff\xff"
-_LEVEL = 6  # zlib's default: as websockets and browsers compress
+DEFAULT_LEVEL = 6  # zlib's default: as websockets and browsers compress
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,13 @@ class DeflateOptions:
 
     ``no_context_takeover``: each message compressed on its own, both ways (less memory
     and CPU state kept, worse ratio).  ``window_bits`` (9-15): the LZ77 window of both
-    directions; None leaves it at 15 (32 KiB).
+    directions; None leaves it at 15 (32 KiB).  ``level``: zlib's compression level for
+    what we send, 0 (stored) to 9 (smallest, slowest); not negotiated.
     """
 
     no_context_takeover: bool = False
     window_bits: int | None = None
+    level: int = DEFAULT_LEVEL
 
     def offer(self) -> str:
         """The Sec-WebSocket-Extensions value a client sends."""
@@ -72,12 +75,13 @@ class Deflate:
     client_no_context_takeover: bool = False
     server_max_window_bits: int = 15
     client_max_window_bits: int = 15
+    level: int = DEFAULT_LEVEL  # ours, for what we send
 
     def deflater(self) -> Deflater:
         """Our compressor: its window and context rules are those of our side."""
         if self.client:
-            return Deflater(self.client_max_window_bits, self.client_no_context_takeover)
-        return Deflater(self.server_max_window_bits, self.server_no_context_takeover)
+            return Deflater(self.client_max_window_bits, self.client_no_context_takeover, self.level)
+        return Deflater(self.server_max_window_bits, self.server_no_context_takeover, self.level)
 
     def inflater(self, limit: int | None) -> Inflater:
         """Our decompressor for the peer's messages, failing (1009) past ``limit`` bytes."""
@@ -157,7 +161,7 @@ def answer(values: list[str], ours: DeflateOptions) -> tuple[str, Deflate] | Non
         if client_bits is not None and (ours.window_bits is not None or offered["client_max_window_bits"] is not None):
             client_bits = min(client_bits, ours.window_bits or 15)
             reply.append(f"client_max_window_bits={client_bits}")
-        deflate = Deflate(False, server_nct, client_nct, server_bits, client_bits or 15)
+        deflate = Deflate(False, server_nct, client_nct, server_bits, client_bits or 15, ours.level)
         return "; ".join(reply), deflate
     return None
 
@@ -210,6 +214,7 @@ def agreed(values: list[str], ours: DeflateOptions) -> Deflate | None:
         "client_no_context_takeover" in got or ours.no_context_takeover,
         server_bits,
         client_bits,
+        ours.level,
     )
 
 
@@ -220,12 +225,13 @@ class MessageTooBig(Exception):
 class Deflater:
     """Compress outgoing messages; ``compress(data, final)`` per message or fragment."""
 
-    __slots__ = ("wbits", "reset", "_z")
+    __slots__ = ("wbits", "reset", "level", "_z")
 
-    def __init__(self, window_bits: int = 15, no_context_takeover: bool = False) -> None:
+    def __init__(self, window_bits: int = 15, no_context_takeover: bool = False, level: int = DEFAULT_LEVEL) -> None:
         self.wbits = -window_bits
         self.reset = no_context_takeover
-        self._z = zlib.compressobj(_LEVEL, zlib.DEFLATED, self.wbits)
+        self.level = level
+        self._z = zlib.compressobj(level, zlib.DEFLATED, self.wbits)
 
     def compress(self, data: bytes | bytearray | memoryview, final: bool) -> bytes:
         """The payload of a frame carrying ``data``; ``final``: the message ends here.
@@ -239,7 +245,7 @@ class Deflater:
             if out.endswith(_TAIL):
                 out = out[:-4]
             if self.reset:
-                self._z = zlib.compressobj(_LEVEL, zlib.DEFLATED, self.wbits)
+                self._z = zlib.compressobj(self.level, zlib.DEFLATED, self.wbits)
         return out
 
 

@@ -80,6 +80,16 @@ def test_server_answers_websockets_client(websocat: Websocat) -> None:
     proc.kill()
 
 
+@pytest.mark.parametrize("level", ["0", "1", "9"])
+def test_every_level_is_read_by_websockets(websocat: Websocat, level: str) -> None:
+    proc, port = websocat.listen("-b", "--compress", "--compress-level", level, "ws-l:127.0.0.1:0", "mirror:")
+    with connect(f"ws://127.0.0.1:{port}/", compression="deflate", max_size=None) as conn:
+        for message in (b"abc" * 100_000, os.urandom(70_000), "text ż" * 1000):
+            conn.send(message)
+            assert conn.recv(timeout=10) == message
+    proc.kill()
+
+
 def vm_hwm_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -137,6 +147,7 @@ def test_default_limit_of_compressed_messages(websocat: Websocat) -> None:
     [
         (["--compress-window-bits", "8"], b"option '--compress-window-bits': expected 9 to 15, got 8\n"),
         (["--max-ws-message-length", "100"], b"expected a number of bytes of at least 1024, got 100\n"),
+        (["--compress-level", "10"], b"option '--compress-level': expected 0 to 9, got 10\n"),
     ],
 )
 def test_bad_values(websocat: Websocat, args: list[str], error: bytes) -> None:

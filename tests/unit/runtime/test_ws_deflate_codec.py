@@ -167,3 +167,16 @@ def test_limits() -> None:
     with pytest.raises(FrameError, match="not valid deflate") as caught:
         parser().parse(b"\xc2\x02\xff\xff", [])
     assert caught.value.code == 1007
+
+
+def test_the_level_is_ours_and_used_for_what_we_send() -> None:
+    text = b"".join(b'{"id": %d, "name": "item %d", "tags": ["a", "b"]}\n' % (i, i * 7 % 13) for i in range(3000))
+    sizes = {}
+    for level in (0, 1, 9):
+        ours = DeflateOptions(level=level)
+        answered = answer(["permessage-deflate"], ours)
+        assert answered is not None and answered[1].level == level
+        client = agreed(["permessage-deflate"], ours)
+        assert client is not None and client.level == level
+        sizes[level] = len(answered[1].deflater().compress(text, True))
+    assert sizes[0] > len(text) > sizes[1] > sizes[9]
