@@ -23,7 +23,8 @@ reads many frames per recv): about 1.35 million messages per server CPU-second a
 Rounds are interleaved (1, 2, N, 1, 2, N, ...) and the median is reported with the ratio
 to one worker, with the CPU (in cores) of the server's processes and of the load
 generator: when their sum is the machine's core count, the machine is the limit, not the
-number of workers.  `--pin CPU` pins the generator (never the server) to one CPU.
+number of workers; the CPU that other processes used meanwhile (from /proc/stat) is
+printed too.  `--pin CPU` pins the generator (never the server) to one CPU.
 """
 
 from __future__ import annotations
@@ -168,10 +169,17 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_busy() -> float:
+    """CPU seconds all processes on the machine have used (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def round_of(
     port: int, clients: int, seconds: float, server: int, generator: str, window: int, batch: int
-) -> tuple[float, float, float]:
-    """(echoed messages/s, the server's CPU seconds per second, the load generator's)."""
+) -> tuple[float, float, float, float]:
+    """(echoed messages/s, then CPU seconds per second: the server's, the load generator's, the machine's)."""
     socks = [upgraded(port) for _ in range(clients)]
     if generator == "asyncio":
         return asyncio.run(asyncio_round(socks, seconds, server, window, batch))
@@ -179,20 +187,21 @@ def round_of(
     try:
         load.run_until(time.perf_counter() + 1.0)  # warm up
         start, before = time.perf_counter(), load.echoed()
-        server_cpu, own_cpu = cpu_seconds(server), time.process_time()
+        server_cpu, own_cpu, busy = cpu_seconds(server), time.process_time(), machine_busy()
         load.run_until(start + seconds)
         elapsed = time.perf_counter() - start
         rate = (load.echoed() - before) / elapsed
         server_load = (cpu_seconds(server) - server_cpu) / elapsed
         own_load = (time.process_time() - own_cpu) / elapsed
+        machine_load = (machine_busy() - busy) / elapsed
     finally:
         load.close()
-    return rate, server_load, own_load
+    return rate, server_load, own_load, machine_load
 
 
 async def asyncio_round(
     socks: list[socket.socket], seconds: float, server: int, window: int, batch: int
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     loop = asyncio.get_running_loop()
     buf = memoryview(bytearray(1 << 20))
     refills = [FRAME * (batch * k) for k in range(window // batch + 1)]
@@ -207,16 +216,17 @@ async def asyncio_round(
 
     await asyncio.sleep(1.0)  # warm up
     start, before = time.perf_counter(), echoed()
-    server_cpu, own_cpu = cpu_seconds(server), time.process_time()
+    server_cpu, own_cpu, busy = cpu_seconds(server), time.process_time(), machine_busy()
     await asyncio.sleep(seconds)
     elapsed = time.perf_counter() - start
     rate = (echoed() - before) / elapsed
     server_load = (cpu_seconds(server) - server_cpu) / elapsed
     own_load = (time.process_time() - own_cpu) / elapsed
+    machine_load = (machine_busy() - busy) / elapsed
     for protocol in protocols:
         protocol.transport.close()
     await asyncio.sleep(0)
-    return rate, server_load, own_load
+    return rate, server_load, own_load, machine_load
 
 
 def start_server(exe: list[str], workers: int, port: int) -> subprocess.Popen[bytes]:
@@ -258,23 +268,23 @@ def main() -> int:
 
     exe = args.exe.split()
     rates: dict[int, list[float]] = {n: [] for n in counts}
-    loads: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
+    loads: dict[int, list[tuple[float, float, float]]] = {n: [] for n in counts}
     for _round in range(args.rounds):
         for workers in counts:
             port = free_port()
             server = start_server(exe, workers, port)
             try:
-                rate, server_load, own_load = round_of(
+                rate, server_load, own_load, machine_load = round_of(
                     port, args.clients, args.seconds, server.pid, args.generator, args.window, args.batch
                 )
                 rates[workers].append(rate)
-                loads[workers].append((server_load, own_load))
+                loads[workers].append((server_load, own_load, machine_load))
             finally:
                 server.terminate()
                 server.wait(10)
             print(
                 f"workers={workers}: {rate:,.0f} messages/s, server {server_load:.2f} cores, "
-                f"load generator {own_load:.2f} cores",
+                f"load generator {own_load:.2f} cores, whole machine {machine_load:.2f} cores busy",
                 file=sys.stderr,
             )
     base = statistics.median(rates[counts[0]])
@@ -282,10 +292,12 @@ def main() -> int:
         median = statistics.median(rates[workers])
         server_load = statistics.median(load[0] for load in loads[workers])
         own_load = statistics.median(load[1] for load in loads[workers])
+        machine_load = statistics.median(load[2] for load in loads[workers])
         print(
             f"workers={workers}: {median:,.0f} echoed messages/s with {args.clients} clients "
             f"(median of {args.rounds}), ratio to {counts[0]} worker: {median / base:.2f}x; "
             f"server {server_load:.2f} cores, load generator {own_load:.2f} cores, "
+            f"others {max(machine_load - server_load - own_load, 0):.2f} cores (of {os.cpu_count()}), "
             f"{median / max(server_load, 1e-9):,.0f} messages per server CPU-second"
         )
     return 0
