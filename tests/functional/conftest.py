@@ -68,9 +68,21 @@ class Websocat:
         self.procs: list[subprocess.Popen[bytes]] = []
         # Socket calls of the test itself (a blocked send) fail once our peers are killed,
         # so a hang becomes a failure instead of stalling the run.
-        self.watchdog = threading.Timer(TEST_DEADLINE, self.kill_all)
-        self.watchdog.daemon = True
-        self.watchdog.start()
+        self.deadline = time.monotonic() + TEST_DEADLINE
+        self.watchdog = self._watchdog()
+
+    def _watchdog(self) -> threading.Timer:
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self.kill_all)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def extend_deadline(self, seconds: float) -> None:
+        """Time the test spent on something else than its processes (making a dump) is not
+        counted against them."""
+        self.watchdog.cancel()
+        self.deadline += seconds
+        self.watchdog = self._watchdog()
 
     def kill_all(self) -> None:
         for proc in list(self.procs):

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -31,12 +32,16 @@ class Standalone(Websocat):
         self.dumps = 0
 
     def command(self, args: Sequence[str]) -> list[str]:
+        # Under load a dump can take seconds; the watchdog's deadline is for the processes
+        # (a server killed by it while a client's dump was made looked like 'Connection refused').
+        started = time.monotonic()
         dumped = subprocess.run(
             [sys.executable, "-m", "websocat", "--dump-spec", "--standalone", *args],
             capture_output=True,
             env=self.env,
             timeout=120,
         )
+        self.extend_deadline(time.monotonic() - started)
         assert dumped.returncode == 0, dumped.stderr
         self.dumps += 1
         script = self.cwd / f"run{self.dumps}.py"
