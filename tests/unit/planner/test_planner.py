@@ -233,7 +233,8 @@ def test_phase_dumps_are_readable() -> None:
         " omit_headers=False, no_close=False, lax=False, max_pongs=None, ignore_masks=False, shutdown_on_eof=False,"
         " close_delay_ms=None, verbose=False, ping_interval=None, ping_timeout=None, print_ping_rtts=False,"
         " max_sent_pings=None, max_message_length=None, compress=False, compress_no_context_takeover=False,"
-        " compress_window_bits=None, close_code=None, close_reason='', connect_timeout_ms=None, basic_auth_file=None)"
+        " compress_window_bits=None, compress_level=6, close_code=None, close_reason='', connect_timeout_ms=None,"
+        " basic_auth_file=None)"
         " over TcpConnectByIp(host='127.0.0.1', port=1, sockopts=None, connect_timeout_ms=None)",
         "right: LineChunks(separator=b'\\n', separator_n=1, substitute=True, inline=False, text=True) over Stdio()",
         "exchange: Exchange(unidirectional=False, unidirectional_reverse=False, late_drop=False, exit_on_eof=False,"
