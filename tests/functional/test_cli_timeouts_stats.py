@@ -259,22 +259,13 @@ def test_tcp_connect_timeout_of_a_plain_tcp_client(websocat: Websocat, full_back
     assert b"TCP connect timed out after 300 ms" in result.stderr
 
 
-def test_tls_handshake_timeout(websocat: Websocat, silent_port: int) -> None:
+@pytest.mark.parametrize(("scheme", "stage"), [("wss", "TLS handshake"), ("ws", "WebSocket upgrade")])
+def test_stage_timeout_against_a_silent_server(websocat: Websocat, silent_port: int, scheme: str, stage: str) -> None:
     started = time.monotonic()
-    result = websocat.run("--connect-timeout-ms", "400", f"wss://127.0.0.1:{silent_port}/")
+    result = websocat.run("--connect-timeout-ms", "400", f"{scheme}://127.0.0.1:{silent_port}/")
     check_timeout(
         result,
-        f"websocat: 127.0.0.1:{silent_port}: TLS handshake timed out after 400 ms (--connect-timeout-ms)\n".encode(),
-        started,
-    )
-
-
-def test_websocket_upgrade_timeout(websocat: Websocat, silent_port: int) -> None:
-    started = time.monotonic()
-    result = websocat.run("--connect-timeout-ms", "400", f"ws://127.0.0.1:{silent_port}/")
-    check_timeout(
-        result,
-        f"websocat: 127.0.0.1:{silent_port}: WebSocket upgrade timed out after 400 ms (--connect-timeout-ms)\n".encode(),
+        f"websocat: 127.0.0.1:{silent_port}: {stage} timed out after 400 ms (--connect-timeout-ms)\n".encode(),
         started,
     )
 
